@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { DeviceInput, DeviceView, ImportCandidate } from './devices.js';
+import { TerminalAck, TerminalInfo, TerminalInput, TerminalOpen, TerminalRef, TerminalResize } from './terminal.js';
+
+const DeviceRef = z.object({ id: z.string().min(1) });
+const Ok = z.object({ ok: z.literal(true) });
+
+export const AppInfo = z.object({
+  version: z.string(),
+  shell: z.enum(['electron', 'web']),
+  /** False in web mode: passwords live in memory only and are asked again after a restart. */
+  secretsPersist: z.boolean(),
+  dataDir: z.string(),
+  /** Problems found in the store at start, e.g. a corrupt file that was set aside. */
+  storeProblems: z.array(z.string()),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+export const AuditEntry = z.object({
+  at: z.string(),
+  who: z.string(),
+  deviceId: z.string().optional(),
+  device: z.string().optional(),
+  action: z.string(),
+  detail: z.string().optional(),
+  result: z.enum(['ok', 'error', 'refused', 'started']),
+  message: z.string().optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+function command<I extends z.ZodType, R extends z.ZodType>(input: I, result: R) {
+  return { input, result };
+}
+
+/** Every command the renderer (or any shell) can send to the core. */
+export const commands = {
+  'app.info': command(z.object({}), AppInfo),
+  'devices.list': command(z.object({}), z.array(DeviceView)),
+  'devices.add': command(DeviceInput, DeviceView),
+  'devices.update': command(DeviceInput.extend({ id: z.string().min(1) }), DeviceView),
+  'devices.remove': command(DeviceRef, Ok),
+  'devices.connect': command(DeviceRef, Ok),
+  'devices.disconnect': command(DeviceRef, Ok),
+  'devices.importSshConfig': command(
+    z.object({ path: z.string().max(4096).optional() }),
+    z.object({ path: z.string(), candidates: z.array(ImportCandidate) }),
+  ),
+  /** Trust the key the device presented. The fingerprint must match the one the user was shown. */
+  'hostkeys.trust': command(z.object({ id: z.string().min(1), fingerprint: z.string().min(1) }), Ok),
+  /** Forget the recorded key (after the user checked why it changed). The next connect asks again. */
+  'hostkeys.forget': command(DeviceRef, Ok),
+  'terminal.open': command(TerminalOpen, TerminalInfo),
+  'terminal.input': command(TerminalInput, Ok),
+  'terminal.resize': command(TerminalResize, Ok),
+  'terminal.ack': command(TerminalAck, Ok),
+  'terminal.close': command(TerminalRef, Ok),
+  'audit.tail': command(z.object({ limit: z.number().int().min(1).max(1000).default(100) }), z.array(AuditEntry)),
+} as const;
+
+export type Commands = typeof commands;
+export type CommandName = keyof Commands;
+export type CommandInput<N extends CommandName> = z.input<Commands[N]['input']>;
+export type CommandParsedInput<N extends CommandName> = z.output<Commands[N]['input']>;
+export type CommandResult<N extends CommandName> = z.output<Commands[N]['result']>;
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(commands, name);
+}

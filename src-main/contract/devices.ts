@@ -1,0 +1,151 @@
+import { z } from 'zod';
+
+/** Hostname (RFC 1123 labels), IPv4, or a bracket-free IPv6 literal. Nothing a shell could read as syntax. */
+const HOST_RE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$|^[0-9A-Fa-f:.]+$/;
+const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+const PROFILE_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+export const Host = z
+  .string()
+  .trim()
+  .min(1, 'Enter the device address, for example r58.local or 192.168.1.24.')
+  .max(253, 'An address is at most 253 characters.')
+  .regex(HOST_RE, 'Use a hostname or IP address: letters, digits, dots, dashes (no spaces or symbols).');
+
+export const Port = z.coerce
+  .number({ message: 'The port is a number from 1 to 65535.' })
+  .int('The port is a whole number from 1 to 65535.')
+  .min(1, 'The port is a number from 1 to 65535.')
+  .max(65535, 'The port is a number from 1 to 65535.');
+
+export const UserName = z
+  .string()
+  .trim()
+  .min(1, 'Enter the login user, for example linaro.')
+  .regex(USER_RE, 'A user name is letters, digits, dot, dash or underscore, starting with a letter.');
+
+export const DeviceName = z
+  .string()
+  .trim()
+  .min(1, 'Give the device a name, for example studio-r58.')
+  .max(64, 'A name is at most 64 characters.')
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'A name cannot contain control characters.');
+
+export const ProfileId = z.string().regex(PROFILE_RE, 'Unknown profile id.');
+
+export const IdentityPath = z
+  .string()
+  .trim()
+  .min(1, 'Enter the path of the private key file, for example ~/.ssh/id_ed25519.')
+  .max(4096)
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f]+$/, 'The key path cannot contain control characters.');
+
+/** What the producer types into the device form. Secrets travel once, to the keychain, and never come back. */
+export const AuthInput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('agent') }),
+  z.object({
+    kind: z.literal('identityFile'),
+    path: IdentityPath,
+    /** Omit to keep the stored one; empty string clears it. */
+    passphrase: z.string().max(1024).optional(),
+  }),
+  z.object({
+    kind: z.literal('password'),
+    /** Omit to keep the stored one. */
+    password: z.string().max(1024).optional(),
+  }),
+]);
+export type AuthInput = z.infer<typeof AuthInput>;
+
+/** `user@host:port`, as in ssh's -J. */
+export const JumpSpec = z
+  .string()
+  .trim()
+  .max(300)
+  .regex(
+    /^(?:[a-z_][a-z0-9_.-]{0,31}@)?[A-Za-z0-9.:-]+(?::\d{1,5})?$|^(?:[a-z_][a-z0-9_.-]{0,31}@)?\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/i,
+    'A jump host is user@host or user@host:port, as in ssh -J.',
+  );
+
+export const DeviceInput = z.object({
+  name: DeviceName,
+  host: Host,
+  port: Port.default(22),
+  user: UserName,
+  auth: AuthInput,
+  profile: ProfileId.default('r58'),
+  proxyJump: z.union([JumpSpec, z.literal('')]).optional(),
+});
+export type DeviceInput = z.input<typeof DeviceInput>;
+
+export const AuthView = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('agent') }),
+  z.object({ kind: z.literal('identityFile'), path: z.string(), hasPassphrase: z.boolean() }),
+  z.object({ kind: z.literal('password'), hasPassword: z.boolean() }),
+]);
+export type AuthView = z.infer<typeof AuthView>;
+
+export const ConnectionState = z.enum([
+  'disconnected',
+  'connecting',
+  'connected',
+  'degraded',
+  'auth_failed',
+  'hostkey_unknown',
+  'hostkey_mismatch',
+  'unreachable',
+]);
+export type ConnectionState = z.infer<typeof ConnectionState>;
+
+export const HostKeyInfo = z.object({
+  /** `SHA256:…` exactly as `ssh-keygen -lf` prints it. */
+  fingerprint: z.string(),
+  /** `ED25519`, `RSA`, `ECDSA`… as ssh-keygen shows it in brackets. */
+  keyType: z.string(),
+});
+export type HostKeyInfo = z.infer<typeof HostKeyInfo>;
+
+export const DeviceStatus = z.object({
+  state: ConnectionState,
+  /** One sentence for a person: what happened and what to do. */
+  detail: z.string(),
+  since: z.number(),
+  /** Set while an automatic reconnect is scheduled. */
+  retry: z.object({ attempt: z.number(), at: z.number() }).optional(),
+  /** Median round trip of recent heartbeats, when connected. */
+  rttMs: z.number().optional(),
+  /** The key the device presented, when it needs trusting or does not match. */
+  presentedKey: HostKeyInfo.optional(),
+  /** The key on record, on a mismatch. */
+  expectedKey: HostKeyInfo.optional(),
+});
+export type DeviceStatus = z.infer<typeof DeviceStatus>;
+
+export const DeviceView = z.object({
+  id: z.string(),
+  name: z.string(),
+  host: z.string(),
+  port: z.number(),
+  user: z.string(),
+  auth: AuthView,
+  profile: z.string(),
+  proxyJump: z.string().optional(),
+  trustedKey: HostKeyInfo.optional(),
+  status: DeviceStatus,
+});
+export type DeviceView = z.infer<typeof DeviceView>;
+
+export const ImportCandidate = z.object({
+  alias: z.string(),
+  host: z.string(),
+  port: z.number(),
+  user: z.string(),
+  identityFile: z.string().optional(),
+  proxyJump: z.string().optional(),
+  /** Why this entry cannot be imported as is, if it cannot. */
+  problem: z.string().optional(),
+});
+export type ImportCandidate = z.infer<typeof ImportCandidate>;

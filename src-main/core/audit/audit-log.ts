@@ -1,0 +1,47 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AuditEntry } from '../../contract/index.js';
+
+/** Append-only JSON-lines record of every action sent to a device. */
+export class AuditLog {
+  readonly file: string;
+  private readonly who: string;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(dataDir: string, shell: string) {
+    this.file = path.join(dataDir, 'audit.jsonl');
+    this.who = `${os.userInfo().username}@${os.hostname()} (${shell})`;
+  }
+
+  record(entry: Omit<AuditEntry, 'at' | 'who'>): Promise<void> {
+    const line = `${JSON.stringify({ at: new Date().toISOString(), who: this.who, ...entry })}\n`;
+    const write = this.chain.then(async () => {
+      await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      await fs.appendFile(this.file, line, { encoding: 'utf8', mode: 0o600 });
+    });
+    this.chain = write.catch(() => undefined);
+    return write;
+  }
+
+  async tail(limit: number): Promise<AuditEntry[]> {
+    await this.chain;
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const lines = text.split('\n').filter(Boolean).slice(-limit);
+    const entries: AuditEntry[] = [];
+    for (const line of lines) {
+      try {
+        entries.push(JSON.parse(line) as AuditEntry);
+      } catch {
+        // A torn last line after a crash is skipped, not fatal.
+      }
+    }
+    return entries;
+  }
+}
