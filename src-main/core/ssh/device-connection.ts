@@ -1,0 +1,219 @@
+import type { Client, ClientChannel } from 'ssh2';
+import type { ConnectionState, DeviceStatus } from '../../contract/index.js';
+import { ConnectFailure, openClient, type OpenOptions } from './open-client.js';
+import type { Endpoint, PresentedHostKey } from './types.js';
+
+export interface ReconnectSettings {
+  baseMs: number;
+  maxMs: number;
+}
+
+/** States after which we wait for the user instead of retrying: retrying cannot fix them. */
+const NEEDS_USER: ReadonlySet<ConnectionState> = new Set(['auth_failed', 'hostkey_unknown', 'hostkey_mismatch']);
+
+const HEARTBEAT_MS = 2000;
+const DEGRADED_RTT_MS = 1000;
+
+/**
+ * One device's persistent SSH connection: connects, notices a dead link by keepalive, reconnects with
+ * backoff and jitter, and measures round trips through a tiny echo channel to tell "degraded" from "connected".
+ */
+export class DeviceConnection {
+  private client: Client | undefined;
+  private hops: Client[] = [];
+  private wanted = false;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private generation = 0;
+  private heartbeat: { channel: ClientChannel; timer: NodeJS.Timeout; sentAt?: number; rtts: number[] } | undefined;
+  private current: DeviceStatus;
+  /** The last key presented that the user may trust. */
+  presentedKey: (PresentedHostKey & { host: string; port: number }) | undefined;
+  private readonly readyWaiters = new Set<() => void>();
+
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly open: OpenOptions,
+    private readonly reconnect: ReconnectSettings,
+    private readonly emit: (status: DeviceStatus) => void,
+  ) {
+    this.current = { state: 'disconnected', detail: 'Not connected.', since: Date.now() };
+  }
+
+  get status(): DeviceStatus {
+    return this.current;
+  }
+
+  /** The live client, or undefined when not connected. */
+  get ssh(): Client | undefined {
+    return this.client;
+  }
+
+  private set(state: ConnectionState, detail: string, extra: Partial<DeviceStatus> = {}): void {
+    const since = state === this.current.state ? this.current.since : Date.now();
+    this.current = { state, detail, since, ...extra };
+    this.emit(this.current);
+    if (state === 'connected' || state === 'degraded') this.readyWaiters.forEach((w) => w());
+  }
+
+  /** Wait until connected, or until `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.client) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.readyWaiters.delete(onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.readyWaiters.add(onReady);
+    });
+  }
+
+  start(): void {
+    this.wanted = true;
+    clearTimeout(this.retryTimer);
+    if (this.client || this.current.state === 'connecting') return;
+    this.attempt = 0;
+    void this.tryConnect();
+  }
+
+  async stop(detail = 'Disconnected.'): Promise<void> {
+    this.wanted = false;
+    this.generation++;
+    clearTimeout(this.retryTimer);
+    this.teardown();
+    this.set('disconnected', detail);
+  }
+
+  private teardown(): void {
+    if (this.heartbeat) {
+      clearInterval(this.heartbeat.timer);
+      this.heartbeat.channel.close();
+      this.heartbeat = undefined;
+    }
+    const client = this.client;
+    this.client = undefined;
+    client?.removeAllListeners('close');
+    client?.end();
+    this.hops.forEach((h) => h.end());
+    this.hops = [];
+  }
+
+  private async tryConnect(): Promise<void> {
+    const gen = ++this.generation;
+    this.set('connecting', this.attempt > 0 ? `Reconnecting (attempt ${this.attempt + 1})…` : 'Connecting…');
+    try {
+      const target = await this.endpoint.target();
+      const opened = await openClient(target, this.open);
+      if (gen !== this.generation || !this.wanted) {
+        opened.client.end();
+        opened.hops.forEach((h) => h.end());
+        return;
+      }
+      this.client = opened.client;
+      this.hops = opened.hops;
+      this.attempt = 0;
+      this.presentedKey = undefined;
+      opened.client.on('close', () => this.onLost(gen));
+      this.set('connected', `Connected to ${target.user}@${target.host}:${target.port}.`);
+      this.startHeartbeat(gen);
+    } catch (err) {
+      if (gen !== this.generation) return;
+      const failure =
+        err instanceof ConnectFailure
+          ? err
+          : new ConnectFailure('unreachable', (err as Error).message, { host: '?', port: 0 });
+      const kind = failure.kind === 'protocol' ? 'unreachable' : failure.kind;
+      if (failure.presented) this.presentedKey = { ...failure.presented, ...failure.hop };
+      const keyInfo = failure.presented
+        ? { presentedKey: { fingerprint: failure.presented.fingerprint, keyType: failure.presented.keyType } }
+        : {};
+      const expected =
+        failure.verdict?.kind === 'mismatch' ? { expectedKey: failure.verdict.expected } : {};
+      if (NEEDS_USER.has(kind)) {
+        this.wanted = false;
+        this.set(kind, failure.message, { ...keyInfo, ...expected });
+        return;
+      }
+      this.scheduleRetry(kind, failure.message);
+    }
+  }
+
+  private onLost(gen: number): void {
+    if (gen !== this.generation) return;
+    this.teardown();
+    if (!this.wanted) {
+      this.set('disconnected', 'Disconnected.');
+      return;
+    }
+    this.scheduleRetry('disconnected', 'The link to the device was lost (no answer to keepalive).');
+  }
+
+  private scheduleRetry(state: ConnectionState, detail: string): void {
+    if (!this.wanted) {
+      this.set(state, detail);
+      return;
+    }
+    const exp = Math.min(this.reconnect.maxMs, this.reconnect.baseMs * 2 ** this.attempt);
+    // Jitter keeps a fleet of consoles from hammering a box that just came back.
+    const delay = Math.round(exp * (0.5 + Math.random() * 0.5));
+    this.attempt++;
+    const at = Date.now() + delay;
+    this.set(state, `${detail} Retrying in ${Math.ceil(delay / 1000)} s.`, { retry: { attempt: this.attempt, at } });
+    this.retryTimer = setTimeout(() => {
+      if (this.wanted) void this.tryConnect();
+    }, delay);
+  }
+
+  private startHeartbeat(gen: number): void {
+    const client = this.client;
+    if (!client) return;
+    // `cat` echoes one byte back: a round trip through the device without spawning a process per probe.
+    client.exec('cat', (err, channel) => {
+      if (err || gen !== this.generation) return;
+      const hb = {
+        channel,
+        rtts: [] as number[],
+        sentAt: undefined as number | undefined,
+        timer: setInterval(() => {
+          if (hb.sentAt !== undefined && performance.now() - hb.sentAt > DEGRADED_RTT_MS) this.markDegraded(hb.rtts);
+          if (hb.sentAt === undefined) {
+            hb.sentAt = performance.now();
+            channel.write('.');
+          }
+        }, HEARTBEAT_MS),
+      };
+      this.heartbeat = hb;
+      channel.on('data', () => {
+        if (hb.sentAt === undefined) return;
+        const rtt = performance.now() - hb.sentAt;
+        hb.sentAt = undefined;
+        hb.rtts.push(rtt);
+        if (hb.rtts.length > 5) hb.rtts.shift();
+        const median = [...hb.rtts].sort((a, b) => a - b)[Math.floor(hb.rtts.length / 2)] ?? rtt;
+        const state: ConnectionState = median > DEGRADED_RTT_MS ? 'degraded' : 'connected';
+        const detail = state === 'degraded' ? `Slow link: round trip ${Math.round(median)} ms.` : this.connectedDetail();
+        if (state !== this.current.state || Math.abs((this.current.rttMs ?? 0) - median) > 5)
+          this.set(state, detail, { rttMs: Math.round(median * 10) / 10 });
+      });
+      channel.on('close', () => {
+        clearInterval(hb.timer);
+      });
+      hb.sentAt = performance.now();
+      channel.write('.');
+    });
+  }
+
+  private connectedDetail(): string {
+    return this.current.state === 'connected' ? this.current.detail : 'Connected.';
+  }
+
+  private markDegraded(rtts: number[]): void {
+    if (this.current.state === 'connected')
+      this.set('degraded', 'The device is slow to answer; the link may be failing.', {
+        ...(rtts.length ? { rttMs: rtts[rtts.length - 1] } : {}),
+      });
+  }
+}
