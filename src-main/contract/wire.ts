@@ -13,5 +13,4 @@ export type EventMessage = { event: string; payload: unknown };
 
 export type Reply = { ok: true; result: unknown } | { ok: false; error: ContractErrorShape };
 
-export const IPC_INVOKE = 'tally:invoke';
-export const IPC_EVENT = 'tally:event';
+export { IPC_EVENT, IPC_INVOKE } from './ipc.js';

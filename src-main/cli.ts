@@ -1,0 +1,116 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { execa } from 'execa';
+import { Console } from './core/console.js';
+import { MemorySecretStore } from './core/store/secrets.js';
+import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
+import { startWebServer } from './web/web-server.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks a free one).');
+  return n;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Build the renderer if it is not built yet, showing progress on stderr. */
+export async function ensureBuilt(): Promise<void> {
+  if (existsSync(path.join(rendererDir(), 'index.html'))) return;
+  process.stderr.write('Building the console UI (first run)…\n');
+  await execa('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export interface WebOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+}
+
+export async function runWeb(opts: WebOptions): Promise<{ console: Console; url: string; close(): Promise<void> }> {
+  if (!LOOPBACK.has(opts.host))
+    process.stderr.write(`Warning: listening on ${opts.host}, not loopback. Anyone who can reach it and has the token can drive your devices.\n`);
+  await ensureBuilt();
+  const core = await Console.open({
+    dataDir: opts.dataDir,
+    shell: 'web',
+    secrets: new MemorySecretStore(),
+    version: version(),
+    agentSocket: process.env['SSH_AUTH_SOCK'],
+  });
+  for (const problem of core.store.problems) process.stderr.write(`Warning: ${problem}\n`);
+  const server = await startWebServer({ console: core, rendererDir: rendererDir(), host: opts.host, port: opts.port });
+  return {
+    console: core,
+    url: server.url,
+    close: async () => {
+      await server.close();
+      await core.close();
+    },
+  };
+}
+
+function onSignals(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    void close().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** The Electron binary, if this install has one. Never triggers electron's download-on-require. */
+export function electronBinary(): string | undefined {
+  const dir = path.join(packageRoot(), 'node_modules', 'electron');
+  const pathFile = path.join(dir, 'path.txt');
+  if (!existsSync(pathFile)) return undefined;
+  const bin = path.join(dir, 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(bin) ? bin : undefined;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('tally').description('Operator console for remote video devices.').version(version());
+
+  program
+    .command('web')
+    .description('Serve the console to a browser (loopback only by default; the printed URL carries the access token).')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 7420)
+    .option('--data-dir <dir>', 'where devices, trusted host keys and the audit log live', defaultDataDir())
+    .action(async (o: { host: string; port: number; dataDir: string }) => {
+      const web = await runWeb({ host: o.host, port: o.port, dataDir: path.resolve(o.dataDir) });
+      process.stdout.write(`Tally web console: ${web.url}\n`);
+      onSignals(web.close);
+    });
+
+  program
+    .command('start')
+    .description('Start the desktop console (Electron); falls back to web mode where Electron cannot run.')
+    .option('--data-dir <dir>', 'data directory', defaultDataDir())
+    .action(async (o: { dataDir: string }) => {
+      const bin = electronBinary();
+      if (!bin) {
+        process.stderr.write('No Electron binary in this install (it cannot be downloaded here); starting web mode instead.\n');
+        const web = await runWeb({ host: '127.0.0.1', port: 7420, dataDir: path.resolve(o.dataDir) });
+        process.stdout.write(`Tally web console: ${web.url}\n`);
+        onSignals(web.close);
+        return;
+      }
+      await execa('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: 'inherit' });
+      await execa(bin, ['.', `--tally-data-dir=${path.resolve(o.dataDir)}`], { cwd: packageRoot(), stdio: 'inherit' });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

@@ -1,0 +1,237 @@
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ContractError,
+  commands,
+  fieldErrors,
+  isCommandName,
+  type CommandName,
+  type CommandParsedInput,
+  type CommandResult,
+  type EventName,
+  type EventPayload,
+  type Reply,
+} from '../contract/index.js';
+import { AuditLog } from './audit/audit-log.js';
+import { DeviceService } from './devices/device-service.js';
+import { readSshConfigCandidates } from './devices/ssh-config-import.js';
+import { UnsafeValueError } from './device/quote.js';
+import { ConnectionManager } from './ssh/connection-manager.js';
+import { StoreHostKeyPolicy } from './ssh/host-key-policy.js';
+import { RemoteJobs } from './ssh/remote-jobs.js';
+import type { SecretStore } from './store/secrets.js';
+import { StateStore } from './store/state-store.js';
+import { TerminalService } from './terminal/terminal-service.js';
+
+export interface ConsoleOptions {
+  dataDir: string;
+  shell: 'electron' | 'web';
+  secrets: SecretStore;
+  version: string;
+  /** Extra known_hosts files to trust; defaults to ~/.ssh/known_hosts. */
+  knownHostsFiles?: string[];
+  agentSocket?: string | undefined;
+  reconnect?: { baseMs: number; maxMs: number };
+}
+
+/** Who is calling: a window or a browser tab. Terminals belong to their owner and close with it. */
+export interface CallContext {
+  owner: string;
+}
+
+type EventListener = (name: EventName, payload: unknown, owner?: string) => void;
+
+type Handler<N extends CommandName> = (input: CommandParsedInput<N>, ctx: CallContext) => Promise<CommandResult<N>>;
+type Handlers = { [N in CommandName]: Handler<N> };
+
+/** The one object that owns devices and operations. Both shells talk to it only through `invoke` and events. */
+export class Console {
+  readonly connections: ConnectionManager;
+  readonly jobs: RemoteJobs;
+  readonly devices: DeviceService;
+  readonly audit: AuditLog;
+  private readonly terminals: TerminalService;
+  private readonly hostKeys: StoreHostKeyPolicy;
+  private readonly listeners = new Set<EventListener>();
+  private readonly handlers: Handlers;
+
+  private constructor(
+    readonly store: StateStore,
+    private readonly opts: ConsoleOptions,
+  ) {
+    this.audit = new AuditLog(opts.dataDir, opts.shell);
+    this.hostKeys = new StoreHostKeyPolicy(store, opts.knownHostsFiles ?? [path.join(os.homedir(), '.ssh', 'known_hosts')]);
+    const settings = store.settings();
+    this.connections = new ConnectionManager({
+      hostKeys: this.hostKeys,
+      keepalive: { intervalMs: settings.keepaliveIntervalMs, countMax: settings.keepaliveCountMax },
+      ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
+    });
+    this.jobs = new RemoteJobs(this.connections);
+    this.devices = new DeviceService(store, opts.secrets, this.connections, opts.agentSocket);
+    this.terminals = new TerminalService(this.connections, (id) => this.devices.get(id).name, {
+      data: (owner, terminalId, data) => this.emit('terminal.data', { terminalId, data }, owner),
+      exit: (owner, terminalId, code, reason) => this.emit('terminal.exit', { terminalId, code, reason }, owner),
+    });
+    this.connections.onStatus((id, status) => this.emit('device.status', { id, status }));
+    this.handlers = this.makeHandlers();
+  }
+
+  static async open(opts: ConsoleOptions): Promise<Console> {
+    const store = await StateStore.open(opts.dataDir);
+    return new Console(store, opts);
+  }
+
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit<N extends EventName>(name: N, payload: EventPayload<N>, owner?: string): void {
+    for (const listener of this.listeners) listener(name, payload, owner);
+  }
+
+  private async broadcastDevices(): Promise<void> {
+    this.emit('devices.changed', { devices: await this.devices.list() });
+  }
+
+  /** Validate and run one command. Never throws: every failure becomes a reply with a message for a person. */
+  async invoke(name: unknown, rawInput: unknown, ctx: CallContext): Promise<Reply> {
+    if (!isCommandName(name)) return { ok: false, error: { code: 'invalid_input', message: `Unknown command ${String(name)}.` } };
+    const parsed = commands[name].input.safeParse(rawInput ?? {});
+    if (!parsed.success) {
+      const fields = fieldErrors(parsed.error.issues);
+      const first = Object.entries(fields)[0];
+      return {
+        ok: false,
+        error: { code: 'invalid_input', message: first ? `Check ${first[0]}: ${first[1]}` : 'Invalid input.', fields },
+      };
+    }
+    try {
+      const handler = this.handlers[name] as Handler<typeof name>;
+      const result = await handler(parsed.data as never, ctx);
+      return { ok: true, result };
+    } catch (err) {
+      if (err instanceof ContractError) return { ok: false, error: err.toShape() };
+      if (err instanceof UnsafeValueError) return { ok: false, error: { code: 'invalid_input', message: err.message } };
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, error: { code: 'internal', message: `Tally hit an unexpected problem: ${message}` } };
+    }
+  }
+
+  /** A window or tab went away. */
+  release(owner: string): void {
+    this.terminals.releaseOwner(owner);
+  }
+
+  async close(): Promise<void> {
+    this.terminals.closeAll();
+    await this.connections.closeAll();
+  }
+
+  private async record(deviceId: string, action: string, result: 'ok' | 'error' | 'refused' | 'started', message?: string): Promise<void> {
+    const device = this.store.device(deviceId);
+    await this.audit.record({
+      deviceId,
+      ...(device ? { device: device.name } : {}),
+      action,
+      result,
+      ...(message ? { message } : {}),
+    });
+  }
+
+  private makeHandlers(): Handlers {
+    return {
+      'app.info': async () => ({
+        version: this.opts.version,
+        shell: this.opts.shell,
+        secretsPersist: this.opts.secrets.persistent,
+        dataDir: this.opts.dataDir,
+        storeProblems: [...this.store.problems],
+      }),
+      'devices.list': () => this.devices.list(),
+      'devices.add': async (input) => {
+        const device = await this.devices.add(input);
+        await this.audit.record({ deviceId: device.id, device: device.name, action: 'device.add', detail: `${device.user}@${device.host}:${device.port}`, result: 'ok' });
+        await this.broadcastDevices();
+        return this.devices.view(device);
+      },
+      'devices.update': async (input) => {
+        const { id, ...rest } = input;
+        const wasWanted = ['connected', 'degraded', 'connecting'].includes(this.connections.status(id).state);
+        const { device, reachChanged } = await this.devices.update(id, rest);
+        await this.audit.record({ deviceId: id, device: device.name, action: 'device.update', detail: `${device.user}@${device.host}:${device.port}`, result: 'ok' });
+        if (reachChanged) {
+          await this.connections.drop(id);
+          if (wasWanted) this.connections.connect(this.devices.endpoint(id));
+        }
+        await this.broadcastDevices();
+        return this.devices.view(device);
+      },
+      'devices.remove': async ({ id }) => {
+        const device = await this.devices.remove(id);
+        await this.audit.record({ deviceId: id, device: device.name, action: 'device.remove', result: 'ok' });
+        await this.broadcastDevices();
+        return { ok: true as const };
+      },
+      'devices.connect': async ({ id }) => {
+        this.devices.get(id);
+        await this.record(id, 'connect', 'started');
+        this.connections.connect(this.devices.endpoint(id));
+        return { ok: true as const };
+      },
+      'devices.disconnect': async ({ id }) => {
+        this.devices.get(id);
+        await this.connections.disconnect(id);
+        await this.record(id, 'disconnect', 'ok');
+        return { ok: true as const };
+      },
+      'devices.importSshConfig': async ({ path: file }) => readSshConfigCandidates(file),
+      'hostkeys.trust': async ({ id, fingerprint }) => {
+        const device = this.devices.get(id);
+        const presented = this.connections.presentedKey(id);
+        if (!presented || presented.host !== device.host || presented.port !== device.port)
+          throw new ContractError('conflict', 'There is no host key waiting to be trusted for this device. Connect first.');
+        if (presented.fingerprint !== fingerprint)
+          throw new ContractError('conflict', 'The device now presents a different key than the one shown. Nothing was trusted; check the new fingerprint.');
+        if (this.connections.status(id).state === 'hostkey_mismatch')
+          throw new ContractError('refused', 'This device’s key does not match the recorded one. Forget the old key first, after checking why it changed.');
+        await this.hostKeys.trust(device.host, device.port, presented);
+        await this.record(id, 'hostkey.trust', 'ok', `${presented.keyType} ${presented.fingerprint}`);
+        this.connections.connect(this.devices.endpoint(id));
+        await this.broadcastDevices();
+        return { ok: true as const };
+      },
+      'hostkeys.forget': async ({ id }) => {
+        const device = this.devices.get(id);
+        const key = this.store.hostKey(device.host, device.port);
+        await this.hostKeys.forget(device.host, device.port);
+        await this.record(id, 'hostkey.forget', 'ok', key ? `${key.keyType} ${key.fingerprint}` : 'none recorded');
+        await this.broadcastDevices();
+        return { ok: true as const };
+      },
+      'terminal.open': async ({ target, cols, rows }, ctx) => {
+        const info = await this.terminals.open(ctx.owner, target, cols, rows);
+        if (target.kind === 'device') await this.record(target.deviceId, 'terminal.open', 'ok');
+        return info;
+      },
+      'terminal.input': async ({ terminalId, data }, ctx) => {
+        this.terminals.input(ctx.owner, terminalId, data);
+        return { ok: true as const };
+      },
+      'terminal.resize': async ({ terminalId, cols, rows }, ctx) => {
+        this.terminals.resize(ctx.owner, terminalId, cols, rows);
+        return { ok: true as const };
+      },
+      'terminal.ack': async ({ terminalId, bytes }, ctx) => {
+        this.terminals.ack(ctx.owner, terminalId, bytes);
+        return { ok: true as const };
+      },
+      'terminal.close': async ({ terminalId }, ctx) => {
+        this.terminals.close(ctx.owner, terminalId);
+        return { ok: true as const };
+      },
+      'audit.tail': ({ limit }) => this.audit.tail(limit),
+    };
+  }
+}

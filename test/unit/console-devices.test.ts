@@ -1,0 +1,119 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Console } from '../../src-main/core/console.js';
+import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
+
+let core: Console;
+let dataDir: string;
+const ctx = { owner: 'test' };
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'tally-console-'));
+  core = await Console.open({ dataDir, shell: 'web', secrets: new MemorySecretStore(), version: 'test', knownHostsFiles: [] });
+});
+afterEach(() => core.close());
+
+const device = { name: 'studio-r58', host: '192.168.1.24', port: 22, user: 'linaro', auth: { kind: 'agent' } };
+
+describe('devices through the contract', () => {
+  it('adds, lists, edits and removes a device, and audits each change', async () => {
+    const added = await core.invoke('devices.add', device, ctx);
+    expect(added.ok).toBe(true);
+    const id = added.ok ? (added.result as { id: string }).id : '';
+    const edited = await core.invoke('devices.update', { ...device, id, name: 'studio-b' }, ctx);
+    expect(edited.ok && (edited.result as { name: string }).name).toBe('studio-b');
+    const list = await core.invoke('devices.list', {}, ctx);
+    expect(list.ok && (list.result as unknown[]).length).toBe(1);
+    expect((await core.invoke('devices.remove', { id }, ctx)).ok).toBe(true);
+    const audit = readFileSync(path.join(dataDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(audit.map((e: { action: string }) => e.action)).toEqual(['device.add', 'device.update', 'device.remove']);
+  });
+
+  it('keeps a shell-looking name as plain text', async () => {
+    const name = '$(touch /tmp/pwned)';
+    const r = await core.invoke('devices.add', { ...device, name }, ctx);
+    expect(r.ok && (r.result as { name: string }).name).toBe(name);
+  });
+
+  it.each([
+    ['host', { host: 'a;b' }],
+    ['host', { host: '$(touch /tmp/pwned)' }],
+    ['host', { host: '' }],
+    ['port', { port: 70000 }],
+    ['port', { port: 'ssh' }],
+    ['user', { user: 'root; reboot' }],
+    ['name', { name: '   ' }],
+    ['auth.path', { auth: { kind: 'identityFile', path: '' } }],
+    ['proxyJump', { proxyJump: 'a b;c' }],
+  ])('refuses a bad %s with a message next to the field', async (field, change) => {
+    const r = await core.invoke('devices.add', { ...device, ...change }, ctx);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe('invalid_input');
+      expect(r.error.fields?.[field]).toMatch(/\w/);
+    }
+  });
+
+  it('refuses a second device with the same name, on the name field', async () => {
+    await core.invoke('devices.add', device, ctx);
+    const r = await core.invoke('devices.add', { ...device, host: '10.0.0.2' }, ctx);
+    expect(!r.ok && r.error.fields?.['name']).toMatch(/already exists/);
+  });
+
+  it('never writes a password to disk in web mode', async () => {
+    const secret = 'correct horse battery staple';
+    await core.invoke('devices.add', { ...device, auth: { kind: 'password', password: secret } }, ctx);
+    const list = await core.invoke('devices.list', {}, ctx);
+    expect(JSON.stringify(list)).not.toContain(secret);
+    for (const file of ['state.json', 'audit.jsonl']) expect(readFileSync(path.join(dataDir, file), 'utf8')).not.toContain(secret);
+    expect(list.ok && (list.result as { auth: { hasPassword: boolean } }[])[0]?.auth.hasPassword).toBe(true);
+  });
+
+  it('answers an unknown command and malformed input with an error, not a crash', async () => {
+    expect(await core.invoke('rm -rf', {}, ctx)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    expect(await core.invoke('devices.add', 'nonsense', ctx)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    expect(await core.invoke('devices.connect', { id: 'nope' }, ctx)).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+});
+
+describe('import from ssh config', () => {
+  it('turns concrete Host entries into candidates and flags what cannot be imported', async () => {
+    const file = path.join(dataDir, 'ssh_config');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      file,
+      [
+        'Host r58 studio',
+        '  HostName r58.itagenten.no',
+        '  Port 2222',
+        '  User linaro',
+        '  IdentityFile ~/.ssh/r58_ed25519',
+        '  ProxyJump jump@bastion.example:22',
+        'Host weird',
+        '  HostName bad;host',
+        'Match exec "touch /tmp/tally-match-exec"',
+        '  User nobody',
+        'Host *',
+        '  User defaultuser',
+      ].join('\n'),
+    );
+    const r = await core.invoke('devices.importSshConfig', { path: file }, ctx);
+    expect(r.ok).toBe(true);
+    const { candidates } = (r.ok ? r.result : { candidates: [] }) as { candidates: Record<string, unknown>[] };
+    expect(candidates.find((c) => c['alias'] === 'r58')).toMatchObject({
+      host: 'r58.itagenten.no',
+      port: 2222,
+      user: 'linaro',
+      identityFile: '~/.ssh/r58_ed25519',
+      proxyJump: 'jump@bastion.example:22',
+    });
+    expect(candidates.find((c) => c['alias'] === 'weird')?.['problem']).toMatch(/host/);
+    // First match wins, as in ssh: `Host *` at the end only fills what is still unset.
+    expect(candidates.find((c) => c['alias'] === 'weird')?.['user']).toBe('defaultuser');
+    expect(candidates.some((c) => c['alias'] === '*')).toBe(false);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync('/tmp/tally-match-exec')).toBe(false);
+  });
+});
