@@ -175,6 +175,7 @@ export class DeviceConnection {
       if (err || gen !== this.generation) return;
       const hb = {
         channel,
+        warm: false,
         rtts: [] as number[],
         sentAt: undefined as number | undefined,
         timer: setInterval(() => {
@@ -190,6 +191,11 @@ export class DeviceConnection {
         if (hb.sentAt === undefined) return;
         const rtt = performance.now() - hb.sentAt;
         hb.sentAt = undefined;
+        // The first echo includes starting `cat` on the device; it says nothing about the link.
+        if (!hb.warm) {
+          hb.warm = true;
+          return;
+        }
         hb.rtts.push(rtt);
         if (hb.rtts.length > 5) hb.rtts.shift();
         const median = [...hb.rtts].sort((a, b) => a - b)[Math.floor(hb.rtts.length / 2)] ?? rtt;
