@@ -18,7 +18,9 @@ export default tseslint.config(
   },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
-    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'], svelteConfig } },
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'], svelteConfig },
+    },
   },
   {
     // Only the Electron shell may import Electron.
@@ -32,7 +34,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: ['electron'], patterns: ['**/src-main/core/**', '**/src-main/web/**', '**/src-main/electron/**', 'node:*'] },
+        {
+          paths: ['electron'],
+          patterns: ['**/src-main/core/**', '**/src-main/web/**', '**/src-main/electron/**', 'node:*'],
+        },
       ],
     },
   },

@@ -16,7 +16,15 @@ const steps = [
   ...['unit', 'integration', 'e2e'].map((project) => [
     project,
     'npx',
-    ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(reports, `${project}.json`)}`],
+    [
+      'vitest',
+      'run',
+      '--project',
+      project,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${path.join(reports, `${project}.json`)}`,
+    ],
   ]),
 ].filter(([name]) => only.length === 0 || only.includes(name));
 
@@ -28,7 +36,9 @@ for (const [name, cmd, args] of steps) {
   const started = Date.now();
   process.stdout.write(`\n── ${name} ──\n`);
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
-  process.stdout.write(`── ${name}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `── ${name}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   try {
     const report = JSON.parse(readFileSync(path.join(reports, `${name}.json`), 'utf8'));
     passed += report.numPassedTests;

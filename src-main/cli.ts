@@ -8,13 +8,16 @@ import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
 import { startWebServer } from './web/web-server.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks a free one).');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks a free one).');
   return n;
 }
 
@@ -24,7 +27,10 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export async function ensureBuilt(): Promise<void> {
   if (existsSync(path.join(rendererDir(), 'index.html'))) return;
   process.stderr.write('Building the console UI (first run)…\n');
-  await execa('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: ['ignore', 'ignore', 'inherit'] });
+  await execa('npx', ['electron-vite', 'build'], {
+    cwd: packageRoot(),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 export interface WebOptions {
@@ -33,9 +39,13 @@ export interface WebOptions {
   dataDir: string;
 }
 
-export async function runWeb(opts: WebOptions): Promise<{ console: Console; url: string; close(): Promise<void> }> {
+export async function runWeb(
+  opts: WebOptions,
+): Promise<{ console: Console; url: string; close(): Promise<void> }> {
   if (!LOOPBACK.has(opts.host))
-    process.stderr.write(`Warning: listening on ${opts.host}, not loopback. Anyone who can reach it and has the token can drive your devices.\n`);
+    process.stderr.write(
+      `Warning: listening on ${opts.host}, not loopback. Anyone who can reach it and has the token can drive your devices.\n`,
+    );
   await ensureBuilt();
   const core = await Console.open({
     dataDir: opts.dataDir,
@@ -45,7 +55,12 @@ export async function runWeb(opts: WebOptions): Promise<{ console: Console; url:
     agentSocket: process.env['SSH_AUTH_SOCK'],
   });
   for (const problem of core.store.problems) process.stderr.write(`Warning: ${problem}\n`);
-  const server = await startWebServer({ console: core, rendererDir: rendererDir(), host: opts.host, port: opts.port });
+  const server = await startWebServer({
+    console: core,
+    rendererDir: rendererDir(),
+    host: opts.host,
+    port: opts.port,
+  });
   return {
     console: core,
     url: server.url,
@@ -77,11 +92,15 @@ export function electronBinary(): string | undefined {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('tally').description('Operator console for remote video devices.').version(version());
+  const program = new Command('tally')
+    .description('Operator console for remote video devices.')
+    .version(version());
 
   program
     .command('web')
-    .description('Serve the console to a browser (loopback only by default; the printed URL carries the access token).')
+    .description(
+      'Serve the console to a browser (loopback only by default; the printed URL carries the access token).',
+    )
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 7420)
     .option('--data-dir <dir>', 'where devices, trusted host keys and the audit log live', defaultDataDir())
@@ -98,14 +117,19 @@ export function buildProgram(): Command {
     .action(async (o: { dataDir: string }) => {
       const bin = electronBinary();
       if (!bin) {
-        process.stderr.write('No Electron binary in this install (it cannot be downloaded here); starting web mode instead.\n');
+        process.stderr.write(
+          'No Electron binary in this install (it cannot be downloaded here); starting web mode instead.\n',
+        );
         const web = await runWeb({ host: '127.0.0.1', port: 7420, dataDir: path.resolve(o.dataDir) });
         process.stdout.write(`Tally web console: ${web.url}\n`);
         onSignals(web.close);
         return;
       }
       await execa('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: 'inherit' });
-      await execa(bin, ['.', `--tally-data-dir=${path.resolve(o.dataDir)}`], { cwd: packageRoot(), stdio: 'inherit' });
+      await execa(bin, ['.', `--tally-data-dir=${path.resolve(o.dataDir)}`], {
+        cwd: packageRoot(),
+        stdio: 'inherit',
+      });
     });
 
   return program;

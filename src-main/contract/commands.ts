@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { DeviceInput, DeviceView, ImportCandidate } from './devices.js';
-import { TerminalAck, TerminalInfo, TerminalInput, TerminalOpen, TerminalRef, TerminalResize } from './terminal.js';
+import {
+  TerminalAck,
+  TerminalInfo,
+  TerminalInput,
+  TerminalOpen,
+  TerminalRef,
+  TerminalResize,
+} from './terminal.js';
 
 const DeviceRef = z.object({ id: z.string().min(1) });
 const Ok = z.object({ ok: z.literal(true) });
@@ -54,7 +61,10 @@ export const commands = {
   'terminal.resize': command(TerminalResize, Ok),
   'terminal.ack': command(TerminalAck, Ok),
   'terminal.close': command(TerminalRef, Ok),
-  'audit.tail': command(z.object({ limit: z.number().int().min(1).max(1000).default(100) }), z.array(AuditEntry)),
+  'audit.tail': command(
+    z.object({ limit: z.number().int().min(1).max(1000).default(100) }),
+    z.array(AuditEntry),
+  ),
 } as const;
 
 export type Commands = typeof commands;

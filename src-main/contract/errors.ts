@@ -30,7 +30,9 @@ export class ContractError extends Error {
     this.fields = fields;
   }
   toShape(): ContractErrorShape {
-    return this.fields ? { code: this.code, message: this.message, fields: this.fields } : { code: this.code, message: this.message };
+    return this.fields
+      ? { code: this.code, message: this.message, fields: this.fields }
+      : { code: this.code, message: this.message };
   }
   static from(shape: ContractErrorShape): ContractError {
     return new ContractError(shape.code, shape.message, shape.fields);

@@ -6,8 +6,7 @@ export const RequestMessage = z.object({ id: z.number().int(), name: z.string(),
 export type RequestMessage = z.infer<typeof RequestMessage>;
 
 export type ResponseMessage =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: ContractErrorShape };
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ContractErrorShape };
 
 export type EventMessage = { event: string; payload: unknown };
 

@@ -41,7 +41,10 @@ export interface CallContext {
 
 type EventListener = (name: EventName, payload: unknown, owner?: string) => void;
 
-type Handler<N extends CommandName> = (input: CommandParsedInput<N>, ctx: CallContext) => Promise<CommandResult<N>>;
+type Handler<N extends CommandName> = (
+  input: CommandParsedInput<N>,
+  ctx: CallContext,
+) => Promise<CommandResult<N>>;
 type Handlers = { [N in CommandName]: Handler<N> };
 
 /** The one object that owns devices and operations. Both shells talk to it only through `invoke` and events. */
@@ -60,7 +63,10 @@ export class Console {
     private readonly opts: ConsoleOptions,
   ) {
     this.audit = new AuditLog(opts.dataDir, opts.shell);
-    this.hostKeys = new StoreHostKeyPolicy(store, opts.knownHostsFiles ?? [path.join(os.homedir(), '.ssh', 'known_hosts')]);
+    this.hostKeys = new StoreHostKeyPolicy(
+      store,
+      opts.knownHostsFiles ?? [path.join(os.homedir(), '.ssh', 'known_hosts')],
+    );
     const settings = store.settings();
     this.connections = new ConnectionManager({
       hostKeys: this.hostKeys,
@@ -71,7 +77,8 @@ export class Console {
     this.devices = new DeviceService(store, opts.secrets, this.connections, opts.agentSocket);
     this.terminals = new TerminalService(this.connections, (id) => this.devices.get(id).name, {
       data: (owner, terminalId, data) => this.emit('terminal.data', { terminalId, data }, owner),
-      exit: (owner, terminalId, code, reason) => this.emit('terminal.exit', { terminalId, code, reason }, owner),
+      exit: (owner, terminalId, code, reason) =>
+        this.emit('terminal.exit', { terminalId, code, reason }, owner),
     });
     this.connections.onStatus((id, status) => this.emit('device.status', { id, status }));
     this.handlers = this.makeHandlers();
@@ -97,14 +104,19 @@ export class Console {
 
   /** Validate and run one command. Never throws: every failure becomes a reply with a message for a person. */
   async invoke(name: unknown, rawInput: unknown, ctx: CallContext): Promise<Reply> {
-    if (!isCommandName(name)) return { ok: false, error: { code: 'invalid_input', message: `Unknown command ${String(name)}.` } };
+    if (!isCommandName(name))
+      return { ok: false, error: { code: 'invalid_input', message: `Unknown command ${String(name)}.` } };
     const parsed = commands[name].input.safeParse(rawInput ?? {});
     if (!parsed.success) {
       const fields = fieldErrors(parsed.error.issues);
       const first = Object.entries(fields)[0];
       return {
         ok: false,
-        error: { code: 'invalid_input', message: first ? `Check ${first[0]}: ${first[1]}` : 'Invalid input.', fields },
+        error: {
+          code: 'invalid_input',
+          message: first ? `Check ${first[0]}: ${first[1]}` : 'Invalid input.',
+          fields,
+        },
       };
     }
     try {
@@ -113,9 +125,13 @@ export class Console {
       return { ok: true, result };
     } catch (err) {
       if (err instanceof ContractError) return { ok: false, error: err.toShape() };
-      if (err instanceof UnsafeValueError) return { ok: false, error: { code: 'invalid_input', message: err.message } };
+      if (err instanceof UnsafeValueError)
+        return { ok: false, error: { code: 'invalid_input', message: err.message } };
       const message = err instanceof Error ? err.message : String(err);
-      return { ok: false, error: { code: 'internal', message: `Tally hit an unexpected problem: ${message}` } };
+      return {
+        ok: false,
+        error: { code: 'internal', message: `Tally hit an unexpected problem: ${message}` },
+      };
     }
   }
 
@@ -129,7 +145,12 @@ export class Console {
     await this.connections.closeAll();
   }
 
-  private async record(deviceId: string, action: string, result: 'ok' | 'error' | 'refused' | 'started', message?: string): Promise<void> {
+  private async record(
+    deviceId: string,
+    action: string,
+    result: 'ok' | 'error' | 'refused' | 'started',
+    message?: string,
+  ): Promise<void> {
     const device = this.store.device(deviceId);
     await this.audit.record({
       deviceId,
@@ -152,7 +173,13 @@ export class Console {
       'devices.list': () => this.devices.list(),
       'devices.add': async (input) => {
         const device = await this.devices.add(input);
-        await this.audit.record({ deviceId: device.id, device: device.name, action: 'device.add', detail: `${device.user}@${device.host}:${device.port}`, result: 'ok' });
+        await this.audit.record({
+          deviceId: device.id,
+          device: device.name,
+          action: 'device.add',
+          detail: `${device.user}@${device.host}:${device.port}`,
+          result: 'ok',
+        });
         await this.broadcastDevices();
         return this.devices.view(device);
       },
@@ -160,7 +187,13 @@ export class Console {
         const { id, ...rest } = input;
         const wasWanted = ['connected', 'degraded', 'connecting'].includes(this.connections.status(id).state);
         const { device, reachChanged } = await this.devices.update(id, rest);
-        await this.audit.record({ deviceId: id, device: device.name, action: 'device.update', detail: `${device.user}@${device.host}:${device.port}`, result: 'ok' });
+        await this.audit.record({
+          deviceId: id,
+          device: device.name,
+          action: 'device.update',
+          detail: `${device.user}@${device.host}:${device.port}`,
+          result: 'ok',
+        });
         if (reachChanged) {
           await this.connections.drop(id);
           if (wasWanted) this.connections.connect(this.devices.endpoint(id));
@@ -191,11 +224,20 @@ export class Console {
         const device = this.devices.get(id);
         const presented = this.connections.presentedKey(id);
         if (!presented || presented.host !== device.host || presented.port !== device.port)
-          throw new ContractError('conflict', 'There is no host key waiting to be trusted for this device. Connect first.');
+          throw new ContractError(
+            'conflict',
+            'There is no host key waiting to be trusted for this device. Connect first.',
+          );
         if (presented.fingerprint !== fingerprint)
-          throw new ContractError('conflict', 'The device now presents a different key than the one shown. Nothing was trusted; check the new fingerprint.');
+          throw new ContractError(
+            'conflict',
+            'The device now presents a different key than the one shown. Nothing was trusted; check the new fingerprint.',
+          );
         if (this.connections.status(id).state === 'hostkey_mismatch')
-          throw new ContractError('refused', 'This device’s key does not match the recorded one. Forget the old key first, after checking why it changed.');
+          throw new ContractError(
+            'refused',
+            'This device’s key does not match the recorded one. Forget the old key first, after checking why it changed.',
+          );
         await this.hostKeys.trust(device.host, device.port, presented);
         await this.record(id, 'hostkey.trust', 'ok', `${presented.keyType} ${presented.fingerprint}`);
         this.connections.connect(this.devices.endpoint(id));
@@ -206,7 +248,12 @@ export class Console {
         const device = this.devices.get(id);
         const key = this.store.hostKey(device.host, device.port);
         await this.hostKeys.forget(device.host, device.port);
-        await this.record(id, 'hostkey.forget', 'ok', key ? `${key.keyType} ${key.fingerprint}` : 'none recorded');
+        await this.record(
+          id,
+          'hostkey.forget',
+          'ok',
+          key ? `${key.keyType} ${key.fingerprint}` : 'none recorded',
+        );
         await this.broadcastDevices();
         return { ok: true as const };
       },

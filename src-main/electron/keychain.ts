@@ -15,7 +15,8 @@ export class KeychainSecretStore implements SecretStore {
 
   constructor(dataDir: string) {
     this.file = path.join(dataDir, 'secrets.bin');
-    this.persistent = safeStorage.isEncryptionAvailable() && safeStorage.getSelectedStorageBackend?.() !== 'basic_text';
+    this.persistent =
+      safeStorage.isEncryptionAvailable() && safeStorage.getSelectedStorageBackend?.() !== 'basic_text';
   }
 
   private async load(): Promise<Record<string, string>> {

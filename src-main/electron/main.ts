@@ -1,5 +1,13 @@
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  session,
+  shell,
+  type IpcMainInvokeEvent,
+  type WebContents,
+} from 'electron';
 import { IPC_EVENT, IPC_INVOKE } from '../contract/wire.js';
 import { Console } from '../core/console.js';
 import { CSP } from '../web/web-server.js';
@@ -30,7 +38,9 @@ async function main(): Promise<void> {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
-  session.defaultSession.setPermissionRequestHandler((_wc, permission, allow) => allow(permission === 'clipboard-sanitized-write'));
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, allow) =>
+    allow(permission === 'clipboard-sanitized-write'),
+  );
 
   const windows = new Map<number, WebContents>();
   core.onEvent((name, payload, owner) => {
@@ -39,7 +49,10 @@ async function main(): Promise<void> {
 
   ipcMain.handle(IPC_INVOKE, async (event: IpcMainInvokeEvent, name: unknown, input: unknown) => {
     if (!trustedSender(event.senderFrame?.url))
-      return { ok: false, error: { code: 'refused', message: 'Calls are accepted only from the Tally window.' } };
+      return {
+        ok: false,
+        error: { code: 'refused', message: 'Calls are accepted only from the Tally window.' },
+      };
     return core.invoke(name, input, { owner: `window:${event.sender.id}` });
   });
 

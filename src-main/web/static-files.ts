@@ -14,7 +14,10 @@ const TYPES: Record<string, string> = {
 };
 
 /** Resolve a URL path inside `root`, refusing anything that escapes it. */
-export async function readStatic(root: string, urlPath: string): Promise<{ body: Buffer; type: string } | undefined> {
+export async function readStatic(
+  root: string,
+  urlPath: string,
+): Promise<{ body: Buffer; type: string } | undefined> {
   let rel: string;
   try {
     rel = decodeURIComponent(urlPath);

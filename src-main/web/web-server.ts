@@ -5,7 +5,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { RequestMessage } from '../contract/index.js';
 import type { Console } from '../core/console.js';
 import { readStatic } from './static-files.js';
-import { COOKIE, cookieToken, hostAllowed, newToken, originAllowed, queryToken, tokenMatches } from './token-auth.js';
+import {
+  COOKIE,
+  cookieToken,
+  hostAllowed,
+  newToken,
+  originAllowed,
+  queryToken,
+  tokenMatches,
+} from './token-auth.js';
 
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -43,7 +51,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://placeholder');
     if (!anyHost && !hostAllowed(req, allowedHosts)) {
-      res.writeHead(421, { 'Content-Type': 'text/plain' }).end('Misdirected request: unexpected Host header.\n');
+      res
+        .writeHead(421, { 'Content-Type': 'text/plain' })
+        .end('Misdirected request: unexpected Host header.\n');
       return;
     }
     const fromQuery = queryToken(url);
@@ -74,15 +84,24 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       res.writeHead(404, { 'Content-Type': 'text/plain', ...SECURITY_HEADERS }).end('Not found.\n');
       return;
     }
-    res.writeHead(200, { 'Content-Type': file.type, ...SECURITY_HEADERS }).end(req.method === 'HEAD' ? undefined : file.body);
+    res
+      .writeHead(200, { 'Content-Type': file.type, ...SECURITY_HEADERS })
+      .end(req.method === 'HEAD' ? undefined : file.body);
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const authed = tokenMatches(token, cookieToken(req)) || tokenMatches(token, queryToken(url));
-    if (url.pathname !== '/ws' || (!anyHost && !hostAllowed(req, allowedHosts)) || !originAllowed(req) || !authed) {
-      socket.end(`HTTP/1.1 ${authed ? 403 : 401} ${authed ? 'Forbidden' : 'Unauthorized'}\r\nConnection: close\r\n\r\n`);
+    if (
+      url.pathname !== '/ws' ||
+      (!anyHost && !hostAllowed(req, allowedHosts)) ||
+      !originAllowed(req) ||
+      !authed
+    ) {
+      socket.end(
+        `HTTP/1.1 ${authed ? 403 : 401} ${authed ? 'Forbidden' : 'Unauthorized'}\r\nConnection: close\r\n\r\n`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
@@ -107,7 +126,13 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       try {
         msg = RequestMessage.parse(JSON.parse(String(data)));
       } catch {
-        ws.send(JSON.stringify({ id: -1, ok: false, error: { code: 'invalid_input', message: 'Malformed request.' } }));
+        ws.send(
+          JSON.stringify({
+            id: -1,
+            ok: false,
+            error: { code: 'invalid_input', message: 'Malformed request.' },
+          }),
+        );
         return;
       }
       const reply = await opts.console.invoke(msg.name, msg.input, { owner });

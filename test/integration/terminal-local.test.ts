@@ -57,7 +57,11 @@ describe('local terminal (node-pty)', () => {
   it('holds a flood at the high-water mark until the renderer acknowledges, then delivers the rest', async () => {
     const id = await open();
     const out = collect(id);
-    await core.invoke('terminal.input', { terminalId: id, data: 'yes tally | head -c 3000000; echo FLOOD-$((40+2))\r' }, ctx);
+    await core.invoke(
+      'terminal.input',
+      { terminalId: id, data: 'yes tally | head -c 3000000; echo FLOOD-$((40+2))\r' },
+      ctx,
+    );
     await until(() => out.text.length > FLOW.highWater / 2, 'the first part of the flood');
     // Without acknowledgements the core must stop sending at roughly the high-water mark.
     await new Promise((r) => setTimeout(r, 500));
@@ -66,13 +70,17 @@ describe('local terminal (node-pty)', () => {
     expect(out.text).not.toContain('FLOOD-42');
     // Acknowledge as a renderer would, and everything arrives.
     let acked = 0;
-    await until(() => {
-      if (out.text.length > acked) {
-        void core.invoke('terminal.ack', { terminalId: id, bytes: out.text.length - acked }, ctx);
-        acked = out.text.length;
-      }
-      return out.text.includes('FLOOD-42');
-    }, 'the end of the flood', 60_000);
+    await until(
+      () => {
+        if (out.text.length > acked) {
+          void core.invoke('terminal.ack', { terminalId: id, bytes: out.text.length - acked }, ctx);
+          acked = out.text.length;
+        }
+        return out.text.includes('FLOOD-42');
+      },
+      'the end of the flood',
+      60_000,
+    );
     expect(out.text.length).toBeGreaterThan(3_000_000);
     await core.invoke('terminal.close', { terminalId: id }, ctx);
   });

@@ -18,7 +18,13 @@ beforeAll(async () => {
   mkdirSync(rendererDir);
   writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Tally</title>');
   writeFileSync(path.join(dir, 'secret.txt'), 'outside the renderer');
-  core = await Console.open({ dataDir: path.join(dir, 'data'), shell: 'web', secrets: new MemorySecretStore(), version: 't', knownHostsFiles: [] });
+  core = await Console.open({
+    dataDir: path.join(dir, 'data'),
+    shell: 'web',
+    secrets: new MemorySecretStore(),
+    version: 't',
+    knownHostsFiles: [],
+  });
   server = await startWebServer({ console: core, rendererDir, host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${server.port}`;
 });
@@ -30,10 +36,13 @@ afterAll(async () => {
 // fetch() will not send a forged Host header, so use http.request for the DNS-rebinding check.
 function statusWithHost(host: string, cookie: string): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, path: '/', headers: { host, cookie } }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: server.port, path: '/', headers: { host, cookie } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -78,7 +87,11 @@ describe('web mode access', () => {
     await expect(openSocket({ cookie, origin: 'http://evil.example' })).rejects.toThrow('403');
     await expect(openSocket({ origin: base })).rejects.toThrow('401');
     const ws = await openSocket({ cookie, origin: base });
-    const reply = await new Promise<{ id: number; ok: boolean; result: { shell: string; secretsPersist: boolean } }>((resolve) => {
+    const reply = await new Promise<{
+      id: number;
+      ok: boolean;
+      result: { shell: string; secretsPersist: boolean };
+    }>((resolve) => {
       ws.once('message', (data) => resolve(JSON.parse(String(data))));
       ws.send(JSON.stringify({ id: 7, name: 'app.info', input: {} }));
     });

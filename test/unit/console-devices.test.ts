@@ -11,11 +11,23 @@ const ctx = { owner: 'test' };
 
 beforeEach(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'tally-console-'));
-  core = await Console.open({ dataDir, shell: 'web', secrets: new MemorySecretStore(), version: 'test', knownHostsFiles: [] });
+  core = await Console.open({
+    dataDir,
+    shell: 'web',
+    secrets: new MemorySecretStore(),
+    version: 'test',
+    knownHostsFiles: [],
+  });
 });
 afterEach(() => core.close());
 
-const device = { name: 'studio-r58', host: '192.168.1.24', port: 22, user: 'linaro', auth: { kind: 'agent' } };
+const device = {
+  name: 'studio-r58',
+  host: '192.168.1.24',
+  port: 22,
+  user: 'linaro',
+  auth: { kind: 'agent' },
+};
 
 describe('devices through the contract', () => {
   it('adds, lists, edits and removes a device, and audits each change', async () => {
@@ -27,8 +39,15 @@ describe('devices through the contract', () => {
     const list = await core.invoke('devices.list', {}, ctx);
     expect(list.ok && (list.result as unknown[]).length).toBe(1);
     expect((await core.invoke('devices.remove', { id }, ctx)).ok).toBe(true);
-    const audit = readFileSync(path.join(dataDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(audit.map((e: { action: string }) => e.action)).toEqual(['device.add', 'device.update', 'device.remove']);
+    const audit = readFileSync(path.join(dataDir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(audit.map((e: { action: string }) => e.action)).toEqual([
+      'device.add',
+      'device.update',
+      'device.remove',
+    ]);
   });
 
   it('keeps a shell-looking name as plain text', async () => {
@@ -67,14 +86,24 @@ describe('devices through the contract', () => {
     await core.invoke('devices.add', { ...device, auth: { kind: 'password', password: secret } }, ctx);
     const list = await core.invoke('devices.list', {}, ctx);
     expect(JSON.stringify(list)).not.toContain(secret);
-    for (const file of ['state.json', 'audit.jsonl']) expect(readFileSync(path.join(dataDir, file), 'utf8')).not.toContain(secret);
+    for (const file of ['state.json', 'audit.jsonl'])
+      expect(readFileSync(path.join(dataDir, file), 'utf8')).not.toContain(secret);
     expect(list.ok && (list.result as { auth: { hasPassword: boolean } }[])[0]?.auth.hasPassword).toBe(true);
   });
 
   it('answers an unknown command and malformed input with an error, not a crash', async () => {
-    expect(await core.invoke('rm -rf', {}, ctx)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
-    expect(await core.invoke('devices.add', 'nonsense', ctx)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
-    expect(await core.invoke('devices.connect', { id: 'nope' }, ctx)).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await core.invoke('rm -rf', {}, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input' },
+    });
+    expect(await core.invoke('devices.add', 'nonsense', ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input' },
+    });
+    expect(await core.invoke('devices.connect', { id: 'nope' }, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
   });
 });
 
@@ -101,7 +130,9 @@ describe('import from ssh config', () => {
     );
     const r = await core.invoke('devices.importSshConfig', { path: file }, ctx);
     expect(r.ok).toBe(true);
-    const { candidates } = (r.ok ? r.result : { candidates: [] }) as { candidates: Record<string, unknown>[] };
+    const { candidates } = (r.ok ? r.result : { candidates: [] }) as {
+      candidates: Record<string, unknown>[];
+    };
     expect(candidates.find((c) => c['alias'] === 'r58')).toMatchObject({
       host: 'r58.itagenten.no',
       port: 2222,

@@ -74,7 +74,8 @@ export function and(...commands: ShellCommand[]): ShellCommand {
 // is refused with a message instead of being passed along as an odd but harmless word.
 
 export function commitId(value: string): string {
-  if (!/^[0-9a-f]{7,40}$/.test(value)) throw new UnsafeValueError('Commit id', value, 'use 7 to 40 lowercase hex digits');
+  if (!/^[0-9a-f]{7,40}$/.test(value))
+    throw new UnsafeValueError('Commit id', value, 'use 7 to 40 lowercase hex digits');
   return value;
 }
 
@@ -85,9 +86,11 @@ export function unitName(value: string): string {
 }
 
 export function remotePath(value: string): string {
-  if (value.length === 0 || value.length > 4096) throw new UnsafeValueError('Path', value, 'use 1 to 4096 characters');
+  if (value.length === 0 || value.length > 4096)
+    throw new UnsafeValueError('Path', value, 'use 1 to 4096 characters');
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f]/.test(value)) throw new UnsafeValueError('Path', value, 'it contains control characters');
+  if (/[\u0000-\u001f]/.test(value))
+    throw new UnsafeValueError('Path', value, 'it contains control characters');
   if (value.startsWith('-')) throw new UnsafeValueError('Path', value, 'it cannot start with "-"');
   return value;
 }

@@ -41,16 +41,27 @@ export class DeviceService {
 
   get(id: string): StoredDevice {
     const device = this.store.device(id);
-    if (!device) throw new ContractError('not_found', 'That device no longer exists. It may have been removed in another window.');
+    if (!device)
+      throw new ContractError(
+        'not_found',
+        'That device no longer exists. It may have been removed in another window.',
+      );
     return device;
   }
 
   async view(device: StoredDevice): Promise<DeviceView> {
     let auth: AuthView;
     if (device.auth.kind === 'identityFile')
-      auth = { kind: 'identityFile', path: device.auth.path, hasPassphrase: (await this.secrets.get(secretKey.passphrase(device.id))) !== undefined };
+      auth = {
+        kind: 'identityFile',
+        path: device.auth.path,
+        hasPassphrase: (await this.secrets.get(secretKey.passphrase(device.id))) !== undefined,
+      };
     else if (device.auth.kind === 'password')
-      auth = { kind: 'password', hasPassword: (await this.secrets.get(secretKey.password(device.id))) !== undefined };
+      auth = {
+        kind: 'password',
+        hasPassword: (await this.secrets.get(secretKey.password(device.id))) !== undefined,
+      };
     else auth = { kind: 'agent' };
     const key = this.store.hostKey(device.host, device.port);
     return {
@@ -72,13 +83,18 @@ export class DeviceService {
   }
 
   private checkUniqueName(name: string, exceptId?: string): void {
-    const clash = this.store.devices().find((d) => d.name.toLowerCase() === name.toLowerCase() && d.id !== exceptId);
+    const clash = this.store
+      .devices()
+      .find((d) => d.name.toLowerCase() === name.toLowerCase() && d.id !== exceptId);
     if (clash)
-      throw new ContractError('conflict', `A device named “${name}” already exists.`, { name: 'A device with this name already exists. Choose another name.' });
+      throw new ContractError('conflict', `A device named “${name}” already exists.`, {
+        name: 'A device with this name already exists. Choose another name.',
+      });
   }
 
   private async saveSecrets(id: string, auth: AddInput['auth']): Promise<void> {
-    if (auth.kind === 'password' && auth.password !== undefined) await this.secrets.set(secretKey.password(id), auth.password);
+    if (auth.kind === 'password' && auth.password !== undefined)
+      await this.secrets.set(secretKey.password(id), auth.password);
     if (auth.kind === 'identityFile' && auth.passphrase !== undefined) {
       if (auth.passphrase === '') await this.secrets.delete(secretKey.passphrase(id));
       else await this.secrets.set(secretKey.passphrase(id), auth.passphrase);
@@ -89,7 +105,9 @@ export class DeviceService {
 
   private stored(id: string, input: AddInput): StoredDevice {
     const auth: StoredAuth =
-      input.auth.kind === 'identityFile' ? { kind: 'identityFile', path: input.auth.path } : { kind: input.auth.kind };
+      input.auth.kind === 'identityFile'
+        ? { kind: 'identityFile', path: input.auth.path }
+        : { kind: input.auth.kind };
     return {
       id,
       name: input.name,
@@ -145,7 +163,11 @@ export class DeviceService {
       case 'password':
         return { kind: 'password', password: await this.secrets.get(secretKey.password(device.id)) };
       case 'identityFile':
-        return { kind: 'identityFile', path: device.auth.path, passphrase: await this.secrets.get(secretKey.passphrase(device.id)) };
+        return {
+          kind: 'identityFile',
+          path: device.auth.path,
+          passphrase: await this.secrets.get(secretKey.passphrase(device.id)),
+        };
     }
   }
 
@@ -160,7 +182,9 @@ export class DeviceService {
         if (device.proxyJump) {
           const jump = parseJump(device.proxyJump, device.user);
           // The jump hop authenticates with the agent when one runs, else with the device's own key or password.
-          const jumpAuth: ResolvedAuth = this.agentSocket ? { kind: 'agent', socket: this.agentSocket } : auth;
+          const jumpAuth: ResolvedAuth = this.agentSocket
+            ? { kind: 'agent', socket: this.agentSocket }
+            : auth;
           target.jump = { ...jump, auth: jumpAuth };
         }
         return target;

@@ -21,7 +21,9 @@ function hostAliases(lines: Line[]): string[] {
 }
 
 /** Read ~/.ssh/config (or `file`) and turn each concrete Host entry into a device candidate. */
-export async function readSshConfigCandidates(file?: string): Promise<{ path: string; candidates: ImportCandidate[] }> {
+export async function readSshConfigCandidates(
+  file?: string,
+): Promise<{ path: string; candidates: ImportCandidate[] }> {
   const configPath = file ?? path.join(os.homedir(), '.ssh', 'config');
   let text: string;
   try {
@@ -51,8 +53,10 @@ export async function readSshConfigCandidates(file?: string): Promise<{ path: st
       auth: identityFile ? { kind: 'identityFile', path: identityFile } : { kind: 'agent' },
       proxyJump: candidate.proxyJump,
     });
-    if (!check.success) candidate.problem = check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    else if (proxyJump?.includes(',')) candidate.problem = 'Chained ProxyJump (several hops) is not supported yet; one hop is.';
+    if (!check.success)
+      candidate.problem = check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    else if (proxyJump?.includes(','))
+      candidate.problem = 'Chained ProxyJump (several hops) is not supported yet; one hop is.';
     candidates.push(candidate);
   }
   return { path: configPath, candidates };

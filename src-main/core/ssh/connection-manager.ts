@@ -71,7 +71,13 @@ export class ConnectionManager {
   }
 
   status(deviceId: string): DeviceStatus {
-    return this.connections.get(deviceId)?.status ?? { state: 'disconnected', detail: 'Not connected.', since: Date.now() };
+    return (
+      this.connections.get(deviceId)?.status ?? {
+        state: 'disconnected',
+        detail: 'Not connected.',
+        since: Date.now(),
+      }
+    );
   }
 
   presentedKey(deviceId: string): (PresentedHostKey & { host: string; port: number }) | undefined {
@@ -91,7 +97,11 @@ export class ConnectionManager {
       const timer = setTimeout(() => {
         off();
         const last = this.status(deviceId);
-        reject(new Error(`Device ${deviceId} did not reach ${states.join('/')} in ${timeoutMs} ms; it is ${last.state}: ${last.detail}`));
+        reject(
+          new Error(
+            `Device ${deviceId} did not reach ${states.join('/')} in ${timeoutMs} ms; it is ${last.state}: ${last.detail}`,
+          ),
+        );
       }, timeoutMs);
     });
   }
@@ -124,7 +134,11 @@ export class ConnectionManager {
     const { conn, client } = this.live(deviceId);
     return new Promise((resolve, reject) => {
       client.shell({ term: 'xterm-256color', cols: pty.cols, rows: pty.rows }, (err, channel) =>
-        err ? reject(new ContractError('device_error', `${conn.endpoint.name} refused a terminal: ${err.message}.`)) : resolve(channel),
+        err
+          ? reject(
+              new ContractError('device_error', `${conn.endpoint.name} refused a terminal: ${err.message}.`),
+            )
+          : resolve(channel),
       );
     });
   }

@@ -9,7 +9,11 @@ export interface ReconnectSettings {
 }
 
 /** States after which we wait for the user instead of retrying: retrying cannot fix them. */
-const NEEDS_USER: ReadonlySet<ConnectionState> = new Set(['auth_failed', 'hostkey_unknown', 'hostkey_mismatch']);
+const NEEDS_USER: ReadonlySet<ConnectionState> = new Set([
+  'auth_failed',
+  'hostkey_unknown',
+  'hostkey_mismatch',
+]);
 
 const HEARTBEAT_MS = 2000;
 const DEGRADED_RTT_MS = 1000;
@@ -25,7 +29,8 @@ export class DeviceConnection {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private generation = 0;
-  private heartbeat: { channel: ClientChannel; timer: NodeJS.Timeout; sentAt?: number; rtts: number[] } | undefined;
+  private heartbeat:
+    { channel: ClientChannel; timer: NodeJS.Timeout; sentAt?: number; rtts: number[] } | undefined;
   private current: DeviceStatus;
   /** The last key presented that the user may trust. */
   presentedKey: (PresentedHostKey & { host: string; port: number }) | undefined;
@@ -130,8 +135,7 @@ export class DeviceConnection {
       const keyInfo = failure.presented
         ? { presentedKey: { fingerprint: failure.presented.fingerprint, keyType: failure.presented.keyType } }
         : {};
-      const expected =
-        failure.verdict?.kind === 'mismatch' ? { expectedKey: failure.verdict.expected } : {};
+      const expected = failure.verdict?.kind === 'mismatch' ? { expectedKey: failure.verdict.expected } : {};
       if (NEEDS_USER.has(kind)) {
         this.wanted = false;
         this.set(kind, failure.message, { ...keyInfo, ...expected });
@@ -161,7 +165,9 @@ export class DeviceConnection {
     const delay = Math.round(exp * (0.5 + Math.random() * 0.5));
     this.attempt++;
     const at = Date.now() + delay;
-    this.set(state, `${detail} Retrying in ${Math.ceil(delay / 1000)} s.`, { retry: { attempt: this.attempt, at } });
+    this.set(state, `${detail} Retrying in ${Math.ceil(delay / 1000)} s.`, {
+      retry: { attempt: this.attempt, at },
+    });
     this.retryTimer = setTimeout(() => {
       if (this.wanted) void this.tryConnect();
     }, delay);
@@ -179,7 +185,8 @@ export class DeviceConnection {
         rtts: [] as number[],
         sentAt: undefined as number | undefined,
         timer: setInterval(() => {
-          if (hb.sentAt !== undefined && performance.now() - hb.sentAt > DEGRADED_RTT_MS) this.markDegraded(hb.rtts);
+          if (hb.sentAt !== undefined && performance.now() - hb.sentAt > DEGRADED_RTT_MS)
+            this.markDegraded(hb.rtts);
           if (hb.sentAt === undefined) {
             hb.sentAt = performance.now();
             channel.write('.');
@@ -200,7 +207,8 @@ export class DeviceConnection {
         if (hb.rtts.length > 5) hb.rtts.shift();
         const median = [...hb.rtts].sort((a, b) => a - b)[Math.floor(hb.rtts.length / 2)] ?? rtt;
         const state: ConnectionState = median > DEGRADED_RTT_MS ? 'degraded' : 'connected';
-        const detail = state === 'degraded' ? `Slow link: round trip ${Math.round(median)} ms.` : this.connectedDetail();
+        const detail =
+          state === 'degraded' ? `Slow link: round trip ${Math.round(median)} ms.` : this.connectedDetail();
         if (state !== this.current.state || Math.abs((this.current.rttMs ?? 0) - median) > 5)
           this.set(state, detail, { rttMs: Math.round(median * 10) / 10 });
       });

@@ -12,7 +12,12 @@ function appendCapped(parts: Buffer[], size: { n: number }, chunk: Buffer, max: 
 }
 
 /** Run one command on an open client: streaming output, exit code, timeout and cancel. */
-export function execOnClient(client: Client, deviceName: string, cmd: ShellCommand, opts: ExecOptions = {}): Promise<ExecResult> {
+export function execOnClient(
+  client: Client,
+  deviceName: string,
+  cmd: ShellCommand,
+  opts: ExecOptions = {},
+): Promise<ExecResult> {
   const started = performance.now();
   const max = opts.maxBufferBytes ?? DEFAULT_MAX_BUFFER;
   return new Promise<ExecResult>((resolve, reject) => {
@@ -22,7 +27,9 @@ export function execOnClient(client: Client, deviceName: string, cmd: ShellComma
     }
     client.exec(cmd.text, (err, channel: ClientChannel) => {
       if (err) {
-        reject(new ContractError('device_error', `${deviceName} did not accept the command: ${err.message}.`));
+        reject(
+          new ContractError('device_error', `${deviceName} did not accept the command: ${err.message}.`),
+        );
         return;
       }
       const out: Buffer[] = [];
@@ -48,7 +55,10 @@ export function execOnClient(client: Client, deviceName: string, cmd: ShellComma
       const onAbort = () => stop(`Cancelled on ${deviceName}.`);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.timeoutMs !== undefined)
-        timer = setTimeout(() => stop(`Timed out after ${opts.timeoutMs} ms on ${deviceName}.`), opts.timeoutMs);
+        timer = setTimeout(
+          () => stop(`Timed out after ${opts.timeoutMs} ms on ${deviceName}.`),
+          opts.timeoutMs,
+        );
 
       channel.on('data', (chunk: Buffer) => {
         appendCapped(out, outSize, chunk, max);
@@ -72,9 +82,15 @@ export function execOnClient(client: Client, deviceName: string, cmd: ShellComma
           stderr: Buffer.concat(errs).toString('utf8'),
           durationMs: performance.now() - started,
         };
-        if (stopReason) reject(new ContractError(opts.signal?.aborted ? 'refused' : 'device_error', stopReason));
+        if (stopReason)
+          reject(new ContractError(opts.signal?.aborted ? 'refused' : 'device_error', stopReason));
         else if (code === null && signal === null)
-          reject(new ContractError('unavailable', `The connection to ${deviceName} was lost while the command ran.`));
+          reject(
+            new ContractError(
+              'unavailable',
+              `The connection to ${deviceName} was lost while the command ran.`,
+            ),
+          );
         else resolve(result);
       });
       if (opts.stdin !== undefined) channel.end(opts.stdin);

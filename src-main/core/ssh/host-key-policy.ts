@@ -37,7 +37,11 @@ export class StoreHostKeyPolicy implements HostKeyPolicy {
       for (const entry of entries) {
         if (entry.key === presented.key) {
           if (entry.marker === '@revoked')
-            return { kind: 'mismatch', expected: { fingerprint: 'revoked', keyType: presented.keyType }, source: `${file} (marked @revoked)` };
+            return {
+              kind: 'mismatch',
+              expected: { fingerprint: 'revoked', keyType: presented.keyType },
+              source: `${file} (marked @revoked)`,
+            };
           return { kind: 'trusted' };
         }
       }

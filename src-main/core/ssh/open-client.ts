@@ -5,7 +5,13 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Client, utils, type ConnectConfig } from 'ssh2';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './fingerprint.js';
-import type { HostKeyPolicy, HostKeyVerdict, KeepaliveSettings, PresentedHostKey, SshTarget } from './types.js';
+import type {
+  HostKeyPolicy,
+  HostKeyVerdict,
+  KeepaliveSettings,
+  PresentedHostKey,
+  SshTarget,
+} from './types.js';
 
 /** Why a connection attempt failed, in the terms the status enum uses. */
 export class ConnectFailure extends Error {
@@ -51,15 +57,20 @@ function describeNetError(err: NodeJS.ErrnoException): string {
   return (err.code && NET_ERRORS[err.code]) ?? err.message;
 }
 
-async function authConfig(target: SshTarget, hop: { host: string; port: number }): Promise<Partial<ConnectConfig>> {
+async function authConfig(
+  target: SshTarget,
+  hop: { host: string; port: number },
+): Promise<Partial<ConnectConfig>> {
   const auth = target.auth;
   const fail = (message: string) => new ConnectFailure('auth_failed', message, hop);
   switch (auth.kind) {
     case 'agent':
-      if (!auth.socket) throw fail('No SSH agent is running here (SSH_AUTH_SOCK is not set). Start one, or use a key file.');
+      if (!auth.socket)
+        throw fail('No SSH agent is running here (SSH_AUTH_SOCK is not set). Start one, or use a key file.');
       return { agent: auth.socket };
     case 'password':
-      if (auth.password === undefined) throw fail('No password is stored for this device. Edit the device and enter it.');
+      if (auth.password === undefined)
+        throw fail('No password is stored for this device. Edit the device and enter it.');
       return { password: auth.password, tryKeyboard: true };
     case 'identityFile': {
       const file = expandHome(auth.path);
@@ -126,13 +137,21 @@ export async function openClient(target: SshTarget, opts: OpenOptions): Promise<
       sock = await forwardOut(outer.client, target.host, target.port);
     } catch (err) {
       hops.forEach((c) => c.end());
-      throw new ConnectFailure('unreachable', `The jump host cannot reach ${target.host}:${target.port} (${(err as Error).message}).`, hop);
+      throw new ConnectFailure(
+        'unreachable',
+        `The jump host cannot reach ${target.host}:${target.port} (${(err as Error).message}).`,
+        hop,
+      );
     }
   } else {
     try {
       sock = await tcpConnect(target.host, target.port, opts.readyTimeoutMs);
     } catch (err) {
-      throw new ConnectFailure('unreachable', `Cannot reach ${target.host}:${target.port}: ${describeNetError(err as NodeJS.ErrnoException)}.`, hop);
+      throw new ConnectFailure(
+        'unreachable',
+        `Cannot reach ${target.host}:${target.port}: ${describeNetError(err as NodeJS.ErrnoException)}.`,
+        hop,
+      );
     }
   }
 
@@ -180,12 +199,31 @@ export async function openClient(target: SshTarget, opts: OpenOptions): Promise<
             : target.auth.kind === 'agent'
               ? 'none of the agent’s keys was accepted'
               : 'the key was not accepted';
-        reject(new ConnectFailure('auth_failed', `Login as ${target.user} failed: ${how}. Check the user and credentials.`, hop));
+        reject(
+          new ConnectFailure(
+            'auth_failed',
+            `Login as ${target.user} failed: ${how}. Check the user and credentials.`,
+            hop,
+          ),
+        );
         return;
       }
       if (err.level === 'client-timeout')
-        reject(new ConnectFailure('unreachable', `${target.host} did not complete the SSH handshake in time.`, hop));
-      else reject(new ConnectFailure('unreachable', `SSH to ${target.host}:${target.port} failed: ${err.message}.`, hop));
+        reject(
+          new ConnectFailure(
+            'unreachable',
+            `${target.host} did not complete the SSH handshake in time.`,
+            hop,
+          ),
+        );
+      else
+        reject(
+          new ConnectFailure(
+            'unreachable',
+            `SSH to ${target.host}:${target.port} failed: ${err.message}.`,
+            hop,
+          ),
+        );
     });
     client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => {
       const password = target.auth.kind === 'password' ? (target.auth.password ?? '') : '';
@@ -201,7 +239,11 @@ export async function openClient(target: SshTarget, opts: OpenOptions): Promise<
       readyTimeout: opts.readyTimeoutMs,
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         const algorithm = keyAlgorithm(key);
-        presented = { fingerprint: fingerprint(key), keyType: keyTypeLabel(algorithm), key: key.toString('base64') };
+        presented = {
+          fingerprint: fingerprint(key),
+          keyType: keyTypeLabel(algorithm),
+          key: key.toString('base64'),
+        };
         opts.policy.check(target.host, target.port, presented).then(
           (v) => {
             verdict = v;

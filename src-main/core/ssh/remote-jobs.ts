@@ -23,22 +23,40 @@ export interface JobResult {
 export class RemoteJobs {
   constructor(private readonly connections: ConnectionManager) {}
 
-  async start(deviceId: string, cmd: ShellCommand, opts: { jobId?: string } = {}): Promise<{ jobId: string }> {
-    const jobId = opts.jobId ?? `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(4).toString('hex')}`;
+  async start(
+    deviceId: string,
+    cmd: ShellCommand,
+    opts: { jobId?: string } = {},
+  ): Promise<{ jobId: string }> {
+    const jobId =
+      opts.jobId ??
+      `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(4).toString('hex')}`;
     const dir = jobDir(jobId);
     // The command text goes in through stdin into a file, so it is never re-parsed by another shell layer.
     // `set -C` makes a second start of the same id fail instead of clobbering a running job.
     const launch = sh`mkdir -p ${dir} && cd ${dir} && (set -C; cat > cmd) && setsid -f sh -c 'echo $$ > pid; sh ./cmd > out 2>&1 < /dev/null; echo $? > rc.tmp; mv rc.tmp rc' > /dev/null 2>&1 < /dev/null`;
-    const result = await this.connections.exec(deviceId, launch, { stdin: `${cmd.text}\n`, timeoutMs: 15_000 });
+    const result = await this.connections.exec(deviceId, launch, {
+      stdin: `${cmd.text}\n`,
+      timeoutMs: 15_000,
+    });
     if (result.code !== 0)
-      throw new ContractError('device_error', `Could not start the job on the device: ${result.stderr.trim() || `exit ${result.code}`}.`);
+      throw new ContractError(
+        'device_error',
+        `Could not start the job on the device: ${result.stderr.trim() || `exit ${result.code}`}.`,
+      );
     return { jobId };
   }
 
   /** 'running', 'done' with its exit code, or 'unknown' when the device has no such job. */
-  async status(deviceId: string, jobId: string): Promise<{ state: 'running' | 'done' | 'unknown'; exitCode?: number }> {
+  async status(
+    deviceId: string,
+    jobId: string,
+  ): Promise<{ state: 'running' | 'done' | 'unknown'; exitCode?: number }> {
     const dir = jobDir(jobId);
-    const r = await this.connections.exec(deviceId, sh`cd ${dir} 2>/dev/null || { echo unknown; exit 0; }; if [ -f rc ]; then echo "done $(cat rc)"; else echo running; fi`);
+    const r = await this.connections.exec(
+      deviceId,
+      sh`cd ${dir} 2>/dev/null || { echo unknown; exit 0; }; if [ -f rc ]; then echo "done $(cat rc)"; else echo running; fi`,
+    );
     const [state, code] = r.stdout.trim().split(' ');
     if (state === 'done') return { state: 'done', exitCode: Number(code) };
     return { state: state === 'running' ? 'running' : 'unknown' };
@@ -60,7 +78,11 @@ export class RemoteJobs {
     for (;;) {
       if (opts.signal?.aborted) throw new ContractError('refused', 'Stopped following the job.');
       const up = await this.connections.ready(deviceId, opts.reconnectWaitMs ?? 10 * 60_000);
-      if (!up) throw new ContractError('unavailable', 'The device did not come back; the job continues on it. Reattach later.');
+      if (!up)
+        throw new ContractError(
+          'unavailable',
+          'The device did not come back; the job continues on it. Reattach later.',
+        );
       // Follow `out` until `rc` appears, then one last read from the delivered offset closes the gap exactly.
       const follow = sh`cd ${dir} 2>/dev/null || { echo 'no such job' >&2; exit 97; }
 tail -c +${offset + 1} -f out 2>/dev/null & t=$!
@@ -97,8 +119,11 @@ printf 'RC %s\n' "$(cat rc)" >&2`;
         if (tail) onOutput(tail);
         return { exitCode: Number(match[1]) };
       } catch (err) {
-        if (err instanceof ContractError && (err.code === 'unavailable' || err.code === 'device_error') && !opts.signal?.aborted)
-        {
+        if (
+          err instanceof ContractError &&
+          (err.code === 'unavailable' || err.code === 'device_error') &&
+          !opts.signal?.aborted
+        ) {
           await new Promise((r) => setTimeout(r, 200));
           continue;
         }

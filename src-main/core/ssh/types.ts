@@ -22,9 +22,7 @@ export interface PresentedHostKey extends HostKeyInfo {
 }
 
 export type HostKeyVerdict =
-  | { kind: 'trusted' }
-  | { kind: 'unknown' }
-  | { kind: 'mismatch'; expected: HostKeyInfo; source: string };
+  { kind: 'trusted' } | { kind: 'unknown' } | { kind: 'mismatch'; expected: HostKeyInfo; source: string };
 
 /** Decides whether a presented host key is trusted. Called before any credential is sent. */
 export interface HostKeyPolicy {

@@ -36,7 +36,10 @@ export class TerminalService {
 
   async open(owner: string, target: TerminalTarget, cols: number, rows: number): Promise<TerminalInfo> {
     const id = randomUUID();
-    const session = target.kind === 'device' ? await this.openRemote(id, owner, target.deviceId, cols, rows) : await this.openLocal(id, owner, cols, rows);
+    const session =
+      target.kind === 'device'
+        ? await this.openRemote(id, owner, target.deviceId, cols, rows)
+        : await this.openLocal(id, owner, cols, rows);
     this.sessions.set(id, session);
     return { terminalId: id, title: session.title };
   }
@@ -49,7 +52,13 @@ export class TerminalService {
     this.events.exit(session.owner, session.id, code, reason);
   }
 
-  private async openRemote(id: string, owner: string, deviceId: string, cols: number, rows: number): Promise<TerminalSession> {
+  private async openRemote(
+    id: string,
+    owner: string,
+    deviceId: string,
+    cols: number,
+    rows: number,
+  ): Promise<TerminalSession> {
     const name = this.deviceName(deviceId);
     const channel: ClientChannel = await this.connections.shell(deviceId, { cols, rows });
     const decoder = new StringDecoder('utf8');
@@ -57,9 +66,8 @@ export class TerminalService {
       id,
       owner,
       title: name,
-      flow: new FlowControl(
-        { pause: () => channel.pause(), resume: () => channel.resume() },
-        (data) => this.events.data(owner, id, data),
+      flow: new FlowControl({ pause: () => channel.pause(), resume: () => channel.resume() }, (data) =>
+        this.events.data(owner, id, data),
       ),
       write: (data) => channel.write(data),
       resize: (c, r) => channel.setWindow(r, c, 0, 0),
@@ -73,7 +81,11 @@ export class TerminalService {
       code = c;
     });
     channel.on('close', () =>
-      this.finish(session, code, code === null ? `The connection to ${name} was lost.` : `The shell on ${name} exited (${code}).`),
+      this.finish(
+        session,
+        code,
+        code === null ? `The connection to ${name} was lost.` : `The shell on ${name} exited (${code}).`,
+      ),
     );
     return session;
   }
@@ -92,9 +104,8 @@ export class TerminalService {
       id,
       owner,
       title: `local: ${shell.split('/').pop() ?? shell}`,
-      flow: new FlowControl(
-        { pause: () => proc.pause(), resume: () => proc.resume() },
-        (data) => this.events.data(owner, id, data),
+      flow: new FlowControl({ pause: () => proc.pause(), resume: () => proc.resume() }, (data) =>
+        this.events.data(owner, id, data),
       ),
       write: (data) => proc.write(data),
       resize: (c, r) => proc.resize(c, r),
@@ -107,7 +118,8 @@ export class TerminalService {
 
   private get(owner: string, terminalId: string): TerminalSession {
     const session = this.sessions.get(terminalId);
-    if (!session || session.owner !== owner) throw new ContractError('not_found', 'That terminal has closed.');
+    if (!session || session.owner !== owner)
+      throw new ContractError('not_found', 'That terminal has closed.');
     return session;
   }
 
@@ -120,7 +132,9 @@ export class TerminalService {
   }
 
   ack(owner: string, terminalId: string, bytes: number): void {
-    this.sessions.get(terminalId)?.owner === owner && this.sessions.get(terminalId)?.flow.ack(bytes);
+    // A late ack for a terminal that already closed is harmless; ignore it rather than error.
+    const session = this.sessions.get(terminalId);
+    if (session?.owner === owner) session.flow.ack(bytes);
   }
 
   close(owner: string, terminalId: string): void {
@@ -131,10 +145,11 @@ export class TerminalService {
 
   /** A window or browser tab went away: close what it opened. */
   releaseOwner(owner: string): void {
-    for (const session of [...this.sessions.values()]) if (session.owner === owner) {
-      session.close();
-      this.finish(session, null, 'Closed.');
-    }
+    for (const session of [...this.sessions.values()])
+      if (session.owner === owner) {
+        session.close();
+        this.finish(session, null, 'Closed.');
+      }
   }
 
   closeAll(): void {
