@@ -1,0 +1,173 @@
+import { SvelteSet } from 'svelte/reactivity';
+import {
+  ContractError,
+  type AppInfo,
+  type DeviceStatus,
+  type DeviceView,
+} from '../../src-main/contract/index.js';
+import { createClient, type Client } from './client.js';
+
+/** The selection key of the laptop itself (local terminals). Device ids never start with a colon. */
+export const LOCAL = ':local';
+
+export type View = 'overview' | 'terminal';
+
+export interface Notice {
+  id: number;
+  tone: 'error' | 'info';
+  text: string;
+}
+
+/** What is open as a modal over the app. One at a time; the host key prompt is separate (it can pop over anything). */
+export type Modal =
+  | { kind: 'add' }
+  | { kind: 'edit'; deviceId: string }
+  | { kind: 'remove'; deviceId: string }
+  | { kind: 'import' }
+  | undefined;
+
+export function messageOf(err: unknown): string {
+  if (err instanceof ContractError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** The renderer's one store: what the core told us, and what the operator is looking at. */
+export class AppState {
+  readonly client: Client;
+  info = $state<AppInfo | undefined>();
+  /** Store problems from app.info plus any `store.problem` events since. */
+  problems = $state<string[]>([]);
+  devices = $state<DeviceView[]>([]);
+  /** False until the first device list arrived. */
+  loaded = $state(false);
+  /** Whether the link to the core (WebSocket or IPC) is up. */
+  coreOnline = $state(true);
+  selected = $state<string | undefined>();
+  view = $state<View>('overview');
+  modal = $state<Modal>();
+  notices = $state<Notice[]>([]);
+  /** Wall clock, ticking while a countdown is on screen. */
+  now = $state(Date.now());
+  /** Host key prompts the operator dismissed, as `id fingerprint`, so they do not pop up again at once. */
+  private readonly dismissedTrust = new SvelteSet<string>();
+  private noticeId = 0;
+
+  readonly selectedDevice = $derived(this.devices.find((d) => d.id === this.selected));
+
+  /** The first device waiting for a host key decision that was not dismissed: shown as a dialog. */
+  readonly pendingTrust = $derived(
+    this.devices.find(
+      (d) =>
+        d.status.state === 'hostkey_unknown' &&
+        d.status.presentedKey !== undefined &&
+        !this.dismissedTrust.has(`${d.id} ${d.status.presentedKey.fingerprint}`),
+    ),
+  );
+
+  readonly anyRetry = $derived(this.devices.some((d) => d.status.retry !== undefined));
+
+  constructor(client: Client = createClient()) {
+    this.client = client;
+  }
+
+  /** Subscribe to the core and load the first state. Returns the unsubscribe function. */
+  start(): () => void {
+    const offs = [
+      this.client.on('devices.changed', ({ devices }) => this.setDevices(devices)),
+      this.client.on('device.status', ({ id, status }) => this.setStatus(id, status)),
+      this.client.on('store.problem', ({ message }) => {
+        if (!this.problems.includes(message)) this.problems.push(message);
+      }),
+      this.client.onConnectionState((state) => {
+        const wasOffline = !this.coreOnline;
+        this.coreOnline = state === 'open';
+        if (state === 'open' && wasOffline) void this.refresh();
+      }),
+    ];
+    void this.refresh();
+    return () => offs.forEach((off) => off());
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const [info, devices] = await Promise.all([
+        this.client.invoke('app.info', {}),
+        this.client.invoke('devices.list', {}),
+      ]);
+      this.info = info;
+      for (const p of info.storeProblems) if (!this.problems.includes(p)) this.problems.push(p);
+      this.setDevices(devices);
+      this.loaded = true;
+    } catch (err) {
+      this.notify('error', `Could not load the device list: ${messageOf(err)}`);
+    }
+  }
+
+  setDevices(devices: DeviceView[]): void {
+    for (const d of devices) this.forgetDismissals(d.id, d.status);
+    this.devices = devices;
+    if (this.selected && this.selected !== LOCAL && !devices.some((d) => d.id === this.selected)) {
+      this.selected = undefined;
+      this.view = 'overview';
+    }
+    if (this.selected === undefined && devices.length > 0 && !this.loaded) this.selected = devices[0]?.id;
+  }
+
+  setStatus(id: string, status: DeviceStatus): void {
+    const device = this.devices.find((d) => d.id === id);
+    if (!device) return;
+    this.forgetDismissals(id, status);
+    device.status = status;
+  }
+
+  /** Once a device leaves the host key question, a later question about it should pop up again. */
+  private forgetDismissals(id: string, status: DeviceStatus): void {
+    if (status.state === 'hostkey_unknown') return;
+    for (const key of this.dismissedTrust) if (key.startsWith(`${id} `)) this.dismissedTrust.delete(key);
+  }
+
+  dismissTrust(id: string, fingerprint: string): void {
+    this.dismissedTrust.add(`${id} ${fingerprint}`);
+  }
+
+  select(id: string, view?: View): void {
+    this.selected = id;
+    if (view) this.view = view;
+  }
+
+  notify(tone: Notice['tone'], text: string): void {
+    const id = ++this.noticeId;
+    this.notices.push({ id, tone, text });
+    if (tone === 'info') setTimeout(() => this.dismissNotice(id), 6000);
+  }
+
+  dismissNotice(id: number): void {
+    this.notices = this.notices.filter((n) => n.id !== id);
+  }
+
+  /** Run an action for the operator; a failure becomes a visible notice instead of an unhandled rejection. */
+  async act(what: string, action: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      this.notify('error', `${what}: ${messageOf(err)}`);
+      return false;
+    }
+  }
+
+  connect(device: DeviceView): Promise<boolean> {
+    return this.act(`Could not connect ${device.name}`, () =>
+      this.client.invoke('devices.connect', { id: device.id }),
+    );
+  }
+
+  disconnect(device: DeviceView): Promise<boolean> {
+    return this.act(`Could not disconnect ${device.name}`, () =>
+      this.client.invoke('devices.disconnect', { id: device.id }),
+    );
+  }
+}
+
+export const app = new AppState();
