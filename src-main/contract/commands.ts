@@ -35,6 +35,14 @@ export const AuditEntry = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
+export const ConnectionSettings = z.object({
+  /** How often to probe an idle link. */
+  keepaliveIntervalMs: z.number().int().min(200, 'At least 200 ms.').max(60_000, 'At most 60 s.'),
+  /** Unanswered probes before the link counts as dead: detection time is about interval × (count + 1). */
+  keepaliveCountMax: z.number().int().min(1, 'At least 1.').max(20, 'At most 20.'),
+});
+export type ConnectionSettings = z.infer<typeof ConnectionSettings>;
+
 function command<I extends z.ZodType, R extends z.ZodType>(input: I, result: R) {
   return { input, result };
 }
@@ -61,6 +69,9 @@ export const commands = {
   'terminal.resize': command(TerminalResize, Ok),
   'terminal.ack': command(TerminalAck, Ok),
   'terminal.close': command(TerminalRef, Ok),
+  'settings.get': command(z.object({}), ConnectionSettings),
+  /** Applies to connections opened from now on. */
+  'settings.update': command(ConnectionSettings, ConnectionSettings),
   'audit.tail': command(
     z.object({ limit: z.number().int().min(1).max(1000).default(100) }),
     z.array(AuditEntry),

@@ -278,6 +278,17 @@ export class Console {
         this.terminals.close(ctx.owner, terminalId);
         return { ok: true as const };
       },
+      'settings.get': async () => this.store.settings(),
+      'settings.update': async (input) => {
+        await this.store.update((draft) => {
+          draft.settings = input;
+        });
+        this.connections.setKeepalive({
+          intervalMs: input.keepaliveIntervalMs,
+          countMax: input.keepaliveCountMax,
+        });
+        return this.store.settings();
+      },
       'audit.tail': ({ limit }) => this.audit.tail(limit),
     };
   }

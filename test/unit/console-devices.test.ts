@@ -148,3 +148,27 @@ describe('import from ssh config', () => {
     expect(existsSync('/tmp/tally-match-exec')).toBe(false);
   });
 });
+
+describe('connection settings', () => {
+  it('default to a dead-link detection of about 4 s and persist a change', async () => {
+    const r = await core.invoke('settings.get', {}, ctx);
+    expect(r).toMatchObject({ ok: true, result: { keepaliveIntervalMs: 1000, keepaliveCountMax: 3 } });
+    await core.invoke('settings.update', { keepaliveIntervalMs: 2000, keepaliveCountMax: 2 }, ctx);
+    const reopened = await Console.open({
+      dataDir,
+      shell: 'web',
+      secrets: new MemorySecretStore(),
+      version: 't',
+      knownHostsFiles: [],
+    });
+    expect(await reopened.invoke('settings.get', {}, ctx)).toMatchObject({
+      result: { keepaliveIntervalMs: 2000 },
+    });
+    expect(
+      await core.invoke('settings.update', { keepaliveIntervalMs: 5, keepaliveCountMax: 2 }, ctx),
+    ).toMatchObject({
+      ok: false,
+      error: { fields: { keepaliveIntervalMs: 'At least 200 ms.' } },
+    });
+  });
+});

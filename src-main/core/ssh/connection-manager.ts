@@ -33,6 +33,12 @@ export class ConnectionManager {
 
   constructor(private readonly opts: ConnectionManagerOptions) {}
 
+  /** New keepalive settings apply to connections opened from now on. */
+  setKeepalive(keepalive: KeepaliveSettings): void {
+    this.opts.keepalive = keepalive;
+    this.connections.forEach((c) => c.setOpenOptions({ ...c.openOptions, keepalive }));
+  }
+
   onStatus(listener: ConnectionStatusListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -38,11 +38,19 @@ export class DeviceConnection {
 
   constructor(
     readonly endpoint: Endpoint,
-    private readonly open: OpenOptions,
+    private open: OpenOptions,
     private readonly reconnect: ReconnectSettings,
     private readonly emit: (status: DeviceStatus) => void,
   ) {
     this.current = { state: 'disconnected', detail: 'Not connected.', since: Date.now() };
+  }
+
+  get openOptions(): OpenOptions {
+    return this.open;
+  }
+
+  setOpenOptions(open: OpenOptions): void {
+    this.open = open;
   }
 
   get status(): DeviceStatus {
