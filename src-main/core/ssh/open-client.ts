@@ -3,7 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Client, utils, type ConnectConfig } from 'ssh2';
+// ssh2 is CommonJS; Node's ESM loader only sees its default export.
+import ssh2, { type Client, type ConnectConfig } from 'ssh2';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './fingerprint.js';
 import type {
   HostKeyPolicy,
@@ -80,7 +81,7 @@ async function authConfig(
       } catch (err) {
         throw fail(`Cannot read the key file ${file}: ${(err as Error).message}.`);
       }
-      const parsed = utils.parseKey(data, auth.passphrase);
+      const parsed = ssh2.utils.parseKey(data, auth.passphrase);
       if (parsed instanceof Error) {
         if (/no passphrase/i.test(parsed.message))
           throw fail(`The key file ${file} is encrypted. Edit the device and enter its passphrase.`);
@@ -164,7 +165,7 @@ export async function openClient(target: SshTarget, opts: OpenOptions): Promise<
     throw err;
   }
 
-  const client = new Client();
+  const client = new ssh2.Client();
   let presented: PresentedHostKey | undefined;
   let verdict: HostKeyVerdict | undefined;
   return new Promise<OpenedClient>((resolve, reject) => {
