@@ -51,6 +51,8 @@ export class AppState {
   now = $state(Date.now());
   /** Host key prompts the operator dismissed, as `id fingerprint`, so they do not pop up again at once. */
   private readonly dismissedTrust = new SvelteSet<string>();
+  /** Devices whose changed host key the operator forgot, while they still show the mismatch. */
+  readonly forgottenKey = new SvelteSet<string>();
   private noticeId = 0;
 
   readonly selectedDevice = $derived(this.devices.find((d) => d.id === this.selected));
@@ -108,7 +110,8 @@ export class AppState {
     for (const d of devices) this.forgetDismissals(d.id, d.status);
     this.devices = devices;
     if (this.selected && this.selected !== LOCAL && !devices.some((d) => d.id === this.selected)) {
-      this.selected = undefined;
+      // The selected device was removed: show another one rather than an empty page.
+      this.selected = devices[0]?.id;
       this.view = 'overview';
     }
     if (this.selected === undefined && devices.length > 0 && !this.loaded) this.selected = devices[0]?.id;
@@ -123,6 +126,7 @@ export class AppState {
 
   /** Once a device leaves the host key question, a later question about it should pop up again. */
   private forgetDismissals(id: string, status: DeviceStatus): void {
+    if (status.state !== 'hostkey_mismatch') this.forgottenKey.delete(id);
     if (status.state === 'hostkey_unknown') return;
     for (const key of this.dismissedTrust) if (key.startsWith(`${id} `)) this.dismissedTrust.delete(key);
   }
