@@ -1,0 +1,176 @@
+/**
+ * End-to-end harness: the real web console (`tally web`) as a child process, driven by Debian's Chromium through
+ * playwright-core. Everything runs in throwaway directories: the data dir, HOME (so no real ~/.ssh leaks in) and
+ * the browser profile (Playwright's `launch` makes a fresh one and deletes it).
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+const run = promisify(execFile);
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const RESULTS = path.join(ROOT, 'test-results', 'e2e');
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const stat = await fs.stat(path.join(entry.parentPath, entry.name));
+    newest = Math.max(newest, stat.mtimeMs);
+  }
+  return newest;
+}
+
+/** Build the renderer if `out/renderer` is missing or older than its sources (the web console serves it). */
+export async function ensureRendererBuilt(): Promise<void> {
+  const index = path.join(ROOT, 'out', 'renderer', 'index.html');
+  if (existsSync(index)) {
+    const built = (await fs.stat(index)).mtimeMs;
+    const sources = Math.max(
+      await newestMtime(path.join(ROOT, 'src-renderer')),
+      await newestMtime(path.join(ROOT, 'src-main', 'contract')),
+    );
+    if (sources <= built) return;
+  }
+  await run('npx', ['electron-vite', 'build'], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
+}
+
+export interface WebConsole {
+  /** The URL `tally web` printed, with its token. */
+  url: string;
+  /** `http://127.0.0.1:PORT`, without the token. */
+  origin: string;
+  dataDir: string;
+  home: string;
+  /** Everything the console wrote to stderr so far. */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Start `node bin/tally.mjs web --port 0` and read the one line it prints. */
+export async function startWebConsole(): Promise<WebConsole> {
+  await ensureRendererBuilt();
+  const base = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-e2e-'));
+  const dataDir = path.join(base, 'data');
+  const home = path.join(base, 'home');
+  await fs.mkdir(home, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
+  delete env['SSH_AUTH_SOCK'];
+  const child = spawn(process.execPath, ['bin/tally.mjs', 'web', '--port', '0', '--data-dir', dataDir], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => (err += chunk));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`tally web printed no URL within 90 s.\n${out}\n${err}`)),
+      90_000,
+    );
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      const match = /Tally web console: (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`tally web exited early (code ${code}, signal ${signal}).\n${out}\n${err}`));
+    });
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    origin: new URL(url).origin,
+    dataDir,
+    home,
+    stderr: () => err,
+    stop: () =>
+      (stopping ??= (async () => {
+        child.kill('SIGTERM');
+        if (!(await waitForExit(child, 5000))) {
+          child.kill('SIGKILL');
+          await waitForExit(child, 5000);
+        }
+        await fs.rm(base, { recursive: true, force: true });
+      })()),
+  };
+}
+
+export interface BrowserSession {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Page errors, console errors and CSP violations seen so far. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+export async function openBrowser(url: string): Promise<BrowserSession> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const origin = new URL(url).origin;
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+  });
+  await page.goto(url);
+  return {
+    browser,
+    context,
+    page,
+    problems,
+    close: async () => {
+      await context.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await fs.mkdir(RESULTS, { recursive: true });
+  const file = path.join(RESULTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
