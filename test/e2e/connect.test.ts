@@ -96,6 +96,42 @@ describe('web console, end to end', () => {
     await screenshot(page, 'terminal');
   });
 
+  it('pastes with Ctrl+Shift+V and copies the selection with Ctrl+Shift+C', async () => {
+    const terminal = page.getByRole('region', { name: /^Terminal / });
+    await page.evaluate(() => navigator.clipboard.writeText('echo pasted-$((2*3))'));
+    await terminal.click();
+    await page.keyboard.press('Control+Shift+V');
+    // The clipboard is read asynchronously: let the pasted line arrive before pressing Enter.
+    await expect.poll(() => screenText(terminal), WAIT).toMatch(/echo pasted-\$\(\(2\*3\)\)\s*$/m);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => screenText(terminal), WAIT).toMatch(/^pasted-6\s*$/m);
+
+    // Double-click selects the word on the output row; Ctrl+Shift+C puts it on the clipboard.
+    const row = terminal.locator('.xterm-rows > div', { hasText: /^pasted-6\s*$/ });
+    const box = await row.boundingBox();
+    if (!box) throw new Error('output row not rendered');
+    await page.mouse.dblclick(box.x + 12, box.y + box.height / 2);
+    await page.keyboard.press('Control+Shift+C');
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), WAIT).toBe('pasted-6');
+  });
+
+  it('tells the remote shell its new size when the window shrinks', async () => {
+    const terminal = page.getByRole('region', { name: /^Terminal / });
+    const size = async (): Promise<{ rows: number; cols: number }> => {
+      await terminal.click();
+      await page.keyboard.type('echo size=$(stty size | tr " " x)');
+      await page.keyboard.press('Enter');
+      const all = [...(await screenText(terminal)).matchAll(/^size=(\d+)x(\d+)\s*$/gm)];
+      const last = all.at(-1);
+      return { rows: Number(last?.[1] ?? 0), cols: Number(last?.[2] ?? 0) };
+    };
+    await expect.poll(() => size().then((s) => s.cols), WAIT).toBeGreaterThan(0);
+    const before = await size();
+    await page.setViewportSize({ width: 900, height: 600 });
+    await expect.poll(async () => (await size()).cols, { ...WAIT, interval: 500 }).toBeLessThan(before.cols);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('keeps up with a flood of output (acknowledged flow control)', async () => {
     const terminal = page.getByRole('region', { name: /^Terminal / });
     await terminal.click();
@@ -202,6 +238,35 @@ describe('web console, end to end', () => {
       .getByRole('complementary', { name: 'Fleet' })
       .getByText('bad-host')
       .waitFor({ state: 'detached' });
+  });
+
+  it('keeps secrets write-only: an edit shows a stored password as stored, never its value', async () => {
+    await page.getByRole('button', { name: 'Add device', exact: true }).click();
+    const add = page.getByRole('dialog', { name: 'Add device' });
+    await add.getByLabel('Name', { exact: true }).fill('pw-box');
+    await add.getByLabel('Host', { exact: true }).fill('pw-box.local');
+    await add.getByRole('radio', { name: 'Password' }).check();
+    await add
+      .getByLabel('Password', { exact: true })
+      .and(add.locator('input[type="password"]'))
+      .fill('hunter2');
+    await add.getByRole('button', { name: 'Save' }).click();
+    await add.waitFor({ state: 'hidden', ...WAIT });
+    await overview(page).getByText('Password (stored)', { exact: true }).waitFor(WAIT);
+
+    await page.getByRole('button', { name: 'Edit pw-box', exact: true }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit device' });
+    const password = edit.getByLabel('Password', { exact: true }).and(edit.locator('input[type="password"]'));
+    expect(await password.inputValue()).toBe('');
+    expect(await describedBy(password)).toContain('(stored — leave empty to keep)');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'hidden', ...WAIT });
+    await overview(page).getByText('Password (stored)', { exact: true }).waitFor(WAIT);
+
+    await page.getByRole('button', { name: 'Remove pw-box', exact: true }).click();
+    const confirm = page.getByRole('dialog', { name: 'Remove pw-box?' });
+    await confirm.getByRole('button', { name: 'Remove', exact: true }).click();
+    await confirm.waitFor({ state: 'hidden', ...WAIT });
   });
 
   it('imports hosts from ~/.ssh/config', async () => {
