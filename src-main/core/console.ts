@@ -247,12 +247,25 @@ export class Console {
       'hostkeys.forget': async ({ id }) => {
         const device = this.devices.get(id);
         const key = this.store.hostKey(device.host, device.port);
+        if (!key) {
+          const status = this.connections.status(id);
+          if (status.state === 'hostkey_mismatch')
+            // The recorded key is the user's own known_hosts: that file is theirs to edit, not ours.
+            throw new ContractError(
+              'refused',
+              `The old key is recorded outside Tally (${status.detail.includes('known_hosts') ? 'in your known_hosts file' : 'in a known_hosts file'}). After checking why it changed, remove it with: ssh-keygen -R ${device.port === 22 ? device.host : `'[${device.host}]:${device.port}'`}`,
+            );
+        }
         await this.hostKeys.forget(device.host, device.port);
         await this.record(
           id,
           'hostkey.forget',
           'ok',
           key ? `${key.keyType} ${key.fingerprint}` : 'none recorded',
+        );
+        this.connections.resetStatus(
+          id,
+          'The old host key was forgotten. Connect to check and trust the new one.',
         );
         await this.broadcastDevices();
         return { ok: true as const };

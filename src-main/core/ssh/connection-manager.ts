@@ -86,6 +86,11 @@ export class ConnectionManager {
     );
   }
 
+  /** Put a device that waits on the user back to a plain disconnected state, with a note. */
+  resetStatus(deviceId: string, detail: string): void {
+    this.connections.get(deviceId)?.reset(detail);
+  }
+
   presentedKey(deviceId: string): (PresentedHostKey & { host: string; port: number }) | undefined {
     return this.connections.get(deviceId)?.presentedKey;
   }

@@ -92,6 +92,13 @@ export class DeviceConnection {
     void this.tryConnect();
   }
 
+  /** After the user resolved a blocking state (e.g. forgot a changed key), show a neutral state again. */
+  reset(detail: string): void {
+    if (this.client || this.current.state === 'connecting') return;
+    this.presentedKey = undefined;
+    this.set('disconnected', detail);
+  }
+
   async stop(detail = 'Disconnected.'): Promise<void> {
     this.wanted = false;
     this.generation++;
@@ -129,7 +136,11 @@ export class DeviceConnection {
       this.hops = opened.hops;
       this.attempt = 0;
       this.presentedKey = undefined;
-      opened.client.on('close', () => this.onLost(gen));
+      let lostBecause = 'the device closed the connection';
+      opened.client.on('error', (err: Error & { level?: string }) => {
+        lostBecause = err.level === 'client-timeout' ? 'no answer to keepalive' : err.message;
+      });
+      opened.client.on('close', () => this.onLost(gen, lostBecause));
       this.set('connected', `Connected to ${target.user}@${target.host}:${target.port}.`);
       this.startHeartbeat(gen);
     } catch (err) {
@@ -153,14 +164,14 @@ export class DeviceConnection {
     }
   }
 
-  private onLost(gen: number): void {
+  private onLost(gen: number, because: string): void {
     if (gen !== this.generation) return;
     this.teardown();
     if (!this.wanted) {
       this.set('disconnected', 'Disconnected.');
       return;
     }
-    this.scheduleRetry('disconnected', 'The link to the device was lost (no answer to keepalive).');
+    this.scheduleRetry('disconnected', `The link to the device was lost (${because}).`);
   }
 
   private scheduleRetry(state: ConnectionState, detail: string): void {
@@ -194,7 +205,8 @@ export class DeviceConnection {
         sentAt: undefined as number | undefined,
         timer: setInterval(() => {
           if (hb.sentAt !== undefined && performance.now() - hb.sentAt > DEGRADED_RTT_MS)
-            this.markDegraded(hb.rtts);
+            // Before the first echo, a slow `cat` start (a heavy login profile) is not a slow link.
+            if (hb.warm) this.markDegraded(hb.rtts);
           if (hb.sentAt === undefined) {
             hb.sentAt = performance.now();
             channel.write('.');

@@ -79,6 +79,10 @@ async function authConfig(
       try {
         data = await fs.readFile(file);
       } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT')
+          throw fail(`The key file ${file} does not exist. Edit the device and check the path.`);
+        if (code === 'EACCES') throw fail(`Tally may not read the key file ${file}. Check its permissions.`);
         throw fail(`Cannot read the key file ${file}: ${(err as Error).message}.`);
       }
       const parsed = ssh2.utils.parseKey(data, auth.passphrase);
