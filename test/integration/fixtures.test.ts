@@ -106,6 +106,19 @@ describe('sshd fixture', () => {
     ]);
   });
 
+  it('logs in as a non-root user that exists only inside the server namespace', async () => {
+    const linaro = await startSshd({ user: 'linaro' });
+    try {
+      expect(linaro.user).toBe('linaro');
+      const [who, home] = (await systemSsh(linaro, 'id -un; cd && pwd')).trim().split('\n');
+      expect(who).toBe('linaro');
+      expect(home).toBe(linaro.home);
+      await expect(run('id', ['linaro'])).rejects.toThrow();
+    } finally {
+      await linaro.stop();
+    }
+  });
+
   it('restarts on the same port with another host key type', async () => {
     const rsa = await startSshd({ hostKeyType: 'rsa' });
     try {
