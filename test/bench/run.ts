@@ -1,0 +1,28 @@
+/**
+ * `npm run bench`: runs every benchmark in order and prints its report. Benchmarks print against their targets;
+ * they never fail the run on numbers, because shared machines are noisy. Add one by exporting a function that
+ * returns a BenchReport and listing it below. BENCH_COUNT overrides the sample count.
+ */
+import type { BenchReport } from './stats.js';
+import { sshRoundtrip } from './ssh-roundtrip.js';
+
+const count = process.env.BENCH_COUNT ? Number(process.env.BENCH_COUNT) : undefined;
+
+const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
+  { name: 'ssh-roundtrip', run: () => sshRoundtrip(count ? { count } : {}) },
+];
+
+const only = process.argv.slice(2);
+let failed = false;
+for (const bench of benchmarks) {
+  if (only.length > 0 && !only.includes(bench.name)) continue;
+  try {
+    const report = await bench.run();
+    console.log(`\n== ${report.title}\n`);
+    console.log(report.lines.join('\n'));
+  } catch (err) {
+    failed = true;
+    console.error(`\n== ${bench.name} could not run: ${(err as Error).stack ?? String(err)}`);
+  }
+}
+process.exit(failed ? 1 : 0);
