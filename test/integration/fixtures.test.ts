@@ -143,9 +143,12 @@ describe('sshd fixture', () => {
     const other = await startSshd();
     // A unique sleep duration doubles as a marker pgrep can find.
     const marker = `sleep 299.${process.pid}${Date.now() % 100000}`;
-    await systemSsh(other, `setsid -f ${marker} </dev/null >/dev/null 2>&1`);
-    expect((await run('pgrep', ['-f', marker])).stdout.trim()).not.toBe('');
-    await other.stop();
+    try {
+      await systemSsh(other, `setsid -f ${marker} </dev/null >/dev/null 2>&1`);
+      expect((await run('pgrep', ['-f', marker])).stdout.trim()).not.toBe('');
+    } finally {
+      await other.stop();
+    }
     await expect(run('pgrep', ['-f', marker])).rejects.toThrow();
     await expect(fs.stat(other.dir)).rejects.toThrow();
   });
