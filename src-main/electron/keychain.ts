@@ -38,7 +38,7 @@ export class KeychainSecretStore implements SecretStore {
   private async save(values: Record<string, string>): Promise<void> {
     if (!this.persistent) return;
     const encrypted = safeStorage.encryptString(JSON.stringify(values));
-    await writeFileAtomic(this.file, encrypted.toString('latin1'));
+    await writeFileAtomic(this.file, encrypted);
   }
 
   async get(key: string): Promise<string | undefined> {

@@ -158,7 +158,7 @@ describe('exec', () => {
   });
 
   it('refuses exec on an unknown device with a clear message', async () => {
-    expect(() => con.manager.exec('no-such-device', sh`true`)).toThrow(/not connected/);
+    await expect(con.manager.exec('no-such-device', sh`true`)).rejects.toThrow(/not connected/);
   });
 });
 

@@ -10,6 +10,8 @@ let core: Console;
 const ctx = { owner: 'tab-1' };
 
 beforeAll(async () => {
+  // A plain sh: the tester's own login profile (pyenv, prompts) is not what this test is about.
+  process.env['SHELL'] = '/bin/sh';
   core = await Console.open({
     dataDir: mkdtempSync(path.join(os.tmpdir(), 'tally-term-')),
     shell: 'web',

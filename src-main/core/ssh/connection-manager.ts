@@ -130,7 +130,7 @@ export class ConnectionManager {
     return { conn, client };
   }
 
-  exec(deviceId: string, cmd: ShellCommand, opts?: ExecOptions): Promise<ExecResult> {
+  async exec(deviceId: string, cmd: ShellCommand, opts?: ExecOptions): Promise<ExecResult> {
     const { conn, client } = this.live(deviceId);
     return execOnClient(client, conn.endpoint.name, cmd, opts);
   }
@@ -141,7 +141,7 @@ export class ConnectionManager {
     return conn ? conn.whenReady(timeoutMs) : false;
   }
 
-  shell(deviceId: string, pty: { cols: number; rows: number }): Promise<ClientChannel> {
+  async shell(deviceId: string, pty: { cols: number; rows: number }): Promise<ClientChannel> {
     const { conn, client } = this.live(deviceId);
     return new Promise((resolve, reject) => {
       client.shell({ term: 'xterm-256color', cols: pty.cols, rows: pty.rows }, (err, channel) =>

@@ -25,7 +25,7 @@ export function execOnClient(
       reject(new ContractError('refused', `Cancelled before it started on ${deviceName}.`));
       return;
     }
-    client.exec(cmd.text, (err, channel: ClientChannel) => {
+    const onChannel = (err: Error | undefined, channel: ClientChannel) => {
       if (err) {
         reject(
           new ContractError('device_error', `${deviceName} did not accept the command: ${err.message}.`),
@@ -44,13 +44,16 @@ export function execOnClient(
       const stop = (reason: string) => {
         if (stopReason) return;
         stopReason = reason;
-        // OpenSSH (7.9+) delivers the signal to the command; closing the channel covers older servers.
+        // OpenSSH (7.9+) delivers a channel signal to the command for non-root logins, as long as our side of
+        // the channel is still open — which is why stdin stays open below. The caller is released at once
+        // either way; it does not wait on a command that ignores the signal.
         try {
           channel.signal('TERM');
         } catch {
           // The channel may already be gone.
         }
         channel.close();
+        finish();
       };
       const onAbort = () => stop(`Cancelled on ${deviceName}.`);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -72,7 +75,10 @@ export function execOnClient(
         code = exitCode;
         signal = exitSignal ?? null;
       });
-      channel.on('close', () => {
+      let settled = false;
+      const finish = () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
         const result: ExecResult = {
@@ -92,9 +98,22 @@ export function execOnClient(
             ),
           );
         else resolve(result);
-      });
+      };
+      channel.on('close', finish);
+      // Without input, stdin stays open so a timeout or cancel can still signal the command; every command
+      // we build reads nothing from stdin.
       if (opts.stdin !== undefined) channel.end(opts.stdin);
-      else channel.end();
-    });
+    };
+    try {
+      client.exec(cmd.text, onChannel);
+    } catch (err) {
+      // ssh2 throws "Not connected" synchronously when the link died between our check and this call.
+      reject(
+        new ContractError(
+          'unavailable',
+          `The connection to ${deviceName} is down: ${(err as Error).message}.`,
+        ),
+      );
+    }
   });
 }

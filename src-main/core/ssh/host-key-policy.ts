@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import type { StateStore } from '../store/state-store.js';
 import { hostKeyId } from '../store/state-store.js';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './fingerprint.js';
-import { lookupKnownHosts, parseKnownHosts } from './known-hosts.js';
+import { lookupKnownHosts, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import type { HostKeyPolicy, HostKeyVerdict, PresentedHostKey } from './types.js';
 
 /**
@@ -15,7 +15,33 @@ export class StoreHostKeyPolicy implements HostKeyPolicy {
     private readonly knownHostsFiles: string[],
   ) {}
 
+  private async knownHostsEntries(
+    host: string,
+    port: number,
+  ): Promise<{ file: string; entry: KnownHostEntry }[]> {
+    const found: { file: string; entry: KnownHostEntry }[] = [];
+    for (const file of this.knownHostsFiles) {
+      let text: string;
+      try {
+        text = await fs.readFile(file, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const entry of lookupKnownHosts(parseKnownHosts(text), host, port)) found.push({ file, entry });
+    }
+    return found;
+  }
+
   async check(host: string, port: number, presented: PresentedHostKey): Promise<HostKeyVerdict> {
+    const known = await this.knownHostsEntries(host, port);
+    // A revoked key is refused wherever it is listed, whatever else trusts it, as ssh does.
+    const revoked = known.find((k) => k.entry.marker === '@revoked' && k.entry.key === presented.key);
+    if (revoked)
+      return {
+        kind: 'mismatch',
+        expected: { fingerprint: 'revoked', keyType: presented.keyType },
+        source: `${revoked.file} (marked @revoked)`,
+      };
     const stored = this.store.hostKey(host, port);
     if (stored) {
       if (stored.key === presented.key) return { kind: 'trusted' };
@@ -25,36 +51,18 @@ export class StoreHostKeyPolicy implements HostKeyPolicy {
         source: 'the key you trusted in Tally',
       };
     }
-    for (const file of this.knownHostsFiles) {
-      let text: string;
-      try {
-        text = await fs.readFile(file, 'utf8');
-      } catch {
-        continue;
-      }
-      const entries = lookupKnownHosts(parseKnownHosts(text), host, port);
-      const presentedAlgorithm = keyAlgorithm(Buffer.from(presented.key, 'base64'));
-      for (const entry of entries) {
-        if (entry.key === presented.key) {
-          if (entry.marker === '@revoked')
-            return {
-              kind: 'mismatch',
-              expected: { fingerprint: 'revoked', keyType: presented.keyType },
-              source: `${file} (marked @revoked)`,
-            };
-          return { kind: 'trusted' };
-        }
-      }
-      // Same algorithm recorded with a different key: that is exactly ssh's "REMOTE HOST IDENTIFICATION HAS CHANGED".
-      const sameType = entries.find((e) => e.marker === '' && e.keyType === presentedAlgorithm);
-      if (sameType) {
-        const blob = Buffer.from(sameType.key, 'base64');
-        return {
-          kind: 'mismatch',
-          expected: { fingerprint: fingerprint(blob), keyType: keyTypeLabel(keyAlgorithm(blob)) },
-          source: file,
-        };
-      }
+    const plain = known.filter((k) => k.entry.marker === '');
+    if (plain.some((k) => k.entry.key === presented.key)) return { kind: 'trusted' };
+    // Same algorithm recorded with a different key: that is exactly ssh's "REMOTE HOST IDENTIFICATION HAS CHANGED".
+    const presentedAlgorithm = keyAlgorithm(Buffer.from(presented.key, 'base64'));
+    const sameType = plain.find((k) => k.entry.keyType === presentedAlgorithm);
+    if (sameType) {
+      const blob = Buffer.from(sameType.entry.key, 'base64');
+      return {
+        kind: 'mismatch',
+        expected: { fingerprint: fingerprint(blob), keyType: keyTypeLabel(keyAlgorithm(blob)) },
+        source: sameType.file,
+      };
     }
     return { kind: 'unknown' };
   }

@@ -59,6 +59,7 @@ function matchesHost(patterns: string[], name: string): boolean {
 
 /** Keys recorded for host:port. Revoked keys come back with marker '@revoked' so the caller can refuse them. */
 export function lookupKnownHosts(entries: KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
-  const name = hostPatternFor(host, port);
+  // ssh compares host names in lower case, hashed entries included.
+  const name = hostPatternFor(host.toLowerCase(), port);
   return entries.filter((e) => e.marker !== '@cert-authority' && matchesHost(e.hosts, name));
 }

@@ -192,7 +192,7 @@ export async function openClient(target: SshTarget, opts: OpenOptions): Promise<
         const kind = verdict.kind === 'unknown' ? 'hostkey_unknown' : 'hostkey_mismatch';
         const message =
           verdict.kind === 'unknown'
-            ? `First connection: ${target.host} presented a ${presented.keyType} key ${presented.fingerprint}. Check it and trust it to continue.`
+            ? `First connection: ${target.host} presented the ${presented.keyType} host key ${presented.fingerprint}. Check it and trust it to continue.`
             : `The host key of ${target.host} changed: it presented ${presented.fingerprint}, but ${verdict.source} is ${verdict.expected.fingerprint}. This can be an attack or a reinstalled device; nothing was sent.`;
         reject(new ConnectFailure(kind, message, hop, presented, verdict));
         return;
