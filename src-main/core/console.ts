@@ -17,6 +17,7 @@ import { DeviceService } from './devices/device-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { UnsafeValueError } from './device/quote.js';
 import { ConnectionManager } from './ssh/connection-manager.js';
+import { fingerprint, keyAlgorithm, keyTypeLabel } from './ssh/fingerprint.js';
 import { StoreHostKeyPolicy } from './ssh/host-key-policy.js';
 import { RemoteJobs } from './ssh/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
@@ -133,6 +134,19 @@ export class Console {
         error: { code: 'internal', message: `Tally hit an unexpected problem: ${message}` },
       };
     }
+  }
+
+  /**
+   * Record a host key that is known out of band (the demo started its emulator and read the key itself), so
+   * the user is not asked about it. Everything else goes through the fingerprint prompt.
+   */
+  async trustKnownHostKey(host: string, port: number, keyBase64: string): Promise<void> {
+    const blob = Buffer.from(keyBase64, 'base64');
+    await this.hostKeys.trust(host, port, {
+      fingerprint: fingerprint(blob),
+      keyType: keyTypeLabel(keyAlgorithm(blob)),
+      key: keyBase64,
+    });
   }
 
   /** A window or tab went away. */
