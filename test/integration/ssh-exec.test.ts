@@ -9,10 +9,9 @@ import { argv, sh } from '../../src-main/core/device/quote.js';
 import { RemoteJobs } from '../../src-main/core/ssh/remote-jobs.js';
 import {
   connectAndWait,
-  createSshConsole,
+  connectedConsole,
   endpointFor,
   identity,
-  trustKnownHostsLine,
   type SshConsole,
 } from '../fixtures/ssh-console.js';
 import { startSshd, type SshdHandle } from '../fixtures/sshd.js';
@@ -26,11 +25,7 @@ let id: string;
 beforeAll(async () => {
   // A non-root login, as on a real device: OpenSSH ignores channel signals for root sessions.
   server = await startSshd({ user: 'linaro' });
-  con = await createSshConsole();
-  await trustKnownHostsLine(con, server, server.knownHostsLine);
-  const endpoint = endpointFor(server, identity(server.identityFile));
-  id = endpoint.id;
-  await connectAndWait(con, endpoint);
+  ({ con, id } = await connectedConsole(server));
 });
 afterAll(async () => {
   await con?.close();

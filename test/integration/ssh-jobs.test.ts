@@ -3,10 +3,9 @@ import { sh } from '../../src-main/core/device/quote.js';
 import { RemoteJobs } from '../../src-main/core/ssh/remote-jobs.js';
 import {
   connectAndWait,
-  createSshConsole,
+  connectedConsole,
   endpointFor,
   identity,
-  trustKnownHostsLine,
   type SshConsole,
 } from '../fixtures/ssh-console.js';
 import { startSshd, type SshdHandle } from '../fixtures/sshd.js';
@@ -18,11 +17,7 @@ let id: string;
 
 beforeAll(async () => {
   server = await startSshd({ user: 'linaro' });
-  con = await createSshConsole();
-  await trustKnownHostsLine(con, server, server.knownHostsLine);
-  const endpoint = endpointFor(server, identity(server.identityFile));
-  id = endpoint.id;
-  await connectAndWait(con, endpoint);
+  ({ con, id } = await connectedConsole(server));
   jobs = new RemoteJobs(con.manager);
 });
 afterAll(async () => {
