@@ -13,7 +13,7 @@ import {
   type Reply,
 } from '../contract/index.js';
 import { AuditLog } from './audit/audit-log.js';
-import { DeviceService } from './devices/device-service.js';
+import { DeviceService, parseJump } from './devices/device-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { UnsafeValueError } from './device/quote.js';
 import { ConnectionManager } from './ssh/connection-manager.js';
@@ -237,7 +237,14 @@ export class Console {
       'hostkeys.trust': async ({ id, fingerprint }) => {
         const device = this.devices.get(id);
         const presented = this.connections.presentedKey(id);
-        if (!presented || presented.host !== device.host || presented.port !== device.port)
+        // The key may be the jump host's: each hop is checked, and shown, on its own.
+        const jump = device.proxyJump ? parseJump(device.proxyJump, device.user) : undefined;
+        const isHop = (h: { host: string; port: number } | undefined) =>
+          h !== undefined &&
+          presented !== undefined &&
+          presented.host === h.host &&
+          presented.port === h.port;
+        if (!presented || !(isHop(device) || isHop(jump)))
           throw new ContractError(
             'conflict',
             'There is no host key waiting to be trusted for this device. Connect first.',
@@ -252,7 +259,7 @@ export class Console {
             'refused',
             'This device’s key does not match the recorded one. Forget the old key first, after checking why it changed.',
           );
-        await this.hostKeys.trust(device.host, device.port, presented);
+        await this.hostKeys.trust(presented.host, presented.port, presented);
         await this.record(id, 'hostkey.trust', 'ok', `${presented.keyType} ${presented.fingerprint}`);
         this.connections.connect(this.devices.endpoint(id));
         await this.broadcastDevices();
