@@ -12,18 +12,12 @@ import { IPC_EVENT, IPC_INVOKE } from '../contract/wire.js';
 import { Console } from '../core/console.js';
 import { CSP } from '../web/web-server.js';
 import { KeychainSecretStore } from './keychain.js';
+import { isTrustedSender } from './sender-check.js';
 
 const dataDirArg = process.argv.find((a) => a.startsWith('--tally-data-dir='));
 const dataDir = dataDirArg ? dataDirArg.slice('--tally-data-dir='.length) : app.getPath('userData');
 const rendererUrl = process.env['ELECTRON_RENDERER_URL'];
 const rendererFile = path.join(import.meta.dirname, '../renderer/index.html');
-
-/** Only our own page may call the core. */
-function trustedSender(frameUrl: string | undefined): boolean {
-  if (!frameUrl) return false;
-  if (rendererUrl) return frameUrl.startsWith(rendererUrl);
-  return frameUrl.startsWith('file://') && decodeURIComponent(new URL(frameUrl).pathname) === rendererFile;
-}
 
 async function main(): Promise<void> {
   await app.whenReady();
@@ -48,7 +42,7 @@ async function main(): Promise<void> {
   });
 
   ipcMain.handle(IPC_INVOKE, async (event: IpcMainInvokeEvent, name: unknown, input: unknown) => {
-    if (!trustedSender(event.senderFrame?.url))
+    if (!isTrustedSender(event.senderFrame?.url, rendererUrl, rendererFile))
       return {
         ok: false,
         error: { code: 'refused', message: 'Calls are accepted only from the Tally window.' },
