@@ -66,7 +66,14 @@ export class KernelLog {
     const out: KernelLine[] = [];
     for (const raw of text.split('\n')) {
       const lineText = raw.replace(/\r$/, '');
-      const at = Math.max(this.lastUsec, Math.floor(usec ?? this.clockUsec()));
+      const wanted = Math.floor(usec ?? this.clockUsec());
+      // Lines printed in one burst still differ by a few microseconds, as printk's do.
+      const at =
+        usec !== undefined
+          ? Math.max(this.lastUsec, wanted)
+          : wanted <= this.lastUsec
+            ? this.lastUsec + 3 + (this.nextSeq % 29)
+            : wanted;
       this.lastUsec = at;
       const line: KernelLine = {
         seq: this.nextSeq++,
