@@ -1,5 +1,9 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  findPipelinePidsByLabel,
   formatTimestamp,
   handleKernelApi,
   KernelLog,
@@ -348,5 +352,42 @@ describe('pipeline labels', () => {
       ]),
     ).toBe('cam2_x.mp4');
     expect(pipelineLabel(['videotestsrc!fakesink'])).toBeUndefined();
+  });
+});
+
+describe('finding pipelines by label in /proc', () => {
+  it('only matches gst-launch processes in the same PID namespace that use the given daemon socket', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-proc-'));
+    const proc = async (pid: string, argv: string[], env: string[], ns: string): Promise<void> => {
+      await fs.mkdir(path.join(root, pid, 'ns'), { recursive: true });
+      await fs.writeFile(path.join(root, pid, 'cmdline'), argv.join('\0') + '\0');
+      await fs.writeFile(path.join(root, pid, 'environ'), env.join('\0') + '\0');
+      await fs.symlink(ns, path.join(root, pid, 'ns', 'pid'));
+    };
+    try {
+      await fs.mkdir(path.join(root, 'self', 'ns'), { recursive: true });
+      await fs.symlink('pid:[1]', path.join(root, 'self', 'ns', 'pid'));
+      const cam0 = ['-e', 'videotestsrc', '!', 'rtspclientsink', 'location=rtsp://127.0.0.1:8554/cam0'];
+      await proc(
+        '10',
+        ['/usr/bin/python3', '/usr/local/bin/gst-launch-1.0', ...cam0],
+        ['TALLY_EMU_SOCK=/a.sock'],
+        'pid:[1]',
+      );
+      await proc('11', ['gst-launch-1.0', ...cam0], ['TALLY_EMU_SOCK=/b.sock'], 'pid:[1]');
+      await proc('12', ['gst-launch-1.0', ...cam0], ['TALLY_EMU_SOCK=/a.sock'], 'pid:[2]');
+      await proc('13', ['gst-launch-1.0', ...cam0], ['HOME=/root'], 'pid:[1]');
+      await proc('14', ['sleep', '100'], ['TALLY_EMU_SOCK=/a.sock'], 'pid:[1]');
+      expect(await findPipelinePidsByLabel('cam0', { procRoot: root, socketPath: '/a.sock' })).toEqual([10]);
+      expect(
+        (
+          await findPipelinePidsByLabel('cam0', { procRoot: root, socketPath: '/run/tally-emu/daemon.sock' })
+        ).sort(),
+      ).toEqual([13]);
+      expect((await findPipelinePidsByLabel('cam0', { procRoot: root })).sort()).toEqual([10, 11, 13]);
+      expect(await findPipelinePidsByLabel('cam1', { procRoot: root })).toEqual([]);
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
   });
 });

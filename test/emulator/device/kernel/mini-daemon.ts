@@ -45,7 +45,7 @@ export async function startMiniDaemon(
       }
     },
     isAlive: processAlive,
-    findPidsByLabel: (label) => findPipelinePidsByLabel(label),
+    findPidsByLabel: (label) => findPipelinePidsByLabel(label, { socketPath }),
     ...overrides,
   });
   await fs.rm(socketPath, { force: true });

@@ -56,11 +56,49 @@ export function gstLaunchArgs(argv: readonly string[]): string[] | undefined {
   return at < 0 ? undefined : argv.slice(at + 1);
 }
 
+export interface FindPipelinesOptions {
+  procRoot?: string;
+  /**
+   * Only processes whose environment has TALLY_EMU_SOCK set to this path (or, for the default daemon socket, not
+   * set at all). Keeps a daemon from touching pipelines that belong to another emulated device or to the host.
+   */
+  socketPath?: string;
+}
+
+const DEFAULT_SOCKET = '/run/tally-emu/daemon.sock';
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+async function readLink(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readlink(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function talksTo(environ: string, socketPath: string): boolean {
+  const entry = environ.split('\0').find((e) => e.startsWith('TALLY_EMU_SOCK='));
+  if (entry === undefined) return socketPath === DEFAULT_SOCKET;
+  return entry.slice('TALLY_EMU_SOCK='.length) === socketPath;
+}
+
 /**
  * Find the pids of gst-launch pipelines with that label by reading `/proc/<pid>/cmdline` (I/O, for the daemon;
- * the model takes it as its `findPidsByLabel` callback).
+ * the model takes it as its `findPidsByLabel` callback). Only processes in the caller's PID namespace are
+ * considered, and with `socketPath` only those that use that daemon socket.
  */
-export async function findPipelinePidsByLabel(label: string, procRoot = '/proc'): Promise<number[]> {
+export async function findPipelinePidsByLabel(
+  label: string,
+  options: FindPipelinesOptions = {},
+): Promise<number[]> {
+  const procRoot = options.procRoot ?? '/proc';
   const pids: number[] = [];
   let entries: string[];
   try {
@@ -68,16 +106,19 @@ export async function findPipelinePidsByLabel(label: string, procRoot = '/proc')
   } catch {
     return pids;
   }
+  const ownNamespace = await readLink(path.join(procRoot, 'self', 'ns', 'pid'));
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    let raw: string;
-    try {
-      raw = await fs.readFile(path.join(procRoot, entry, 'cmdline'), 'utf8');
-    } catch {
-      continue;
-    }
+    const raw = await readText(path.join(procRoot, entry, 'cmdline'));
+    if (raw === undefined) continue;
     const args = gstLaunchArgs(raw.split('\0').filter((a) => a.length > 0));
-    if (args && pipelineLabel(args) === label) pids.push(Number(entry));
+    if (!args || pipelineLabel(args) !== label) continue;
+    if (ownNamespace && (await readLink(path.join(procRoot, entry, 'ns', 'pid'))) !== ownNamespace) continue;
+    if (options.socketPath !== undefined) {
+      const environ = await readText(path.join(procRoot, entry, 'environ'));
+      if (environ === undefined || !talksTo(environ, options.socketPath)) continue;
+    }
+    pids.push(Number(entry));
   }
   return pids;
 }
