@@ -411,9 +411,10 @@ class Launch:
 
     def install_signals(self):
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # SIGUSR1 first: when a wedge and a stop arrive together, the wedge is dispatched first.
+        GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGUSR1, self.on_sigusr1)
         GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGINT, self.on_sigint)
         GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGTERM, self.on_sigterm)
-        GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGUSR1, self.on_sigusr1)
         GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGHUP, self.on_sighup)
 
     def on_sigusr1(self):
