@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""The emulated preke-recorder service (the uvicorn app on the real R58).
+
+    /usr/bin/python3 recorder.py --config /opt/preke-r58-recorder/config.yml --api-port 8000
+
+Starts one real GStreamer ingest pipeline per camera in config.yml through gst-launch-1.0 (the device's wrapper,
+so hardware encoders take VPU sessions), and serves:
+
+    GET  /status, /api/status          {"summary":{"total","streaming","no_signal","error"},"cameras":{camN: word}}
+    POST /record/start[?camera=camN]   start recording subscribers (all streaming cameras by default)
+    POST /record/stop[?camera=camN]    EOS them so the files are finalised
+    GET  /record/status                active recordings
+    GET  /recordings                   files in the recording directory
+    GET  /health                       {"status":"ok"}
+
+A pipeline that dies leaves its camera in "error" until the service restarts (no restart loop: a panic config
+would panic again). SIGTERM/SIGINT: stop recordings with EOS, then the cameras, then exit.
+Environment: TALLY_GST_LAUNCH overrides the gst-launch-1.0 command line (tests); TALLY_EMU_SOCK is passed on.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import yaml  # noqa: E402
+
+from processes import log  # noqa: E402
+from service import Recorder  # noqa: E402
+
+
+def load_config(path):
+    with open(path, encoding="utf-8") as fh:
+        config = yaml.safe_load(fh) or {}
+    if not isinstance(config.get("cameras"), dict) or not config["cameras"]:
+        raise ValueError("no cameras in %s" % path)
+    return config
+
+
+def make_handler(recorder):
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "uvicorn"
+        sys_version = ""
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def log_request(self, code="-", size="-"):
+            status = int(code) if str(code).isdigit() else 0
+            phrase = self.responses.get(status, ("",))[0]
+            log('INFO:     %s:%d - "%s" %s %s' % (self.client_address[0], self.client_address[1], self.requestline, code, phrase))
+
+        def reply(self, status, value):
+            body = (json.dumps(value) + "\n").encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def route(self):
+            url = urlparse(self.path)
+            path = url.path.rstrip("/") or "/"
+            if path.startswith("/api/"):
+                path = path[4:]
+            query = parse_qs(url.query)
+            return path, query
+
+        def selected(self, query):
+            if "camera" in query:
+                return [c for c in query["camera"][0].split(",") if c]
+            return list(recorder.cameras)
+
+        def do_GET(self):
+            path, _query = self.route()
+            if path == "/status":
+                self.reply(200, recorder.status())
+            elif path == "/health":
+                self.reply(200, {"status": "ok"})
+            elif path == "/record/status":
+                self.reply(200, {"recording": recorder.active_recordings()})
+            elif path == "/recordings":
+                self.reply(200, {"dir": recorder.recordings_dir, "recordings": recorder.list_recordings()})
+            else:
+                self.reply(404, {"detail": "Not Found"})
+
+        def do_POST(self):
+            length = int(self.headers.get("content-length") or 0)
+            if length:
+                self.rfile.read(length)
+            path, query = self.route()
+            if path == "/record/start":
+                started, errors = recorder.start_recording(self.selected(query))
+                status = 200 if started else 409
+                self.reply(status, {"ok": bool(started) and not errors, "started": started, "errors": errors})
+            elif path == "/record/stop":
+                names = self.selected(query)
+                stopped = recorder.stop_recording(names)
+                self.reply(200, {"ok": True, "stopped": stopped})
+            else:
+                self.reply(404, {"detail": "Not Found"})
+
+    return Handler
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="recorder.py")
+    parser.add_argument("--config", default="/opt/preke-r58-recorder/config.yml")
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--host", default="0.0.0.0")
+    args = parser.parse_args(argv)
+
+    log("INFO:     Started server process [%d]" % os.getpid())
+    try:
+        config = load_config(args.config)
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        log("ERROR:    cannot load config: %s" % err)
+        return 1
+
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        log("INFO:     Shutting down (%s)" % signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    recorder = Recorder(config)
+    try:
+        server = ThreadingHTTPServer((args.host, args.api_port), make_handler(recorder))
+    except OSError as err:
+        log("ERROR:    [Errno %s] error while attempting to bind on address (%r, %d): %s"
+            % (err.errno, args.host, args.api_port, err.strerror))
+        return 1
+    server.daemon_threads = True
+    log("INFO:     Waiting for application startup.")
+    recorder.start_cameras()
+    log("INFO:     Application startup complete.")
+    log("INFO:     Uvicorn running on http://%s:%d (Press CTRL+C to quit)" % (args.host, args.api_port))
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+
+    while not stop.wait(1.0):
+        pass
+    log("INFO:     Waiting for application shutdown.")
+    recorder.shutdown()
+    server.shutdown()
+    log("INFO:     Application shutdown complete.")
+    log("INFO:     Finished server process [%d]" % os.getpid())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
