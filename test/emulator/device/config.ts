@@ -1,0 +1,41 @@
+/**
+ * What the launcher (test/emulator/namespace.ts) tells the device daemon, as one JSON file. Paths are as the
+ * device sees them; the launcher has already mounted everything (see namespace.ts) before the daemon starts.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+export const DAEMON_SOCKET = '/run/tally-emu/daemon.sock';
+export const MPP_DEBUGFS_DIR = '/sys/kernel/debug/mpp_service';
+
+const deviceConfigSchema = z.object({
+  /** The Tally checkout, for the unit commands (recorder, media server) and tsx. */
+  repoRoot: z.string().startsWith('/'),
+  hostname: z.string().regex(/^[a-z0-9-]{1,63}$/),
+  cameras: z.number().int().min(1).max(16),
+  /** The login user that exists only inside the device. */
+  user: z.object({ name: z.string(), uid: z.number().int(), gid: z.number().int() }),
+  /** sshd_config for the device's OpenSSH server. */
+  sshdConfig: z.string().startsWith('/'),
+  /** systemd's TimeoutStopSec: SIGTERM, then SIGKILL after this long. */
+  stopTimeoutMs: z.number().int().positive(),
+  /** systemd's RestartSec for units that restart on failure. */
+  restartDelayMs: z.number().int().nonnegative(),
+});
+
+export type DeviceConfig = z.infer<typeof deviceConfigSchema>;
+
+export function readDeviceConfig(file: string): DeviceConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`Cannot read the device config ${file}: ${(err as Error).message}`);
+  }
+  const parsed = deviceConfigSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new Error(
+      `The device config ${file} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data;
+}
