@@ -1,0 +1,148 @@
+/**
+ * Fault control for one emulated R58: the functions tests call directly, and the same operations as a small HTTP
+ * server on 127.0.0.1 (control-server.ts). Every input is checked here, so both paths refuse the same things.
+ */
+import type { TestHost } from '../fixtures/netns.js';
+import type { TcpProxy } from '../fixtures/tcp-proxy.js';
+import { daemonRequest } from './namespace.js';
+
+export const MAX_DELAY_MS = 600_000;
+export const MAX_KERNEL_BYTES = 64 * 1024;
+
+/** A request the control refuses; `status` is the HTTP status the control server answers with. */
+export class ControlError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface EmulatorState {
+  link: 'up' | 'down';
+  lossPercent: number;
+  latencyMs: number;
+  slowLoginMs: number;
+  /** Open SSH connections through the printed address. */
+  sshConnections: number;
+  /** The device daemon's view: units, VPU sessions, kernel log size. */
+  device: Record<string, unknown>;
+}
+
+export interface EmulatorControl {
+  /** Drop every packet on the device's link, both ways (nothing is reset; peers notice by timeouts). */
+  linkDown(): Promise<void>;
+  linkUp(): Promise<void>;
+  /** Drop this percentage of packets at random, both ways (0–100; 0 turns it off). */
+  setLoss(percent: number): Promise<void>;
+  /** Delay SSH traffic by this many ms each way (0–600000). Media is not delayed: the kernel here has no netem. */
+  setLatency(ms: number): Promise<void>;
+  /** New SSH connections wait this long for the server's first bytes (0–600000; 0 turns it off). */
+  slowLogin(ms: number): Promise<void>;
+  /** Append lines to the device's kernel log, as a driver would print them (`<N>` prefix sets the level). */
+  kernel(text: string): Promise<{ appended: number }>;
+  /** The pipeline of this camera ignores SIGTERM/SIGINT from now on, until SIGKILLed. */
+  wedge(camera: string): Promise<{ camera: string; pids: number[] }>;
+  state(): Promise<EmulatorState>;
+}
+
+export interface ControlDeps {
+  host: TestHost;
+  proxy: TcpProxy;
+  daemonSocket: string;
+  cameras: readonly string[];
+}
+
+export function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new ControlError(
+      `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}.`,
+    );
+  return value;
+}
+
+export function createControl(deps: ControlDeps): EmulatorControl {
+  let down = false;
+  let loss = 0;
+  let latency = 0;
+  let slowLogin = 0;
+
+  const daemon = async (
+    method: string,
+    urlPath: string,
+    body?: string,
+  ): Promise<{ status: number; json: unknown }> => {
+    let reply;
+    try {
+      reply = await daemonRequest(deps.daemonSocket, method, urlPath, body);
+    } catch (err) {
+      throw new ControlError(`The device daemon is not answering: ${(err as Error).message}`, 503);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(reply.body);
+    } catch {
+      json = reply.body;
+    }
+    return { status: reply.status, json };
+  };
+
+  return {
+    async linkDown() {
+      down = true;
+      await deps.host.linkDown();
+    },
+    async linkUp() {
+      down = false;
+      await deps.host.linkUp();
+      if (loss > 0) await deps.host.setLoss(loss);
+    },
+    async setLoss(percent) {
+      loss = checkInteger('percent', percent, 0, 100);
+      if (!down) await deps.host.setLoss(loss);
+    },
+    async setLatency(ms) {
+      latency = checkInteger('ms', ms, 0, MAX_DELAY_MS);
+      deps.proxy.setLatency(latency);
+    },
+    async slowLogin(ms) {
+      slowLogin = checkInteger('ms', ms, 0, MAX_DELAY_MS);
+      deps.proxy.setConnectDelay(slowLogin);
+    },
+    async kernel(text) {
+      if (typeof text !== 'string' || text.trim() === '')
+        throw new ControlError('Send the kernel lines as the request body, one per line.');
+      if (Buffer.byteLength(text) > MAX_KERNEL_BYTES)
+        throw new ControlError(`At most ${MAX_KERNEL_BYTES} bytes of kernel lines at once.`);
+      const reply = await daemon('POST', '/kernel/lines', text);
+      const appended = (reply.json as { appended?: number }).appended ?? 0;
+      return { appended };
+    },
+    async wedge(camera) {
+      if (typeof camera !== 'string' || !deps.cameras.includes(camera))
+        throw new ControlError(
+          `Unknown camera ${JSON.stringify(camera)}; this device has ${deps.cameras.join(', ')}.`,
+        );
+      const reply = await daemon('POST', '/wedge', JSON.stringify({ label: camera }));
+      const pids = (reply.json as { pids?: number[] }).pids ?? [];
+      if (reply.status !== 200 || pids.length === 0)
+        throw new ControlError(
+          `${camera} has no running pipeline to wedge (is preke-recorder running?).`,
+          409,
+        );
+      return { camera, pids };
+    },
+    async state() {
+      const reply = await daemon('GET', '/state');
+      return {
+        link: down ? 'down' : 'up',
+        lossPercent: loss,
+        latencyMs: latency,
+        slowLoginMs: slowLogin,
+        sshConnections: deps.proxy.connections,
+        device: (reply.json ?? {}) as Record<string, unknown>,
+      };
+    },
+  };
+}

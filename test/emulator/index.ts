@@ -1,0 +1,185 @@
+/**
+ * One emulated R58 recorder box on this machine (test/emulator/README.md).
+ *
+ *     const emu = await startEmulator({ cameras: 4 });
+ *     // emu.ready is the JSON line `tally emulator` prints; ssh to emu.ready.ssh, WHEP at emu.ready.whep
+ *     await emu.control.linkDown();
+ *     await emu.stop();
+ *
+ * Needs root (network namespaces, mounts). Two emulators can run side by side: each has its own network namespace,
+ * /30 in 10.231.0.0/16, loopback ports and state directory.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestHost, netnsAvailable, type TestHost } from '../fixtures/netns.js';
+import { startTcpProxy, type TcpProxy } from '../fixtures/tcp-proxy.js';
+import { createControl, type EmulatorControl } from './control.js';
+import { startControlServer, type ControlServer } from './control-server.js';
+import { cameraNames, MEDIA_PORTS } from './device/unit-specs.js';
+import { spawnDevice, type DeviceProcess } from './namespace.js';
+import { cleanState, prepareState, type PreparedState } from './namespace-state.js';
+
+export type { EmulatorControl, EmulatorState } from './control.js';
+
+/** The line `tally emulator` prints when the device is ready. */
+export interface ReadyInfo {
+  ssh: { host: string; port: number; user: string; identityFile: string; hostKeyFingerprint: string };
+  /** WHEP base URL as this machine reaches it: `POST <whep>/<path>/whep`. */
+  whep: string;
+  /** Fault control base URL (README "Fault control"). */
+  control: string;
+  profile: 'r58';
+}
+
+export interface EmulatorOptions {
+  /** Cameras cam0…camN-1 (1–8, default 4). */
+  cameras?: number;
+  /** Keep keys, the recorder repo, the home directory and /var here across runs. Default: a temp dir. */
+  stateDir?: string;
+  /**
+   * Show `/proc/mpp_service/…` instead of debugfs. Not possible here (see README "What cannot be emulated"):
+   * starting with it fails with an explanation.
+   */
+  vpuProc?: boolean;
+  /** The device's hostname (default `r58`). */
+  hostname?: string;
+  /** systemd's TimeoutStopSec for the device's units (default 10 s). */
+  stopTimeoutMs?: number;
+  /** systemd's RestartSec for units that fail (default 2 s). */
+  restartDelayMs?: number;
+  /** Every line the device writes to its stderr (the daemon's own errors). */
+  onLog?: (line: string) => void;
+}
+
+export interface DeviceInfo {
+  netns: string;
+  /** The device's address on its link (sshd on :22, WHEP on :8889, RTSP on :8554). */
+  address: string;
+  /** This machine's address on that link. */
+  hostAddress: string;
+  stateDir: string;
+  /** True when the state directory is removed at stop. */
+  temporaryState: boolean;
+  /** Host pid of the device's launcher process (its process group holds the device). */
+  pid: number;
+  cameras: string[];
+}
+
+export interface Emulator {
+  ready: ReadyInfo;
+  /** `[127.0.0.1]:port ssh-ed25519 AAAA…`: a known_hosts line for the printed SSH address. */
+  hostKeyLine: string;
+  control: EmulatorControl;
+  device: DeviceInfo;
+  /** Milliseconds from the call to the device being ready. */
+  startupMs: number;
+  /** Everything the device wrote on stderr so far. */
+  log(): string;
+  /** Stop the device and remove everything this emulator made (a --state-dir keeps its lasting parts). */
+  stop(): Promise<void>;
+}
+
+export class EmulatorUnavailableError extends Error {}
+
+export function repoRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+export async function emulatorAvailable(): Promise<boolean> {
+  return process.getuid?.() === 0 && (await netnsAvailable());
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const started = Date.now();
+  const cameras = opts.cameras ?? 4;
+  if (!Number.isInteger(cameras) || cameras < 1 || cameras > 8)
+    throw new Error(`cameras must be a whole number from 1 to 8, got ${cameras}.`);
+  if (opts.vpuProc)
+    throw new EmulatorUnavailableError(
+      '--vpu-proc cannot be emulated on this machine: /proc is procfs, which cannot get new entries ' +
+        '(no mkdir there, overlayfs refuses procfs as a layer — "maximum fs stacking depth exceeded" — and a bind ' +
+        'mount needs an existing /proc/mpp_service to mount on). Use the default debugfs layout ' +
+        '(/sys/kernel/debug/mpp_service/session); the kernel model renders the /proc files for unit tests.',
+    );
+  if (!(await emulatorAvailable()))
+    throw new EmulatorUnavailableError(
+      'The emulator needs root with network namespaces, veth and nftables (it creates a namespace and mounts). ' +
+        'Run it as root on Linux.',
+    );
+
+  const root = repoRoot();
+  const hostname = opts.hostname ?? 'r58';
+  const undo: (() => Promise<void>)[] = [];
+  const rollback = async (): Promise<void> => {
+    for (const step of undo.splice(0).reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const [state, host] = await Promise.all([
+      prepareState({
+        stateDir: opts.stateDir,
+        cameras,
+        hostname,
+        repoRoot: root,
+        stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
+        restartDelayMs: opts.restartDelayMs ?? 2000,
+      }).then((s: PreparedState) => (undo.push(() => cleanState(s)), s)),
+      createTestHost().then((h: TestHost) => (undo.push(() => h.destroy()), h)),
+    ]);
+    const [device, proxy] = await Promise.all([
+      spawnDevice({
+        stateDir: state.dir,
+        repoRoot: root,
+        hostname,
+        netns: host.name,
+        readyTimeoutMs: 120_000,
+        onLog: opts.onLog,
+      }).then((d: DeviceProcess) => (undo.push(() => d.stop()), d)),
+      startTcpProxy({ host: host.nsAddress, port: 22 }).then(
+        (p: TcpProxy) => (undo.push(() => p.close()), p),
+      ),
+    ]);
+    const names = cameraNames(cameras);
+    const control = createControl({
+      host,
+      proxy,
+      daemonSocket: path.join(state.dir, 'run', 'daemon.sock'),
+      cameras: names,
+    });
+    const server: ControlServer = await startControlServer(control);
+    undo.push(() => server.close());
+
+    const ready: ReadyInfo = {
+      ssh: {
+        host: '127.0.0.1',
+        port: proxy.port,
+        user: 'linaro',
+        identityFile: state.identityFile,
+        hostKeyFingerprint: state.hostKeyFingerprint,
+      },
+      whep: `http://${host.nsAddress}:${MEDIA_PORTS.whep}`,
+      control: server.url,
+      profile: 'r58',
+    };
+    let stopping: Promise<void> | undefined;
+    return {
+      ready,
+      hostKeyLine: `[127.0.0.1]:${proxy.port} ${state.hostKey}`,
+      control,
+      device: {
+        netns: host.name,
+        address: host.nsAddress,
+        hostAddress: host.hostAddress,
+        stateDir: state.dir,
+        temporaryState: state.temporary,
+        pid: device.pid,
+        cameras: names,
+      },
+      startupMs: Date.now() - started,
+      log: () => device.log(),
+      stop: () => (stopping ??= rollback()),
+    };
+  } catch (err) {
+    await rollback();
+    throw err;
+  }
+}

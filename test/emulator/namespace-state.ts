@@ -1,0 +1,284 @@
+/**
+ * The emulated R58's files on this machine: one state directory that the device's mount namespace lays over the
+ * real paths (see namespace.ts). Nothing outside it changes.
+ *
+ *   keys/          host key and the login key (kept with --state-dir, so the host key stays trusted)
+ *   opt/           → /opt (the recorder checkout, a git repo owned by linaro; kept)
+ *   home/          → /home (linaro's home with .ssh/authorized_keys; kept)
+ *   var/upper      → writes to /var (recordings in /var/recordings, logs; kept), var/work overlay scratch
+ *   etc/           → laid over /etc: passwd, group, shadow, gshadow, sudoers, hosts, hostname, ssh/
+ *   etc-rw/upper   → writes to /etc (kept), etc-rw/work overlay scratch
+ *   bin/           → /usr/local/bin: systemctl, journalctl, dmesg, uname, gst-launch-1.0
+ *   run/           → /run/tally-emu: daemon.sock, device.json
+ *   tmp/           → /tmp
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { DeviceConfig } from './device/config.js';
+import { createRecorderRepo } from './device/repo/index.js';
+
+const run = promisify(execFile);
+
+export const DEVICE_USER = { name: 'linaro', uid: 1000, gid: 1000 } as const;
+/** Groups the board's default user is in; `adm` lets it read the whole journal, as on Debian. */
+const USER_GROUPS = ['adm', 'sudo', 'audio', 'video', 'plugdev', 'render'];
+
+export interface PreparedState {
+  dir: string;
+  /** We made the directory (no --state-dir): remove all of it at stop. */
+  temporary: boolean;
+  identityFile: string;
+  hostKeyPub: string;
+  /** `SHA256:…`, as `ssh-keygen -lf` prints it. */
+  hostKeyFingerprint: string;
+  /** `ssh-ed25519 AAAA…` (type and key, no host). */
+  hostKey: string;
+  /** Files and directories under `dir` that are rebuilt every start and removed at stop. */
+  scratch: string[];
+}
+
+export interface PrepareOptions {
+  stateDir?: string;
+  cameras: number;
+  hostname: string;
+  repoRoot: string;
+  stopTimeoutMs: number;
+  restartDelayMs: number;
+}
+
+async function keygen(file: string, comment: string): Promise<void> {
+  if (existsSync(file) && existsSync(`${file}.pub`)) return;
+  await fs.rm(file, { force: true });
+  await fs.rm(`${file}.pub`, { force: true });
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+}
+
+/** Host account files without this machine's own users (uid ≥ 1000), plus the device user. */
+async function accountFiles(etc: string): Promise<void> {
+  const read = (f: string): Promise<string> => fs.readFile(f, 'utf8').catch(() => '');
+  const [passwd, group, shadow, gshadow] = await Promise.all(
+    ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow'].map(read),
+  );
+  const { name, uid, gid } = DEVICE_USER;
+  const keepIds = (text: string, field: number): string[] =>
+    text.split('\n').filter((l) => {
+      if (!l) return false;
+      const id = Number(l.split(':')[field]);
+      return !(id >= 1000 && id !== 65534);
+    });
+  const passwdLines = keepIds(passwd ?? '', 2);
+  const dropped = new Set(
+    (passwd ?? '')
+      .split('\n')
+      .filter((l) => l && !passwdLines.includes(l))
+      .map((l) => l.split(':')[0]),
+  );
+  const groupLines = keepIds(group ?? '', 2).map((l) => {
+    const [gname, x, id, members = ''] = l.split(':');
+    const list = members.split(',').filter((m) => m && !dropped.has(m));
+    if (USER_GROUPS.includes(gname ?? '')) list.push(name);
+    return `${gname}:${x}:${id}:${list.join(',')}`;
+  });
+  const groupNames = new Set(groupLines.map((l) => l.split(':')[0]));
+  const keepNames = (text: string, names: Set<string | undefined>): string[] =>
+    text.split('\n').filter((l) => l && names.has(l.split(':')[0]));
+  const userNames = new Set(passwdLines.map((l) => l.split(':')[0]));
+  const files: [string, string, number][] = [
+    ['passwd', [...passwdLines, `${name}:x:${uid}:${gid}:Linaro:/home/${name}:/bin/bash`].join('\n'), 0o644],
+    ['group', [...groupLines, `${name}:x:${gid}:`].join('\n'), 0o644],
+    ['shadow', [...keepNames(shadow ?? '', userNames), `${name}:*:19000:0:99999:7:::`].join('\n'), 0o640],
+    ['gshadow', [...keepNames(gshadow ?? '', groupNames), `${name}:!::`].join('\n'), 0o640],
+  ];
+  for (const [file, text, mode] of files) {
+    await fs.writeFile(path.join(etc, file), `${text}\n`, { mode });
+    await fs.chmod(path.join(etc, file), mode);
+  }
+  const shadowGid = Number(
+    (group ?? '')
+      .split('\n')
+      .find((l) => l.startsWith('shadow:'))
+      ?.split(':')[2] ?? 0,
+  );
+  await fs.chown(path.join(etc, 'shadow'), 0, shadowGid);
+  await fs.chown(path.join(etc, 'gshadow'), 0, shadowGid);
+}
+
+function sudoers(): string {
+  return [
+    '# /etc/sudoers on the R58: the default user may run anything without a password.',
+    'Defaults\tenv_reset',
+    'Defaults\tmail_badpass',
+    'Defaults\tsecure_path="/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"',
+    'Defaults\tuse_pty',
+    'root\tALL=(ALL:ALL) ALL',
+    `${DEVICE_USER.name}\tALL=(ALL:ALL) NOPASSWD: ALL`,
+    '',
+  ].join('\n');
+}
+
+function sshdConfig(): string {
+  return [
+    '# The emulated R58: OpenSSH on port 22 of the device network namespace.',
+    'Port 22',
+    'ListenAddress 0.0.0.0',
+    'HostKey /etc/ssh/ssh_host_ed25519_key',
+    'PidFile /run/sshd.pid',
+    'UsePAM no',
+    'PermitRootLogin prohibit-password',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'AuthorizedKeysFile .ssh/authorized_keys',
+    // A --state-dir somewhere group-writable must not lock the user out.
+    'StrictModes no',
+    'AllowTcpForwarding yes',
+    'X11Forwarding no',
+    'PrintMotd no',
+    'AcceptEnv LANG LC_*',
+    'MaxStartups 100',
+    'MaxSessions 100',
+    'LogLevel VERBOSE',
+    'Subsystem sftp /usr/lib/openssh/sftp-server',
+    '',
+  ].join('\n');
+}
+
+async function copySkel(home: string): Promise<void> {
+  for (const entry of await fs.readdir('/etc/skel').catch(() => [] as string[])) {
+    const target = path.join(home, entry);
+    if (!existsSync(target)) await fs.cp(path.join('/etc/skel', entry), target, { recursive: true });
+  }
+}
+
+async function chownTree(target: string, uid: number, gid: number): Promise<void> {
+  await fs.lchown(target, uid, gid);
+  if (!(await fs.lstat(target)).isDirectory()) return;
+  for (const entry of await fs.readdir(target)) await chownTree(path.join(target, entry), uid, gid);
+}
+
+export async function prepareState(opts: PrepareOptions): Promise<PreparedState> {
+  const temporary = opts.stateDir === undefined;
+  const dir = opts.stateDir
+    ? path.resolve(opts.stateDir)
+    : await fs.mkdtemp(path.join(os.tmpdir(), 'tally-emu-'));
+  // Overlay mount options are comma and colon separated.
+  if (/[,:\s]/.test(dir))
+    throw new Error(
+      `The state directory ${dir} has a comma, colon or space in its path; choose another one.`,
+    );
+  const p = (...parts: string[]): string => path.join(dir, ...parts);
+  const scratch = ['run', 'etc', 'etc-rw/work', 'var/work', 'bin', 'tmp'].map((s) => p(s));
+  await Promise.all(scratch.map((s) => fs.rm(s, { recursive: true, force: true })));
+  await Promise.all(
+    [
+      'keys',
+      'run',
+      'etc/ssh',
+      'etc-rw/upper',
+      'etc-rw/work',
+      'var/upper',
+      'var/work',
+      'opt',
+      'home',
+      'bin',
+    ].map((s) => fs.mkdir(p(s), { recursive: true })),
+  );
+  await fs.chmod(p('keys'), 0o700);
+  await fs.mkdir(p('tmp'), { mode: 0o1777 });
+  await fs.chmod(p('tmp'), 0o1777);
+
+  const hostKeyFile = p('keys', 'ssh_host_ed25519_key');
+  const identityFile = p('keys', 'id_ed25519');
+  const repoDir = p('opt', 'preke-r58-recorder');
+  const { uid, gid, name } = DEVICE_USER;
+  const home = p('home', name);
+
+  await Promise.all([
+    keygen(hostKeyFile, `root@${opts.hostname}`),
+    keygen(identityFile, 'tally-emulator'),
+    existsSync(path.join(repoDir, '.git'))
+      ? Promise.resolve()
+      : fs
+          .rm(repoDir, { recursive: true, force: true })
+          .then(() => createRecorderRepo(repoDir, { cameras: opts.cameras, uid, gid })),
+    accountFiles(p('etc')),
+    fs.writeFile(p('etc', 'sudoers'), sudoers(), { mode: 0o440 }),
+    fs
+      .readFile('/etc/hosts', 'utf8')
+      .then((hosts) =>
+        fs.writeFile(p('etc', 'hosts'), `${hosts.replace(/\n*$/, '\n')}127.0.1.1\t${opts.hostname}\n`),
+      ),
+    fs.writeFile(p('etc', 'hostname'), `${opts.hostname}\n`),
+    fs.writeFile(p('etc', 'ssh', 'sshd_config'), sshdConfig()),
+    fs.mkdir(path.join(home, '.ssh'), { recursive: true }).then(() => copySkel(home)),
+  ]);
+  await fs.chmod(p('etc', 'sudoers'), 0o440);
+
+  const [hostPub, userPub] = await Promise.all([
+    fs.readFile(`${hostKeyFile}.pub`, 'utf8'),
+    fs.readFile(`${identityFile}.pub`, 'utf8'),
+  ]);
+  await Promise.all([
+    fs.copyFile(hostKeyFile, p('etc', 'ssh', 'ssh_host_ed25519_key')),
+    fs.writeFile(p('etc', 'ssh', 'ssh_host_ed25519_key.pub'), hostPub),
+    fs.writeFile(path.join(home, '.ssh', 'authorized_keys'), userPub, { mode: 0o600 }),
+  ]);
+  await fs.chmod(p('etc', 'ssh', 'ssh_host_ed25519_key'), 0o600);
+  await fs.chmod(path.join(home, '.ssh'), 0o700);
+  await fs.chmod(home, 0o755);
+  await chownTree(home, uid, gid);
+
+  await installCommands(p('bin'), opts.repoRoot);
+
+  const config: DeviceConfig = {
+    repoRoot: opts.repoRoot,
+    hostname: opts.hostname,
+    cameras: opts.cameras,
+    user: { ...DEVICE_USER },
+    sshdConfig: '/etc/ssh/sshd_config',
+    stopTimeoutMs: opts.stopTimeoutMs,
+    restartDelayMs: opts.restartDelayMs,
+  };
+  await fs.writeFile(p('run', 'device.json'), JSON.stringify(config, null, 2));
+
+  const { stdout } = await run('ssh-keygen', ['-lf', `${hostKeyFile}.pub`]);
+  const fp = /^\d+ (SHA256:\S+) /.exec(stdout.trim());
+  if (!fp?.[1]) throw new Error(`unexpected ssh-keygen -lf output: ${stdout}`);
+  const [type, key] = hostPub.trim().split(/\s+/);
+  return {
+    dir,
+    temporary,
+    identityFile,
+    hostKeyPub: `${hostKeyFile}.pub`,
+    hostKeyFingerprint: fp[1],
+    hostKey: `${type} ${key}`,
+    scratch,
+  };
+}
+
+/** The device's /usr/local/bin: the daemon-backed commands, and the gst-launch-1.0 wrapper. */
+async function installCommands(bin: string, repoRoot: string): Promise<void> {
+  const script = path.join(repoRoot, 'test', 'emulator', 'device', 'commands', 'device-command.sh');
+  await Promise.all(
+    ['systemctl', 'journalctl', 'dmesg', 'uname'].map(async (name) => {
+      await fs.copyFile(script, path.join(bin, name));
+      await fs.chmod(path.join(bin, name), 0o755);
+    }),
+  );
+  await fs.symlink(
+    path.join(repoRoot, 'test', 'emulator', 'device', 'gst', 'gst-launch.py'),
+    path.join(bin, 'gst-launch-1.0'),
+  );
+}
+
+/** Remove what `prepareState` rebuilds every time; with a temporary state dir, everything. */
+export async function cleanState(state: PreparedState): Promise<void> {
+  if (state.temporary) {
+    await fs.rm(state.dir, { recursive: true, force: true });
+    return;
+  }
+  await Promise.all(state.scratch.map((s) => fs.rm(s, { recursive: true, force: true })));
+}
