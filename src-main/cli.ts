@@ -21,6 +21,13 @@ function parsePort(value: string): number {
   return n;
 }
 
+function parseCameras(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 8)
+    throw new InvalidArgumentError('cameras is a whole number from 1 to 8.');
+  return n;
+}
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Build the renderer if it is not built yet, showing progress on stderr. */
@@ -130,6 +137,45 @@ export function buildProgram(): Command {
         cwd: packageRoot(),
         stdio: 'inherit',
       });
+    });
+
+  program
+    .command('emulator')
+    .description(
+      'Start one emulated R58 recorder box on this machine (needs root). Prints one JSON line when it is ready ' +
+        '(ssh, whep, control, profile) and runs until Ctrl-C or SIGTERM, then removes what it made.',
+    )
+    .option('--cameras <n>', 'cameras cam0…camN-1 (1–8)', parseCameras, 4)
+    .option(
+      '--state-dir <dir>',
+      'keep the keys, the recorder repo, the home directory and /var here across runs',
+    )
+    .option('--vpu-proc', 'show /proc/mpp_service instead of debugfs (not possible here; it says why)')
+    .option('--verbose', "copy the device's own log to stderr")
+    .action(async (o: { cameras: number; stateDir?: string; vpuProc?: boolean; verbose?: boolean }) => {
+      const { startEmulator } = await import('../test/emulator/index.js');
+      const starting = startEmulator({
+        cameras: o.cameras,
+        stateDir: o.stateDir ? path.resolve(o.stateDir) : undefined,
+        vpuProc: o.vpuProc,
+        onLog: o.verbose ? (line) => process.stderr.write(`device: ${line}\n`) : undefined,
+      });
+      // Ctrl-C during start-up still cleans up: wait for the start to settle, then stop.
+      onSignals(async () => {
+        const emu = await starting.catch(() => undefined);
+        if (!emu) return;
+        await emu.stop();
+        if (!emu.device.temporaryState)
+          process.stderr.write(
+            `Stopped. Kept in ${emu.device.stateDir}: keys/, opt/ (the recorder repo), home/, var/upper, etc-rw/upper.\n`,
+          );
+      });
+      const emu = await starting;
+      process.stdout.write(`${JSON.stringify(emu.ready)}\n`);
+      process.stderr.write(
+        `Emulated R58 ready in ${emu.startupMs} ms: ssh -i ${emu.ready.ssh.identityFile} -p ${emu.ready.ssh.port} ` +
+          `${emu.ready.ssh.user}@${emu.ready.ssh.host}. Ctrl-C stops it.\n`,
+      );
     });
 
   return program;
