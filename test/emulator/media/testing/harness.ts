@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.join(HERE, '..', 'main.ts');
+const REPO = path.join(HERE, '..', '..', '..', '..');
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -58,14 +59,23 @@ export interface RunningMediaServer {
   child: ChildProcess;
 }
 
-export async function startMediaServer(extraArgs: string[] = []): Promise<RunningMediaServer> {
-  const ports = {
-    rtsp: await freePort(),
-    whep: await freePort(),
-    api: await freePort(),
-    iceTcp: await freePort(),
-    hls: await freePort(),
-  };
+export interface StartOptions {
+  extraArgs?: string[];
+  /** Run inside this network namespace (`ip netns exec`), on the R58's own ports. */
+  netns?: string;
+}
+
+export async function startMediaServer(options: StartOptions | string[] = {}): Promise<RunningMediaServer> {
+  const { extraArgs = [], netns } = Array.isArray(options) ? { extraArgs: options } : options;
+  const ports = netns
+    ? { rtsp: 8554, whep: 8889, api: 9997, iceTcp: 8189, hls: 8888 }
+    : {
+        rtsp: await freePort(),
+        whep: await freePort(),
+        api: await freePort(),
+        iceTcp: await freePort(),
+        hls: await freePort(),
+      };
   const args = [
     '--import',
     'tsx',
@@ -84,13 +94,16 @@ export async function startMediaServer(extraArgs: string[] = []): Promise<Runnin
     String(ports.iceTcp),
     '--hls-port',
     String(ports.hls),
-    '--ice-additional-hosts',
-    '127.0.0.1',
+    ...(netns ? [] : ['--ice-additional-hosts', '127.0.0.1']),
     '--paths',
     'cam0,cam1,cam2,cam3,program',
     ...extraArgs,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `--import tsx` resolves from the working directory, so run from the repository root.
+  const command = netns
+    ? ['ip', 'netns', 'exec', netns, process.execPath, ...args]
+    : [process.execPath, ...args];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
   const lines: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {
     const onLine = (line: string): void => {
@@ -130,7 +143,7 @@ export interface Publisher {
 export function startPublisher(
   rtspPort: number,
   pathName: string,
-  options: { protocols: 'tcp' | 'udp'; codec?: 'H264' | 'H265' },
+  options: { protocols: 'tcp' | 'udp'; codec?: 'H264' | 'H265'; netns?: string },
 ): Publisher {
   const raw = [
     'videotestsrc',
@@ -165,9 +178,9 @@ export function startPublisher(
     `location=rtsp://127.0.0.1:${rtspPort}/${pathName}`,
     `protocols=${options.protocols}`,
   ];
-  const child = spawn('gst-launch-1.0', ['-q', '-e', ...raw, '!', ...encode, '!', ...sink], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const gst = ['gst-launch-1.0', '-q', '-e', ...raw, '!', ...encode, '!', ...sink];
+  const command = options.netns ? ['ip', 'netns', 'exec', options.netns, ...gst] : gst;
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'ignore'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const signal = async (sig: NodeJS.Signals): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
