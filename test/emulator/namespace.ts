@@ -16,6 +16,7 @@
  * and with it every process of the device; the mounts die with the mount namespace.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +24,7 @@ import readline from 'node:readline';
 import type { DaemonEvent } from './device/daemon.js';
 
 const MOUNT_SCRIPT = String.raw`set -eu
-state=$1 repo=$2 host=$3 private_tmp=$4 node=$5
+state=$1 repo=$2 host=$3 private_tmp=$4 node=$5 tsx_cache=$6
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mkdir -p /run/sshd /run/lock /run/tally-emu
 mount --bind "$state/run" /run/tally-emu
@@ -36,7 +37,14 @@ mount --bind "$state/bin" /usr/local/bin
 mount -t tmpfs -o mode=0700 tmpfs /sys/kernel/debug
 mount -t tmpfs -o mode=0755 tmpfs /sys/firmware
 hostname "$host"
-if [ "$private_tmp" = 1 ]; then mount --bind "$state/tmp" /tmp; fi
+if [ "$private_tmp" = 1 ]; then
+  # tsx's compile cache stays this machine's, so the device's Node processes start warm.
+  if [ -n "$tsx_cache" ] && [ -d "$tsx_cache" ]; then
+    mkdir -p "$state/tmp/${'$'}{tsx_cache##*/}"
+    mount --bind "$tsx_cache" "$state/tmp/${'$'}{tsx_cache##*/}"
+  fi
+  mount --rbind "$state/tmp" /tmp
+fi
 cd "$repo"
 exec "$node" --import tsx test/emulator/device/daemon-main.ts --config /run/tally-emu/device.json
 `;
@@ -91,6 +99,19 @@ export function daemonRequest(
   });
 }
 
+/** Time namespace offsets that make the device's uptime start at about `uptimeSeconds`. */
+function bootClock(uptimeSeconds = 20): string[] {
+  let hostUptime = 0;
+  try {
+    hostUptime = Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]));
+  } catch {
+    return [];
+  }
+  const offset = hostUptime - uptimeSeconds;
+  if (!Number.isFinite(offset) || offset <= 0) return [];
+  return ['--time', `--boottime=-${offset}`, `--monotonic=-${offset}`];
+}
+
 export async function spawnDevice(opts: DeviceSpawnOptions): Promise<DeviceProcess> {
   // A private /tmp would hide the checkout if it lives under /tmp.
   const privateTmp = !isInside(opts.repoRoot, os.tmpdir()) && !isInside(opts.repoRoot, '/tmp');
@@ -106,6 +127,8 @@ export async function spawnDevice(opts: DeviceSpawnOptions): Promise<DeviceProce
     '--propagation',
     'private',
     '--uts',
+    // A fresh-looking uptime: /proc/uptime, `uptime` and dmesg timestamps agree and start near 20 s.
+    ...bootClock(),
     '--pid',
     '--fork',
     '--kill-child=SIGKILL',
@@ -119,6 +142,8 @@ export async function spawnDevice(opts: DeviceSpawnOptions): Promise<DeviceProce
     opts.hostname,
     privateTmp ? '1' : '0',
     process.execPath,
+    // tsx keeps compiled files in <tmpdir>/tsx-<uid>; the device's Node processes run as root.
+    path.join(os.tmpdir(), 'tsx-0'),
   ];
   const child: ChildProcess = spawn('setpriv', argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -6,7 +6,7 @@
  * Node cannot reap processes it did not spawn, so every service runs under supervise.py, a child subreaper that
  * reaps its orphans; the daemon itself only ever has its own children.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { createApiServer } from './api.js';
 import { DAEMON_SOCKET, type DeviceConfig } from './config.js';
@@ -19,6 +19,16 @@ import { ServiceManager } from './units.js';
 
 /** What the daemon prints on stdout, one JSON object per line, for the launcher. */
 export type DaemonEvent = { event: 'ready'; bootMs: number } | { event: 'error'; message: string };
+
+/** The device's uptime (its own time namespace gives it a fresh one), so dmesg agrees with /proc/uptime. */
+function uptimeMs(): number | undefined {
+  try {
+    const seconds = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    return Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export class DeviceDaemon {
   readonly kernel: KernelModel;
@@ -44,6 +54,7 @@ export class DeviceDaemon {
       isAlive,
       findPidsByLabel: (label) => findPipelinePidsByLabel(label),
       onSessionsChanged: () => onSessions(),
+      uptimeAtStartMs: uptimeMs(),
     });
     this.debugfs = new MppDebugfs(() => this.kernel.debugfsSessionText());
     onSessions = () => this.debugfs.changed();
