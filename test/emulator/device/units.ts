@@ -265,7 +265,8 @@ export class Unit {
   }
 
   private async doStart(auto = false): Promise<void> {
-    if (this.activeState === 'active' || this.activeState === 'activating') return;
+    const waitingToRestart = this.activeState === 'activating' && this.subState === 'auto-restart';
+    if ((this.activeState === 'active' || this.activeState === 'activating') && !waitingToRestart) return;
     if (auto) {
       this.nRestarts++;
       this.log(`${this.id}: Scheduled restart job, restart counter is at ${this.nRestarts}.`);
