@@ -310,6 +310,37 @@ describe.skipIf(!ok)(`emulated R58${why}`, () => {
     );
   }, 120_000);
 
+  it('a recorder that dies restarts on its own (Restart=on-failure) and NRestarts counts it', async () => {
+    const show = async (): Promise<Record<string, string>> => {
+      const r = await exec(sh`systemctl show -p NRestarts,MainPID,ActiveState preke-recorder`);
+      return Object.fromEntries(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+      );
+    };
+    const before = await show();
+    const pid = Number(before.MainPID);
+    expect(pid).toBeGreaterThan(1);
+    expect((await exec(sh`sudo kill -9 ${pid}`)).code).toBe(0);
+    const after = await until('an automatic restart', async () => {
+      const now = await show();
+      return now.ActiveState === 'active' && Number(now.NRestarts) === Number(before.NRestarts) + 1
+        ? now
+        : undefined;
+    });
+    expect(Number(after.MainPID)).not.toBe(pid);
+    const log = await exec(sh`journalctl -u preke-recorder -n 20`);
+    expect(log.stdout).toMatch(/Main process exited, code=killed, status=9\/KILL/);
+    expect(log.stdout).toMatch(/Scheduled restart job, restart counter is at \d+\./);
+    await until(
+      '4 VPU sessions after the restart',
+      async () => ((await sessions()) === 4 ? true : undefined),
+      60_000,
+    );
+  }, 90_000);
+
   it('link down: keepalive notices and SSH comes back on link up', async () => {
     const downAt = Date.now();
     await emu.control.linkDown();
