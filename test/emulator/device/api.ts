@@ -13,6 +13,8 @@ import { uname } from './uname.js';
 import { UnitError, type ServiceManager, type Unit } from './units.js';
 
 const MAX_BODY = 1024 * 1024;
+/** Unsent bytes a follow stream may hold before the daemon gives up on its reader. */
+const MAX_BACKLOG = 8 * 1024 * 1024;
 
 export interface ApiDeps {
   units: ServiceManager;
@@ -80,7 +82,10 @@ function stream(req: http.IncomingMessage, res: http.ServerResponse, outcome: Co
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
   res.flushHeaders();
   const stop = outcome.follow((text) => {
-    if (!res.destroyed) res.write(text);
+    if (res.destroyed) return;
+    // A reader that stopped reading (a stalled SSH channel) must not make the daemon buffer without bound.
+    if (res.writableLength > MAX_BACKLOG) res.destroy();
+    else res.write(text);
   });
   const end = (): void => stop();
   req.on('close', end);
