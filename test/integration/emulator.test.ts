@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import type { ConnectionState } from '../../src-main/contract/index.js';
 import { sh, type ShellCommand } from '../../src-main/core/device/quote.js';
 import {
@@ -351,6 +352,46 @@ describe.skipIf(!ok)(`emulated R58${why}`, () => {
     await con.manager.waitFor(id, ['connected', 'degraded'], 30_000);
     expect((await exec(sh`echo back`)).stdout).toBe('back\n');
   }, 90_000);
+
+  it('WHEP at the printed address plays a camera across the device link; link down stops the media', async () => {
+    await until(
+      'cam1 online',
+      async () => ((await onlinePaths()).includes('cam1') ? true : undefined),
+      60_000,
+    );
+    const h264 = new RTCRtpCodecParameters({
+      mimeType: 'video/H264',
+      clockRate: 90000,
+      rtcpFeedback: [],
+      parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+    });
+    const pc = new RTCPeerConnection({ codecs: { video: [h264] } });
+    try {
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      let packets = 0;
+      pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => void packets++));
+      await pc.setLocalDescription(await pc.createOffer());
+      const res = await fetch(`${emu.ready.whep}/cam1/whep`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp' },
+        body: pc.localDescription?.sdp,
+      });
+      expect(res.status).toBe(201);
+      await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+      await until('RTP from cam1', async () => (packets > 0 ? true : undefined));
+      await emu.control.linkDown();
+      await new Promise((r) => setTimeout(r, 500));
+      const before = packets;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(packets).toBe(before);
+      await emu.control.linkUp();
+    } finally {
+      await emu.control.linkUp();
+      await pc.close();
+      // The console's SSH connection may have noticed the outage; let it come back before the next test.
+      await con.manager.waitFor(id, ['connected', 'degraded'], 30_000);
+    }
+  }, 60_000);
 
   it('slow login: new SSH logins wait, open ones do not', async () => {
     await emu.control.slowLogin(1500);
