@@ -436,6 +436,11 @@ describe.skipIf(!ok)(`emulated R58${why}`, () => {
     const appended = await post('/kernel', '<3>mpp_service: error: too many sessions\n');
     expect(appended).toMatchObject({ status: 200, body: { ok: true } });
     expect((await exec(sh`sudo dmesg | tail -1`)).stdout).toMatch(/mpp_service: error: too many sessions/);
+    expect((await post('/loss?percent=30')).status).toBe(200);
+    expect((await post('/latency?ms=50')).status).toBe(200);
+    const faulty = (await (await fetch(`${emu.ready.control}/state`)).json()) as Record<string, unknown>;
+    expect(faulty).toMatchObject({ lossPercent: 30, latencyMs: 50 });
+    expect((await post('/loss?percent=0')).status).toBe(200);
     const latency = await post('/latency?ms=0');
     expect(latency.status).toBe(200);
     const state = (await (await fetch(`${emu.ready.control}/state`)).json()) as {
