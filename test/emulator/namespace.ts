@@ -1,8 +1,9 @@
 /**
- * Starts the device: the daemon as PID 1 of new PID, mount and UTS namespaces inside the device's network
+ * Starts the device: the daemon as PID 1 of new PID, mount, UTS and time namespaces inside the device's network
  * namespace, after a short shell script has laid the state directory over the R58 paths:
  *
- *   /run            fresh tmpfs (sshd's /run/sshd), with state/run at /run/tally-emu (the daemon socket)
+ *   /run            fresh tmpfs (sshd's /run/sshd, /run/systemd/system as tools check for systemd), with state/run at
+ *                   /run/tally-emu (the daemon socket)
  *   /etc            overlay: state/etc (accounts with linaro, sudoers, hosts, ssh) over this machine's /etc
  *   /var            overlay: writes go to state/var/upper; /var/recordings exists
  *   /opt, /home     state/opt (the recorder repo), state/home (linaro's home)
@@ -26,7 +27,7 @@ import type { DaemonEvent } from './device/daemon.js';
 const MOUNT_SCRIPT = String.raw`set -eu
 state=$1 repo=$2 host=$3 private_tmp=$4 node=$5 tsx_cache=$6
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
-mkdir -p /run/sshd /run/lock /run/tally-emu
+mkdir -p /run/sshd /run/lock /run/tally-emu /run/systemd/system
 mount --bind "$state/run" /run/tally-emu
 mount -t overlay overlay -o "lowerdir=$state/etc:/etc,upperdir=$state/etc-rw/upper,workdir=$state/etc-rw/work" /etc
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$state/var/upper,workdir=$state/var/work" /var
