@@ -239,3 +239,9 @@ describe('refusals', () => {
     expect(err?.message.length).toBeLessThan(200);
   });
 });
+
+describe('sh literal parts', () => {
+  it('refuses a NUL byte in the program text too, not only in values', () => {
+    expect(() => sh(['echo a\0b'] as unknown as TemplateStringsArray)).toThrow(/NUL/);
+  });
+});

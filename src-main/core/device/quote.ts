@@ -45,6 +45,8 @@ function made(text: string): ShellCommand {
  * word (arrays become several words). A nested `ShellCommand` is inserted as is, so commands compose.
  */
 export function sh(strings: TemplateStringsArray, ...values: Interpolation[]): ShellCommand {
+  if (strings.some((part) => part.includes('\0')))
+    throw new UnsafeValueError('A command', strings.join('…'), 'it contains a NUL byte');
   let out = strings[0] ?? '';
   values.forEach((value, i) => {
     if (Array.isArray(value)) out += value.map((v) => quote(v)).join(' ');
