@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { execa } from 'execa';
 import { Console } from './core/console.js';
 import { MemorySecretStore } from './core/store/secrets.js';
+import { DEMO_DEVICE, seedDemoDevice } from './demo.js';
 import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
 import { startWebServer } from './web/web-server.js';
 
@@ -176,6 +177,51 @@ export function buildProgram(): Command {
         `Emulated R58 ready in ${emu.startupMs} ms: ssh -i ${emu.ready.ssh.identityFile} -p ${emu.ready.ssh.port} ` +
           `${emu.ready.ssh.user}@${emu.ready.ssh.host}. Ctrl-C stops it.\n`,
       );
+    });
+
+  program
+    .command('demo')
+    .description(
+      'Start an emulated R58 and the console with it already added as demo-r58 (host key trusted): Electron ' +
+        'where it can run, web mode otherwise. Prints the emulator ready line and the console URL line.',
+    )
+    .option('--web', 'web mode even where Electron could run')
+    .option('--port <n>', 'web mode port (0 picks a free one)', parsePort, 7420)
+    .option('--cameras <n>', 'cameras on the emulated device (1–8)', parseCameras, 4)
+    .option(
+      '--data-dir <dir>',
+      'the demo console state (kept apart from your real devices)',
+      `${defaultDataDir()}-demo`,
+    )
+    .action(async (o: { web?: boolean; port: number; cameras: number; dataDir: string }) => {
+      const dataDir = path.resolve(o.dataDir);
+      const { startEmulator } = await import('../test/emulator/index.js');
+      const starting = startEmulator({ cameras: o.cameras });
+      let stopConsole: () => Promise<void> = async () => undefined;
+      onSignals(async () => {
+        await stopConsole();
+        const emu = await starting.catch(() => undefined);
+        await emu?.stop();
+      });
+      const emu = await starting;
+      process.stdout.write(`${JSON.stringify(emu.ready)}\n`);
+      await seedDemoDevice(dataDir, emu);
+      const bin = o.web ? undefined : electronBinary();
+      if (bin) {
+        await execa('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: 'inherit' });
+        await execa(bin, ['.', `--tally-data-dir=${dataDir}`], { cwd: packageRoot(), stdio: 'inherit' });
+        await emu.stop();
+        return;
+      }
+      if (!o.web)
+        process.stderr.write(
+          'No Electron binary in this install (it cannot be downloaded here); using web mode.\n',
+        );
+      const web = await runWeb({ host: '127.0.0.1', port: o.port, dataDir });
+      stopConsole = web.close;
+      const device = web.console.store.devices().find((d) => d.name === DEMO_DEVICE);
+      if (device) await web.console.invoke('devices.connect', { id: device.id }, { owner: 'demo' });
+      process.stdout.write(`Tally web console: ${web.url}\n`);
     });
 
   return program;
