@@ -670,6 +670,8 @@ class Launch:
 
 
 def main(argv):
+    # Like the C tool: a closed stdout (`| head`) kills it with SIGPIPE instead of raising in a bus callback.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         sys.stdout.reconfigure(line_buffering=True)
     except AttributeError:
