@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { createRecorderRepo, type RecorderRepo } from '../emulator/device/repo/index.js';
 
@@ -115,5 +116,46 @@ describe('recorder repo', () => {
     const config = parse(await fs.readFile(path.join(two.dir, 'config.yml'), 'utf8')) as RecorderConfig;
     expect(Object.keys(config.cameras)).toEqual(['cam0', 'cam1']);
     expect(config.cameras.cam1?.resolution).toBe('1280x720');
+  });
+});
+
+const MINI_YAML = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../emulator/device/recorder/mini_yaml.py',
+);
+
+/** The recorder's fallback parser (used where python3-yaml is missing). */
+function miniYaml(text: string): unknown {
+  const script = `
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("mini_yaml", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+print(json.dumps(mod.loads(sys.stdin.read())))
+`;
+  return JSON.parse(
+    execFileSync('/usr/bin/python3', ['-c', script, MINI_YAML], { input: text, encoding: 'utf8' }),
+  ) as unknown;
+}
+
+describe('config.yml without PyYAML', () => {
+  it('the fallback parser reads every commit of config.yml as a YAML parser does', () => {
+    for (const c of repo.commits) {
+      const text = git(['show', `${c.sha}:config.yml`]);
+      expect([c.key, miniYaml(text)]).toEqual([c.key, parse(text) as unknown]);
+    }
+  });
+
+  it('handles block nesting, comments, quotes, lists and scalars', () => {
+    const text = [
+      '# top',
+      'a:',
+      '  b: { x: 1, y: "two, three", z: [1, 2.5, true, null] }  # trailing',
+      '  c: rtsp://127.0.0.1:8554/cam0',
+      "d: 'it''s'",
+      'e: -3',
+      '',
+    ].join('\n');
+    expect(miniYaml(text)).toEqual(parse(text) as unknown);
   });
 });

@@ -31,7 +31,22 @@ from urllib.parse import parse_qs, urlparse
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import yaml  # noqa: E402
+try:
+    import yaml  # noqa: E402
+
+    YAML_ERRORS = (yaml.YAMLError,)
+
+    def parse_yaml(text):
+        return yaml.safe_load(text)
+
+except ImportError:  # no python3-yaml on this machine: the subset config.yml uses
+    import mini_yaml  # noqa: E402
+
+    YAML_ERRORS = ()
+
+    def parse_yaml(text):
+        return mini_yaml.loads(text)
+
 
 from processes import log  # noqa: E402
 from service import Recorder  # noqa: E402
@@ -39,7 +54,7 @@ from service import Recorder  # noqa: E402
 
 def load_config(path):
     with open(path, encoding="utf-8") as fh:
-        config = yaml.safe_load(fh) or {}
+        config = parse_yaml(fh.read()) or {}
     if not isinstance(config.get("cameras"), dict) or not config["cameras"]:
         raise ValueError("no cameras in %s" % path)
     return config
@@ -122,7 +137,7 @@ def main(argv):
     log("INFO:     Started server process [%d]" % os.getpid())
     try:
         config = load_config(args.config)
-    except (OSError, ValueError, yaml.YAMLError) as err:
+    except (OSError, ValueError) + YAML_ERRORS as err:
         log("ERROR:    cannot load config: %s" % err)
         return 1
 
