@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.join(HERE, '..', 'main.ts');
@@ -238,22 +238,7 @@ export async function measureCpu(pids: number[], ms: number): Promise<Map<number
   return new Map(pids.map((p) => [p, ((cpuSeconds(p) - (before.get(p) ?? 0)) / elapsed) * 100]));
 }
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}
+export { CHROMIUM_ARGS, launchChromium } from '../../../fixtures/chromium.js';
 
 /** Serves the WHEP test page over http (Chromium needs an http origin, not file://). */
 export async function servePlayerPage(): Promise<{ url: string; close(): Promise<void> }> {
