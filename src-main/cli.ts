@@ -99,6 +99,12 @@ export function electronBinary(): string | undefined {
   return existsSync(bin) ? bin : undefined;
 }
 
+/** Build, then run the desktop app until its window closes. */
+async function runElectron(bin: string, dataDir: string): Promise<void> {
+  await execa('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: 'inherit' });
+  await execa(bin, ['.', `--tally-data-dir=${dataDir}`], { cwd: packageRoot(), stdio: 'inherit' });
+}
+
 export function buildProgram(): Command {
   const program = new Command('tally')
     .description('Operator console for remote video devices.')
@@ -133,11 +139,7 @@ export function buildProgram(): Command {
         onSignals(web.close);
         return;
       }
-      await execa('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: 'inherit' });
-      await execa(bin, ['.', `--tally-data-dir=${path.resolve(o.dataDir)}`], {
-        cwd: packageRoot(),
-        stdio: 'inherit',
-      });
+      await runElectron(bin, path.resolve(o.dataDir));
     });
 
   program
@@ -208,8 +210,7 @@ export function buildProgram(): Command {
       await seedDemoDevice(dataDir, emu);
       const bin = o.web ? undefined : electronBinary();
       if (bin) {
-        await execa('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: 'inherit' });
-        await execa(bin, ['.', `--tally-data-dir=${dataDir}`], { cwd: packageRoot(), stdio: 'inherit' });
+        await runElectron(bin, dataDir);
         await emu.stop();
         return;
       }

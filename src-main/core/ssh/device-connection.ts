@@ -1,5 +1,6 @@
 import type { Client, ClientChannel } from 'ssh2';
 import type { ConnectionState, DeviceStatus } from '../../contract/index.js';
+import { argv } from '../device/quote.js';
 import { ConnectFailure, openClient, type OpenOptions } from './open-client.js';
 import type { Endpoint, PresentedHostKey } from './types.js';
 
@@ -196,7 +197,7 @@ export class DeviceConnection {
     const client = this.client;
     if (!client) return;
     // `cat` echoes one byte back: a round trip through the device without spawning a process per probe.
-    client.exec('cat', (err, channel) => {
+    client.exec(argv('cat').text, (err, channel) => {
       if (err || gen !== this.generation) return;
       const hb = {
         channel,
