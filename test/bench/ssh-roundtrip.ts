@@ -14,7 +14,7 @@ import {
   identity,
   trustKnownHostsLine,
 } from '../fixtures/ssh-console.js';
-import { startSshd } from '../fixtures/sshd.js';
+import { opensshClientArgs, startSshd } from '../fixtures/sshd.js';
 import { ms, summarize, table, timeSequential, type BenchReport, type Summary } from './stats.js';
 
 const run = promisify(execFile);
@@ -25,23 +25,7 @@ export async function sshRoundtrip(opts: { count?: number } = {}): Promise<Bench
   const knownHosts = path.join(server.dir, 'bench_known_hosts');
   await fs.writeFile(knownHosts, `${server.knownHostsLine}\n`);
   const socket = path.join(server.dir, 'cm.sock');
-  const common = [
-    '-F',
-    '/dev/null',
-    '-i',
-    server.identityFile,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    `UserKnownHostsFile=${knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-p',
-    String(server.port),
-  ];
-  const destination = `${server.user}@${server.host}`;
+  const { options: common, destination } = opensshClientArgs(server, knownHosts);
   const con = await createSshConsole();
   try {
     const fresh = await timeSequential(count, () => run('ssh', [...common, destination, 'true']));

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSshd, type SshdHandle } from '../fixtures/sshd.js';
-import { openBrowser, screenshot, startWebConsole, type BrowserSession, type WebConsole } from './harness.js';
+import { openConsole, screenshot, type BrowserSession, type WebConsole } from './harness.js';
 import {
   SHELL_WAIT,
   WAIT,
@@ -29,10 +29,9 @@ let session: BrowserSession;
 let page: Page;
 
 beforeAll(async () => {
-  [sshd, web] = await Promise.all([startSshd(), startWebConsole()]);
-  session = await openBrowser(web.url);
-  page = session.page;
-  await page.getByRole('heading', { name: 'Tally', level: 1 }).waitFor(WAIT);
+  let opened: Awaited<ReturnType<typeof openConsole>>;
+  [sshd, opened] = await Promise.all([startSshd(), openConsole()]);
+  ({ web, session, page } = opened);
 });
 
 beforeEach(shootOnFailure(() => page));

@@ -162,3 +162,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file });
   return file;
 }
+
+/** `tally web` and a browser on it, past the first paint: where every e2e test starts. */
+export async function openConsole(): Promise<{ web: WebConsole; session: BrowserSession; page: Page }> {
+  const web = await startWebConsole();
+  const session = await openBrowser(web.url);
+  await session.page.getByRole('heading', { name: 'Tally', level: 1 }).waitFor({ timeout: 20_000 });
+  return { web, session, page: session.page };
+}

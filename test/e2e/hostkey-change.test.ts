@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { startSshd, type SshdHandle } from '../fixtures/sshd.js';
-import { openBrowser, screenshot, startWebConsole, type BrowserSession, type WebConsole } from './harness.js';
+import { openConsole, screenshot, type BrowserSession, type WebConsole } from './harness.js';
 import { WAIT, addDevice, connectAndTrust, overview, trustPrompt, shootOnFailure } from './steps.js';
 
 const DEVICE = 'studio-r58';
@@ -19,10 +19,9 @@ let session: BrowserSession;
 let page: Page;
 
 beforeAll(async () => {
-  [first, web] = await Promise.all([startSshd(), startWebConsole()]);
-  session = await openBrowser(web.url);
-  page = session.page;
-  await page.getByRole('heading', { name: 'Tally', level: 1 }).waitFor(WAIT);
+  let opened: Awaited<ReturnType<typeof openConsole>>;
+  [first, opened] = await Promise.all([startSshd(), openConsole()]);
+  ({ web, session, page } = opened);
 });
 
 beforeEach(shootOnFailure(() => page));

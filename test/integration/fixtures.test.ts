@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHost, netnsAvailable } from '../fixtures/netns.js';
-import { startSshd, type SshdHandle } from '../fixtures/sshd.js';
+import { opensshClientArgs, startSshd, type SshdHandle } from '../fixtures/sshd.js';
 import { startTcpProxy } from '../fixtures/tcp-proxy.js';
 
 const run = promisify(execFile);
@@ -17,24 +17,8 @@ async function systemSsh(
 ): Promise<string> {
   const knownHosts = path.join(server.dir, 'known_hosts.test');
   await fs.writeFile(knownHosts, `${server.knownHostsLine}\n`);
-  const { stdout } = await run('ssh', [
-    '-F',
-    '/dev/null',
-    '-i',
-    identity,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    `UserKnownHostsFile=${knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-p',
-    String(server.port),
-    `${server.user}@${server.host}`,
-    command,
-  ]);
+  const { options, destination } = opensshClientArgs({ ...server, identityFile: identity }, knownHosts);
+  const { stdout } = await run('ssh', [...options, destination, command]);
   return stdout;
 }
 

@@ -2,7 +2,7 @@
  * The R58's services: `ssh` (real OpenSSH), `mediamtx` (the media server stand-in, test/emulator/media/) and
  * `preke-recorder` (the recorder stand-in, test/emulator/device/recorder/), started in that order.
  */
-import net from 'node:net';
+import { canConnect } from '../../fixtures/tcp-probe.js';
 import path from 'node:path';
 import { DAEMON_SOCKET, type DeviceConfig } from './config.js';
 import type { UnitSpec } from './units.js';
@@ -13,16 +13,7 @@ export const RECORDER_DIR = '/opt/preke-r58-recorder';
 
 /** True once something accepts a TCP connection on host:port. */
 export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return canConnect(host, port, timeoutMs);
 }
 
 export function cameraNames(count: number): string[] {
