@@ -139,9 +139,12 @@ export class DeviceService {
     await this.store.update((draft) => {
       draft.devices = draft.devices.map((d) => (d.id === id ? device : d));
     });
+    // A rename keeps the connection; a new address, user, key or secret needs a fresh login.
+    const secretGiven =
+      (input.auth.kind === 'password' && input.auth.password !== undefined) ||
+      (input.auth.kind === 'identityFile' && input.auth.passphrase !== undefined);
     const reachChanged =
-      JSON.stringify({ ...before, name: '' }) !== JSON.stringify({ ...device, name: '' }) ||
-      input.auth.kind !== 'agent';
+      secretGiven || JSON.stringify({ ...before, name: '' }) !== JSON.stringify({ ...device, name: '' });
     return { device, reachChanged };
   }
 
