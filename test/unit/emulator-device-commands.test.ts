@@ -158,6 +158,31 @@ describe('journalctl', () => {
     });
     expect(await done(journalctl(context(), ['-f', '-r']))).toMatchObject({ code: 1 });
   });
+  it('--after-cursor resumes right after an entry, --cursor at it, and a foreign cursor fails', async () => {
+    const ctx = context();
+    ctx.journal.append({ identifier: 'kernel', priority: 6, message: 'after one', transport: 'kernel' });
+    ctx.journal.append({ identifier: 'kernel', priority: 6, message: 'after two', transport: 'kernel' });
+    const all = (await done(journalctl(ctx, ['-k', '-o', 'json', '-n', 'all']))).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    const oops = all.find((e) => e['MESSAGE']?.startsWith('Internal error'));
+    const cursor = oops?.['__CURSOR'] ?? '';
+    const after = await done(journalctl(ctx, ['-k', '-o', 'cat', `--after-cursor=${cursor}`]));
+    expect(after.stdout).toBe('after one\nafter two\n');
+    const at = await done(journalctl(ctx, ['-k', '-o', 'cat', '--cursor', cursor]));
+    expect(at.stdout.split('\n')[0]).toMatch(/^Internal error: Oops/);
+    expect(await done(journalctl(ctx, ['-k', '--after-cursor=s=nope;i=1']))).toMatchObject({
+      code: 1,
+      stderr: 'Failed to seek to cursor: Invalid argument\n',
+    });
+    // Following from a cursor shows everything after it, not just the last ten.
+    const outcome = journalctl(ctx, ['-k', '-f', '-o', 'cat', `--after-cursor=${cursor}`]);
+    if (outcome.kind !== 'stream') throw new Error('expected a stream');
+    const seen: string[] = [];
+    outcome.follow((t) => seen.push(t))();
+    expect(seen.join('')).toBe('after one\nafter two\n');
+  });
   it('-f streams the backlog, then new entries that match', () => {
     const ctx = context();
     const outcome = journalctl(ctx, ['-u', 'preke-recorder', '-f', '-o', 'cat']);

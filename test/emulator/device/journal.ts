@@ -39,7 +39,7 @@ export class Journal {
   readonly hostname: string;
   readonly bootId = randomBytes(16).toString('hex');
   readonly machineId = randomBytes(16).toString('hex');
-  private readonly seqnumId = randomBytes(16).toString('hex');
+  readonly seqnumId = randomBytes(16).toString('hex');
   private readonly bootTimeMs: number;
   private readonly capacity: number;
   private readonly now: () => number;

@@ -1,6 +1,7 @@
 /**
  * `journalctl` on the emulated R58: `-u UNIT`, `-k`, `-f`, `-o short|short-iso|short-precise|short-monotonic|cat|
- * json|json-pretty`, `-n [N]`, `--since/--until`, `-p`, `-t`, `-g`, `-r`, `-b`, `-q`, FIELD=VALUE matches.
+ * json|json-pretty`, `-n [N]`, `--since/--until`, `--cursor/--after-cursor`, `-p`, `-t`, `-g`, `-r`, `-b`, `-q`,
+ * FIELD=VALUE matches.
  */
 import { ArgError, has, last, scanArgs, values, type OptionSpec } from './argv.js';
 import { done, fail, type CommandContext, type CommandOutcome } from './command.js';
@@ -15,6 +16,8 @@ const OPTIONS: OptionSpec[] = [
   { long: 'lines', short: 'n', arg: 'optional' },
   { long: 'since', short: 'S', arg: 'required' },
   { long: 'until', short: 'U', arg: 'required' },
+  { long: 'cursor', short: 'c', arg: 'required' },
+  { long: 'after-cursor', arg: 'required' },
   { long: 'priority', short: 'p', arg: 'required' },
   { long: 'identifier', short: 't', arg: 'required' },
   { long: 'grep', short: 'g', arg: 'required' },
@@ -75,6 +78,19 @@ interface Query {
   minPriority: number;
   maxPriority: number;
   grep?: RegExp;
+  /** Entries from this journal sequence number on (a cursor's `i=`). */
+  fromSeq?: number;
+}
+
+/** The sequence number a cursor points at, if it is one of this journal's cursors. */
+function cursorSeq(ctx: CommandContext, cursor: string): number | undefined {
+  const fields = new Map(
+    cursor.split(';').map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)]),
+  );
+  const seq = fields.get('i');
+  if (fields.get('s') !== ctx.journal.seqnumId || seq === undefined || !/^[0-9a-f]+$/.test(seq))
+    return undefined;
+  return parseInt(seq, 16);
 }
 
 function matches(ctx: CommandContext, q: Query, e: JournalEntry): boolean {
@@ -84,6 +100,7 @@ function matches(ctx: CommandContext, q: Query, e: JournalEntry): boolean {
     if (!byUnit && !byKernel) return false;
   }
   if (q.identifiers.length > 0 && !q.identifiers.includes(e.identifier)) return false;
+  if (q.fromSeq !== undefined && e.seq < q.fromSeq) return false;
   if (e.priority > q.maxPriority || e.priority < q.minPriority) return false;
   const ms = e.realtimeUs / 1000;
   if (q.sinceMs !== undefined && ms < q.sinceMs) return false;
@@ -150,6 +167,12 @@ export function journalctl(ctx: CommandContext, argv: string[]): CommandOutcome 
     if (ms === undefined) return fail(1, `Failed to parse timestamp: ${text}`);
     q[key] = ms;
   }
+  const cursor = last(parsed, 'after-cursor') ?? last(parsed, 'cursor');
+  if (cursor !== undefined) {
+    const seq = cursorSeq(ctx, cursor);
+    if (seq === undefined) return fail(1, 'Failed to seek to cursor: Invalid argument');
+    q.fromSeq = last(parsed, 'after-cursor') !== undefined ? seq + 1 : seq;
+  }
   const pattern = last(parsed, 'grep');
   if (pattern !== undefined) {
     try {
@@ -171,7 +194,7 @@ export function journalctl(ctx: CommandContext, argv: string[]): CommandOutcome 
       fromStart = true;
     } else if (/^\d+$/.test(v)) limit = Number(v);
     else return fail(1, `Failed to parse lines '${v}'`);
-  } else if (follow) limit = 10;
+  } else if (follow && cursor === undefined) limit = 10;
   else if (has(parsed, 'pager-end')) limit = 1000;
 
   let selected = ctx.journal.entries().filter((e) => matches(ctx, q, e));
