@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceInput, DeviceView, ImportCandidate } from './devices.js';
+import { Alarm, AlarmRef, DeviceRefInput, MonitorSnapshot, MonitorSummary } from './monitor.js';
 import {
   TerminalAck,
   TerminalInfo,
@@ -76,6 +77,14 @@ export const commands = {
     z.object({ limit: z.number().int().min(1).max(1000).default(100) }),
     z.array(AuditEntry),
   ),
+  /** Everything the monitor holds for one device: status, limits, the kernel log ring, reports, samples. */
+  'monitor.snapshot': command(DeviceRefInput, MonitorSnapshot),
+  /** Latest VPU sessions, CPU and temperature of every device, for the fleet list. */
+  'monitor.summary': command(z.object({}), z.array(MonitorSummary)),
+  /** Open alarms and the recently acknowledged ones, newest first. */
+  'alarms.list': command(z.object({}), z.array(Alarm)),
+  /** The producer saw it. Written to the audit log. */
+  'alarms.acknowledge': command(AlarmRef, Alarm),
 } as const;
 
 export type Commands = typeof commands;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceStatus, DeviceView } from './devices.js';
+import { Alarm, KernelEvent, KernelLine, MonitorSample, MonitorStatus } from './monitor.js';
 
 /** Everything the core pushes to the renderer. */
 export const events = {
@@ -8,6 +9,12 @@ export const events = {
   'terminal.data': z.object({ terminalId: z.string(), data: z.string() }),
   'terminal.exit': z.object({ terminalId: z.string(), code: z.number().nullable(), reason: z.string() }),
   'store.problem': z.object({ message: z.string() }),
+  /** Kernel lines in batches (at most a few per second per device), with reports that started or grew. */
+  'monitor.kernel': z.object({ deviceId: z.string(), lines: z.array(KernelLine), events: z.array(KernelEvent) }),
+  'monitor.sample': z.object({ deviceId: z.string(), sample: MonitorSample }),
+  'monitor.status': z.object({ deviceId: z.string(), status: MonitorStatus }),
+  /** The whole alarm list after any change. */
+  'alarms.changed': z.object({ alarms: z.array(Alarm) }),
 } as const;
 
 export type Events = typeof events;
