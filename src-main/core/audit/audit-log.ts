@@ -6,7 +6,8 @@ import type { AuditEntry } from '../../contract/index.js';
 /** Append-only JSON-lines record of every action sent to a device. */
 export class AuditLog {
   readonly file: string;
-  private readonly who: string;
+  /** `user@host (shell)`: who acted, as written in every entry. */
+  readonly who: string;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(dataDir: string, shell: string) {

@@ -1,0 +1,67 @@
+/**
+ * Device profiles: the facts about a kind of box (`resources/profiles/<id>.yaml`), validated once and cached.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { ContractError } from '../../contract/index.js';
+import { packageRoot } from '../../paths.js';
+
+const AbsolutePath = z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'an absolute path of plain characters');
+
+export const DeviceProfile = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
+    name: z.string().min(1),
+    login: z.object({ user: z.string().min(1) }),
+    vpu: z.object({
+      sessionFiles: z.array(AbsolutePath).min(1),
+      safeLimit: z.number().int().min(1),
+      practicalLimit: z.number().int().min(1),
+    }),
+    thermal: z.object({ warnC: z.number(), criticalC: z.number() }),
+    monitor: z.object({
+      sampleIntervalMs: z.number().int().min(250).max(60_000),
+      backlogLines: z.number().int().min(0).max(100_000),
+    }),
+  })
+  .refine((p) => p.vpu.safeLimit <= p.vpu.practicalLimit, 'vpu.safeLimit must not exceed practicalLimit')
+  .refine((p) => p.thermal.warnC <= p.thermal.criticalC, 'thermal.warnC must not exceed criticalC');
+export type DeviceProfile = z.infer<typeof DeviceProfile>;
+
+export const DEFAULT_PROFILE = 'r58';
+
+const cache = new Map<string, DeviceProfile>();
+
+export function profilesDir(): string {
+  return path.join(packageRoot(), 'resources', 'profiles');
+}
+
+/** The profile with this id; a missing or invalid file is an error that names the file and what is wrong. */
+export function loadProfile(id: string, dir: string = profilesDir()): DeviceProfile {
+  const key = `${dir}\0${id}`;
+  const known = cache.get(key);
+  if (known) return known;
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(id))
+    throw new ContractError('invalid_input', `Unknown device profile ${JSON.stringify(id)}.`);
+  const file = path.join(dir, `${id}.yaml`);
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
+    throw new ContractError('invalid_input', `The device profile ${file} cannot be read: ${reason}.`);
+  }
+  const parsed = DeviceProfile.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ContractError(
+      'internal',
+      `The device profile ${file} is invalid at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? 'unknown problem'}.`,
+    );
+  }
+  cache.set(key, parsed.data);
+  return parsed.data;
+}
