@@ -5,12 +5,14 @@ import {
   type DeviceStatus,
   type DeviceView,
 } from '../../src-main/contract/index.js';
+import { AlarmStore } from '../alarms/alarm-store.svelte.js';
+import { MonitorStore } from '../monitor/monitor-store.svelte.js';
 import { createClient, type Client } from './client.js';
 
 /** The selection key of the laptop itself (local terminals). Device ids never start with a colon. */
 export const LOCAL = ':local';
 
-export type View = 'overview' | 'terminal';
+export type View = 'overview' | 'monitor' | 'terminal';
 
 export interface Notice {
   id: number;
@@ -35,6 +37,10 @@ export function messageOf(err: unknown): string {
 /** The renderer's one store: what the core told us, and what the operator is looking at. */
 export class AppState {
   readonly client: Client;
+  /** Open and recently acknowledged alarms of every device. */
+  readonly alarms: AlarmStore;
+  /** Kernel log, reports and samples per device, and the fleet's latest readings. */
+  readonly monitor: MonitorStore;
   info = $state<AppInfo | undefined>();
   /** Store problems from app.info plus any `store.problem` events since. */
   problems = $state<string[]>([]);
@@ -71,6 +77,8 @@ export class AppState {
 
   constructor(client: Client = createClient()) {
     this.client = client;
+    this.alarms = new AlarmStore(client);
+    this.monitor = new MonitorStore(client);
   }
 
   /** Subscribe to the core and load the first state. Returns the unsubscribe function. */
@@ -84,8 +92,13 @@ export class AppState {
       this.client.onConnectionState((state) => {
         const wasOffline = !this.coreOnline;
         this.coreOnline = state === 'open';
-        if (state === 'open' && wasOffline) void this.refresh();
+        if (state === 'open' && wasOffline) {
+          void this.refresh();
+          this.monitor.reloadAll();
+        }
       }),
+      this.alarms.subscribe(),
+      this.monitor.subscribe(),
     ];
     void this.refresh();
     return () => offs.forEach((off) => off());
@@ -103,12 +116,24 @@ export class AppState {
       this.loaded = true;
     } catch (err) {
       this.notify('error', `Could not load the device list: ${messageOf(err)}`);
+      return;
     }
+    await Promise.all([
+      this.alarms
+        .load()
+        .catch((err: unknown) => this.notify('error', `Could not load the alarms: ${messageOf(err)}`)),
+      this.monitor
+        .loadSummaries()
+        .catch((err: unknown) =>
+          this.notify('error', `Could not load the device readings: ${messageOf(err)}`),
+        ),
+    ]);
   }
 
   setDevices(devices: DeviceView[]): void {
     for (const d of devices) this.forgetDismissals(d.id, d.status);
     this.devices = devices;
+    this.monitor.retain(devices.map((d) => d.id));
     if (this.selected && this.selected !== LOCAL && !devices.some((d) => d.id === this.selected)) {
       // The selected device was removed: show another one rather than an empty page.
       this.selected = devices[0]?.id;
