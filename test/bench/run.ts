@@ -4,12 +4,14 @@
  * returns a BenchReport and listing it below. BENCH_COUNT overrides the sample count.
  */
 import type { BenchReport } from './stats.js';
+import { classifierThroughput } from './classifier.js';
 import { sshRoundtrip } from './ssh-roundtrip.js';
 
 const count = process.env.BENCH_COUNT ? Number(process.env.BENCH_COUNT) : undefined;
 
 const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'ssh-roundtrip', run: () => sshRoundtrip(count ? { count } : {}) },
+  { name: 'classifier', run: () => classifierThroughput() },
 ];
 
 const only = process.argv.slice(2);
