@@ -7,7 +7,7 @@
  * indented line), so an unrelated driver line closes the report instead of being swallowed.
  */
 import type { KernelCategory, KernelEvent, Severity } from '../../contract/index.js';
-import { worse } from './kernel-classifier.js';
+import { HEAD_CHARS, worse } from './kernel-classifier.js';
 
 export interface ClassifiedLine {
   seq: number;
@@ -36,8 +36,6 @@ export const MAX_FRAMES = 128;
 const MAX_FIELD_CHARS = 240;
 /** How far (in lines) a panic may follow an Oops and still name the Oops's process. */
 const PANIC_AFTER_OOPS_LINES = 8;
-/** The continuation and field patterns are anchored; none needs more of a line than this. */
-const HEAD_CHARS = 512;
 
 type Kind = 'oops' | 'rcu_stall' | 'panic';
 
