@@ -12,6 +12,7 @@ export interface ControlServer {
 }
 
 type Handler = (query: URLSearchParams, body: string) => Promise<Record<string, unknown>>;
+type Route = { method: 'GET' | 'POST'; handle: Handler; delete?: Handler };
 
 /** A query value that must be a plain non-negative integer (`-1`, `1.5`, `abc` and `` are refused). */
 function intParam(query: URLSearchParams, name: string): number {
@@ -22,7 +23,7 @@ function intParam(query: URLSearchParams, name: string): number {
   return Number(raw);
 }
 
-function routes(control: EmulatorControl): Record<string, { method: 'GET' | 'POST'; handle: Handler }> {
+function routes(control: EmulatorControl): Record<string, Route> {
   return {
     '/link/down': { method: 'POST', handle: async () => (await control.linkDown(), { link: 'down' }) },
     '/link/up': { method: 'POST', handle: async () => (await control.linkUp(), { link: 'up' }) },
@@ -58,6 +59,12 @@ function routes(control: EmulatorControl): Record<string, { method: 'GET' | 'POS
         if (camera === null) throw new ControlError('Missing ?camera=camN.');
         return control.wedge(camera);
       },
+    },
+    '/temperature': {
+      method: 'POST',
+      handle: async (q) =>
+        control.setTemperature(q.get('celsius') === 'auto' ? 'auto' : intParam(q, 'celsius')),
+      delete: async () => control.setTemperature('auto'),
     },
     '/state': { method: 'GET', handle: async () => ({ ...(await control.state()) }) },
   };
@@ -102,13 +109,16 @@ export async function startControlServer(control: EmulatorControl, port = 0): Pr
           error: `No such control: ${url.pathname}. See test/emulator/README.md ("Fault control").`,
         });
       }
-      if (req.method !== route.method) {
+      const handle =
+        req.method === route.method ? route.handle : req.method === 'DELETE' ? route.delete : undefined;
+      if (!handle) {
         req.resume();
-        res.setHeader('allow', route.method);
-        return send(res, 405, { ok: false, error: `Use ${route.method} for ${url.pathname}.` });
+        const allowed = route.delete ? `${route.method}, DELETE` : route.method;
+        res.setHeader('allow', allowed);
+        return send(res, 405, { ok: false, error: `Use ${allowed} for ${url.pathname}.` });
       }
-      const body = route.method === 'POST' ? await readBody(req, MAX_KERNEL_BYTES) : '';
-      const result = await route.handle(url.searchParams, body);
+      const body = req.method === 'POST' ? await readBody(req, MAX_KERNEL_BYTES) : '';
+      const result = await handle(url.searchParams, body);
       send(res, 200, { ok: true, ...result });
     })().catch((err: unknown) => {
       const status = err instanceof ControlError ? err.status : 500;

@@ -2,8 +2,11 @@
  * Fault control for one emulated R58: the functions tests call directly, and the same operations as a small HTTP
  * server on 127.0.0.1 (control-server.ts). Every input is checked here, so both paths refuse the same things.
  */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { TestHost } from '../fixtures/netns.js';
 import type { TcpProxy } from '../fixtures/tcp-proxy.js';
+import { MAX_CELSIUS, THERMAL_OVERRIDE_NAME } from './device/thermal.js';
 import { daemonRequest } from './namespace.js';
 
 export const MAX_DELAY_MS = 600_000;
@@ -44,6 +47,11 @@ export interface EmulatorControl {
   kernel(text: string): Promise<{ appended: number }>;
   /** The pipeline of this camera ignores SIGTERM/SIGINT from now on, until SIGKILLed. */
   wedge(camera: string): Promise<{ camera: string; pids: number[] }>;
+  /**
+   * Pin the SoC's thermal zone at this many °C (0–125; the other zones read a little below it), or `'auto'` for
+   * the modelled temperatures again. Resolves once `/sys/class/thermal` on the device shows it.
+   */
+  setTemperature(celsius: number | 'auto'): Promise<{ celsius: number | 'auto' }>;
   state(): Promise<EmulatorState>;
 }
 
@@ -132,6 +140,25 @@ export function createControl(deps: ControlDeps): EmulatorControl {
           409,
         );
       return { camera, pids };
+    },
+    async setTemperature(celsius) {
+      const pinned = celsius === 'auto' ? null : checkInteger('celsius', celsius, 0, MAX_CELSIUS);
+      // The daemon watches this file in the run directory it shares with this machine (device/thermal.ts).
+      const file = path.join(path.dirname(deps.daemonSocket), THERMAL_OVERRIDE_NAME);
+      if (pinned === null) await fs.rm(file, { force: true });
+      else {
+        await fs.writeFile(`${file}.new`, `${pinned}\n`);
+        await fs.rename(`${file}.new`, file);
+      }
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const reply = await daemon('GET', '/state');
+        const thermal = (reply.json as { thermal?: { overrideC?: number | null } }).thermal;
+        if (thermal?.overrideC === pinned) return { celsius };
+        if (Date.now() > deadline)
+          throw new ControlError('The device did not apply the temperature within 5 s.', 503);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async state() {
       const reply = await daemon('GET', '/state');

@@ -9,6 +9,7 @@
  *   /opt, /home     state/opt (the recorder repo), state/home (linaro's home)
  *   /usr/local/bin  state/bin (systemctl, journalctl, dmesg, uname, gst-launch-1.0)
  *   /sys/kernel/debug  tmpfs, mode 0700 (root only, as debugfs), the daemon writes mpp_service/session
+ *   /sys/class/thermal tmpfs, mode 0755, the daemon writes thermal_zoneN/{type,temp}
  *   /sys/firmware   tmpfs with devicetree/base/model
  *   /proc           a fresh proc for the PID namespace (`ps`, `top` show the device's processes)
  *   /tmp            state/tmp
@@ -36,6 +37,7 @@ mount --bind "$state/opt" /opt
 mount --bind "$state/home" /home
 mount --bind "$state/bin" /usr/local/bin
 mount -t tmpfs -o mode=0700 tmpfs /sys/kernel/debug
+mount -t tmpfs -o mode=0755 tmpfs /sys/class/thermal
 mount -t tmpfs -o mode=0755 tmpfs /sys/firmware
 hostname "$host"
 if [ "$private_tmp" = 1 ]; then

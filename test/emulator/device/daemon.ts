@@ -1,7 +1,8 @@
 /**
  * The device daemon: PID 1 of the emulated R58 (its own PID, mount, UTS and network namespaces). It hosts the
- * kernel model (kernel/), keeps the mpp_service debugfs file current, runs the services (units.ts: ssh, mediamtx,
- * preke-recorder) and serves the daemon API (api.ts) on /run/tally-emu/daemon.sock.
+ * kernel model (kernel/), keeps the mpp_service debugfs file and the thermal zones (thermal.ts) current, runs the
+ * services (units.ts: ssh, mediamtx, preke-recorder) and serves the daemon API (api.ts) on
+ * /run/tally-emu/daemon.sock.
  *
  * Node cannot reap processes it did not spawn, so every service runs under supervise.py, a child subreaper that
  * reaps its orphans; the daemon itself only ever has its own children.
@@ -14,6 +15,7 @@ import { findPipelinePidsByLabel, HARDWARE_NAME, KernelModel } from './kernel/in
 import { Journal } from './journal.js';
 import { MppDebugfs } from './mpp-debugfs.js';
 import { isAlive } from './proc.js';
+import { ThermalZones } from './thermal.js';
 import { portOpen, RECORDER_API_PORT, unitSpecs } from './unit-specs.js';
 import { ServiceManager } from './units.js';
 
@@ -35,6 +37,7 @@ export class DeviceDaemon {
   readonly journal: Journal;
   readonly units: ServiceManager;
   private readonly debugfs: MppDebugfs;
+  private readonly thermal: ThermalZones;
   private server: http.Server | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
@@ -58,6 +61,7 @@ export class DeviceDaemon {
     });
     this.debugfs = new MppDebugfs(() => this.kernel.debugfsSessionText());
     onSessions = () => this.debugfs.changed();
+    this.thermal = new ThermalZones({ sessions: () => this.kernel.sessions().length });
     this.journal = new Journal({ hostname: config.hostname, bootTimeMs: this.kernel.bootTimeMs });
     const toJournal = (line: { usec: number; priority: number; text: string }): void => {
       this.journal.append({
@@ -76,7 +80,7 @@ export class DeviceDaemon {
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.debugfs.init(), this.deviceTree(), this.listen()]);
+    await Promise.all([this.debugfs.init(), this.thermal.init(), this.deviceTree(), this.listen()]);
     this.reaper = setInterval(() => this.kernel.reap(), 300);
     await this.units.startAll();
     await this.waitFor(
@@ -106,7 +110,11 @@ export class DeviceDaemon {
       journal: this.journal,
       kernel: this.kernel,
       hostname: this.config.hostname,
-      state: () => ({ hostname: this.config.hostname, cameras: this.config.cameras }),
+      state: () => ({
+        hostname: this.config.hostname,
+        cameras: this.config.cameras,
+        thermal: this.thermal.view(),
+      }),
       sync: async () => {
         this.kernel.reap();
         await this.debugfs.flushed();
@@ -138,6 +146,7 @@ export class DeviceDaemon {
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.reaper) clearInterval(this.reaper);
+      this.thermal.stop();
       await this.units.shutdown(2000);
       this.server?.close();
     })();
