@@ -19,6 +19,7 @@ import { UnsafeValueError } from './device/quote.js';
 import { ConnectionManager } from './ssh/connection-manager.js';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './ssh/fingerprint.js';
 import { StoreHostKeyPolicy } from './ssh/host-key-policy.js';
+import { MonitorService } from './monitor/monitor-service.js';
 import { RemoteJobs } from './ssh/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
 import { StateStore } from './store/state-store.js';
@@ -33,6 +34,8 @@ export interface ConsoleOptions {
   knownHostsFiles?: string[];
   agentSocket?: string | undefined;
   reconnect?: { baseMs: number; maxMs: number };
+  /** Wait before restarting a monitor stream that ended while the link stayed up (default 5 s). */
+  monitorRetryMs?: number;
 }
 
 /** Who is calling: a window or a browser tab. Terminals belong to their owner and close with it. */
@@ -54,6 +57,7 @@ export class Console {
   readonly jobs: RemoteJobs;
   readonly devices: DeviceService;
   readonly audit: AuditLog;
+  readonly monitor: MonitorService;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -82,6 +86,39 @@ export class Console {
         this.emit('terminal.exit', { terminalId, code, reason }, owner),
     });
     this.connections.onStatus((id, status) => this.emit('device.status', { id, status }));
+    this.monitor = new MonitorService({
+      connections: this.connections,
+      store,
+      sink: {
+        kernel: (deviceId, lines, events) => this.emit('monitor.kernel', { deviceId, lines, events }),
+        sample: (deviceId, sample) => this.emit('monitor.sample', { deviceId, sample }),
+        status: (deviceId, status) => this.emit('monitor.status', { deviceId, status }),
+      },
+      onAlarms: (alarms) => this.emit('alarms.changed', { alarms }),
+      onAlarmRaised: (alarm) =>
+        void this.audit
+          .record({
+            deviceId: alarm.deviceId,
+            device: alarm.device,
+            action: `alarm.${alarm.kind}`,
+            detail: alarm.evidence.slice(0, 3).join(' | ').slice(0, 500),
+            result: 'error',
+            message: alarm.title,
+          })
+          .catch(() => undefined),
+      onAlarmAcknowledged: (alarm) =>
+        void this.audit
+          .record({
+            deviceId: alarm.deviceId,
+            device: alarm.device,
+            action: 'alarm.acknowledge',
+            detail: alarm.kind,
+            result: 'ok',
+            message: alarm.title,
+          })
+          .catch(() => undefined),
+      ...(opts.monitorRetryMs !== undefined ? { retryMs: opts.monitorRetryMs } : {}),
+    });
     this.handlers = this.makeHandlers();
   }
 
@@ -155,6 +192,7 @@ export class Console {
   }
 
   async close(): Promise<void> {
+    this.monitor.close();
     this.terminals.closeAll();
     await this.connections.closeAll();
   }
@@ -217,6 +255,7 @@ export class Console {
       },
       'devices.remove': async ({ id }) => {
         const device = await this.devices.remove(id);
+        this.monitor.forget(id);
         await this.audit.record({ deviceId: id, device: device.name, action: 'device.remove', result: 'ok' });
         await this.broadcastDevices();
         return { ok: true as const };
@@ -324,6 +363,10 @@ export class Console {
         return this.store.settings();
       },
       'audit.tail': ({ limit }) => this.audit.tail(limit),
+      'monitor.snapshot': async ({ deviceId }) => this.monitor.snapshot(deviceId),
+      'monitor.summary': async () => this.monitor.summary(),
+      'alarms.list': async () => this.monitor.alarms.list(),
+      'alarms.acknowledge': async ({ id }) => this.monitor.alarms.acknowledge(id, this.audit.who),
     };
   }
 }

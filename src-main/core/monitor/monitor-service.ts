@@ -1,0 +1,117 @@
+/**
+ * The live monitor for every device: a DeviceMonitor per device, started when its connection comes up and paused
+ * while it is down, and one alarm list across the fleet.
+ */
+import {
+  ContractError,
+  type Alarm,
+  type DeviceStatus,
+  type MonitorSnapshot,
+  type MonitorSummary,
+} from '../../contract/index.js';
+import { DEFAULT_PROFILE, loadProfile, type DeviceProfile } from '../device/profile.js';
+import type { ConnectionManager } from '../ssh/connection-manager.js';
+import type { StateStore } from '../store/state-store.js';
+import { AlarmCenter } from './alarm-center.js';
+import { DeviceMonitor, type MonitorSink } from './device-monitor.js';
+
+export interface MonitorServiceOptions {
+  connections: ConnectionManager;
+  store: StateStore;
+  sink: MonitorSink;
+  onAlarms: (alarms: Alarm[]) => void;
+  onAlarmRaised?: (alarm: Alarm) => void;
+  onAlarmAcknowledged?: (alarm: Alarm) => void;
+  flushMs?: number;
+  retryMs?: number;
+}
+
+const LIVE = new Set<DeviceStatus['state']>(['connected', 'degraded']);
+
+export class MonitorService {
+  readonly alarms: AlarmCenter;
+  private readonly monitors = new Map<string, DeviceMonitor>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly opts: MonitorServiceOptions) {
+    this.alarms = new AlarmCenter({
+      onChange: opts.onAlarms,
+      ...(opts.onAlarmRaised ? { onRaised: opts.onAlarmRaised } : {}),
+      ...(opts.onAlarmAcknowledged ? { onAcknowledged: opts.onAlarmAcknowledged } : {}),
+    });
+    this.unsubscribe = opts.connections.onStatus((id, status) => this.onStatus(id, status));
+  }
+
+  private profileOf(deviceId: string): DeviceProfile {
+    const device = this.opts.store.device(deviceId);
+    try {
+      return loadProfile(device?.profile ?? DEFAULT_PROFILE);
+    } catch {
+      // A device whose profile is unknown is still watched with the R58's limits rather than not at all.
+      return loadProfile(DEFAULT_PROFILE);
+    }
+  }
+
+  private monitor(deviceId: string): DeviceMonitor {
+    let monitor = this.monitors.get(deviceId);
+    if (!monitor) {
+      monitor = new DeviceMonitor({
+        deviceId,
+        deviceName: () => this.opts.store.device(deviceId)?.name ?? deviceId,
+        profile: this.profileOf(deviceId),
+        connections: this.opts.connections,
+        alarms: this.alarms,
+        sink: this.opts.sink,
+        ...(this.opts.flushMs !== undefined ? { flushMs: this.opts.flushMs } : {}),
+        ...(this.opts.retryMs !== undefined ? { retryMs: this.opts.retryMs } : {}),
+      });
+      this.monitors.set(deviceId, monitor);
+    }
+    return monitor;
+  }
+
+  private onStatus(deviceId: string, status: DeviceStatus): void {
+    if (!this.opts.store.device(deviceId)) return;
+    if (LIVE.has(status.state)) {
+      this.monitor(deviceId).start();
+      return;
+    }
+    const monitor = this.monitors.get(deviceId);
+    if (!monitor) return;
+    if (status.state === 'disconnected') monitor.pause('Disconnected.');
+    else monitor.pause(`Waiting for the connection (${status.state.replace('_', ' ')}).`);
+  }
+
+  snapshot(deviceId: string): MonitorSnapshot {
+    if (!this.opts.store.device(deviceId))
+      throw new ContractError('not_found', 'That device is not in the list any more.');
+    return this.monitor(deviceId).snapshot();
+  }
+
+  summary(): MonitorSummary[] {
+    return this.opts.store.devices().map((d) => {
+      const monitor = this.monitors.get(d.id);
+      // A reading from before the link went down is not "now".
+      const latest = monitor?.status.sampler.state === 'following' ? monitor.latest : undefined;
+      return {
+        deviceId: d.id,
+        vpuSessions: latest?.vpu.total ?? null,
+        cpuPercent: latest?.cpuPercent ?? null,
+        temperatureC: latest?.temperatureC ?? null,
+      };
+    });
+  }
+
+  /** The device was removed: stop watching it and drop its alarms. */
+  forget(deviceId: string): void {
+    this.monitors.get(deviceId)?.stop();
+    this.monitors.delete(deviceId);
+    this.alarms.forgetDevice(deviceId);
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const monitor of this.monitors.values()) monitor.stop();
+    this.monitors.clear();
+  }
+}
