@@ -30,7 +30,7 @@ export interface FollowerEvents {
 const PROBE = sh`if journalctl -k -b -n 1 -o json -q 2>/dev/null | grep -q '"MESSAGE"'; then echo journal; elif sudo -n dmesg -r 2>/dev/null | head -n 1 | grep -q .; then echo sudo-dmesg; elif dmesg -r 2>/dev/null | head -n 1 | grep -q .; then echo dmesg; else echo none; fi`;
 
 /** Remembers where the stream is, so a restart neither repeats nor skips a line. */
-class ResumePoint {
+export class ResumePoint {
   cursor: string | undefined;
   usec = -1;
   /** Texts already seen at exactly `usec` (a burst can share one timestamp). */
