@@ -5,6 +5,7 @@
  */
 import type { BenchReport } from './stats.js';
 import { classifierThroughput } from './classifier.js';
+import { samplerCost } from './sampler-cost.js';
 import { sshRoundtrip } from './ssh-roundtrip.js';
 
 const count = process.env.BENCH_COUNT ? Number(process.env.BENCH_COUNT) : undefined;
@@ -12,6 +13,7 @@ const count = process.env.BENCH_COUNT ? Number(process.env.BENCH_COUNT) : undefi
 const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'ssh-roundtrip', run: () => sshRoundtrip(count ? { count } : {}) },
   { name: 'classifier', run: () => classifierThroughput() },
+  { name: 'sampler-cost', run: () => samplerCost() },
 ];
 
 const only = process.argv.slice(2);
