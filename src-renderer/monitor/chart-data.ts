@@ -2,7 +2,7 @@
  * Samples shaped for uPlot: column arrays, x in seconds. Missing readings stay null so the chart shows a gap,
  * not a drop to zero.
  */
-import type { MonitorLimits, MonitorSample } from '../../src-main/contract/index.js';
+import type { MonitorSample } from '../../src-main/contract/index.js';
 
 export type Column = (number | null)[];
 /** uPlot's AlignedData: x first, then one column per series. */
@@ -33,32 +33,18 @@ function finite(value: number | null | undefined): number | null {
   return value === null || value === undefined || !Number.isFinite(value) ? null : value;
 }
 
-const constant = (n: number, value: number): number[] => new Array<number>(n).fill(value);
-
-/** VPU sessions, with the profile's safe and practical limits as flat lines. */
-export function vpuColumns(samples: readonly MonitorSample[], limits: MonitorLimits): ChartColumns {
-  const xs = samples.map((s) => s.at / 1000);
-  return [
-    xs,
-    samples.map((s) => finite(s.vpu.total)),
-    constant(xs.length, limits.vpuSafe),
-    constant(xs.length, limits.vpuPractical),
-  ];
+/** VPU sessions; the profile's limits are drawn by the chart across its whole width. */
+export function vpuColumns(samples: readonly MonitorSample[]): ChartColumns {
+  return [samples.map((s) => s.at / 1000), samples.map((s) => finite(s.vpu.total))];
 }
 
 export function cpuColumns(samples: readonly MonitorSample[]): ChartColumns {
   return [samples.map((s) => s.at / 1000), samples.map((s) => finite(s.cpuPercent))];
 }
 
-/** The hottest zone, with the warning and critical thresholds as flat lines. */
-export function temperatureColumns(samples: readonly MonitorSample[], limits: MonitorLimits): ChartColumns {
-  const xs = samples.map((s) => s.at / 1000);
-  return [
-    xs,
-    samples.map((s) => finite(s.temperatureC)),
-    constant(xs.length, limits.temperatureWarnC),
-    constant(xs.length, limits.temperatureCriticalC),
-  ];
+/** The hottest zone. */
+export function temperatureColumns(samples: readonly MonitorSample[]): ChartColumns {
+  return [samples.map((s) => s.at / 1000), samples.map((s) => finite(s.temperatureC))];
 }
 
 /** Whether a column has at least one value: an all-null chart is replaced by words. */
