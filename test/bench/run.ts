@@ -7,11 +7,13 @@ import type { BenchReport } from './stats.js';
 import { classifierThroughput } from './classifier.js';
 import { samplerCost } from './sampler-cost.js';
 import { sshRoundtrip } from './ssh-roundtrip.js';
+import { uiFlood } from './ui-flood.js';
 
 const count = process.env.BENCH_COUNT ? Number(process.env.BENCH_COUNT) : undefined;
 
 const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'ssh-roundtrip', run: () => sshRoundtrip(count ? { count } : {}) },
+  { name: 'ui-flood', run: () => uiFlood() },
   { name: 'classifier', run: () => classifierThroughput() },
   { name: 'sampler-cost', run: () => samplerCost() },
 ];
