@@ -31,10 +31,12 @@ export class LogView {
     return this.pausedAt === undefined ? 0 : this.ring.total - this.pausedAt;
   }
 
+  /** A new filter is a new question: it is asked of everything kept, paused or not. */
   setFilter(filter: LogFilter): void {
     this.filter = filter;
     this.match = compileFilter(filter, this.events);
     this.rebuild();
+    if (this.pausedAt !== undefined) this.pausedAt = this.ring.total;
   }
 
   /** Everything the ring holds, filtered again (a new filter, resuming after a pause, a fresh snapshot). */

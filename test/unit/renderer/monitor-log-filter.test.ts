@@ -131,6 +131,20 @@ describe('log view over the ring', () => {
     expect(view.heldBack).toBe(0);
   });
 
+  it('answers a new filter from everything kept, even while paused, and holds back only what comes after', () => {
+    const ring = new Ring<KernelLine>(100);
+    const view = new LogView(ring, lookup);
+    view.pause();
+    ring.pushAll([line(1, 'a'), line(2, 'b'), line(3, 'a')]);
+    view.setFilter({ categories: [], text: 'a' });
+    expect(view.view.toArray().map((l) => l.seq)).toEqual([1, 3]);
+    expect(view.heldBack).toBe(0);
+    ring.push(line(4, 'a'));
+    view.sync();
+    expect(view.view.length).toBe(2);
+    expect(view.heldBack).toBe(1);
+  });
+
   it('starts over when the ring was refilled with older seqs (a fresh snapshot)', () => {
     const ring = new Ring<KernelLine>(10);
     const view = new LogView(ring, lookup);
