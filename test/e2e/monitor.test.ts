@@ -136,6 +136,32 @@ describe.skipIf(!ok)('live monitor', () => {
     expect(text).not.toContain('probe success');
   });
 
+  it("leads from the VPU fault to the device's recovery actions (its Overview, for now)", async () => {
+    await page.getByRole('tab', { name: 'Monitor' }).click();
+    await oopsAlert()
+      .getByRole('button', { name: `Recovery actions for ${DEVICE}` })
+      .click();
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor(WAIT);
+  });
+
+  it('moves between the three tabs with the arrow keys', async () => {
+    await page.getByRole('tab', { name: 'Overview' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Monitor', selected: true }).waitFor(WAIT);
+    expect(
+      await page.getByRole('tab', { name: 'Monitor' }).evaluate((el) => el === document.activeElement),
+    ).toBe(true);
+    await page.keyboard.press('ArrowLeft');
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor(WAIT);
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Monitor', selected: true }).waitFor(WAIT);
+    await page.keyboard.press('Home');
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor(WAIT);
+    // From the first tab, left wraps to the last.
+    await page.keyboard.press('ArrowLeft');
+    await page.getByRole('tab', { name: 'Terminal', selected: true }).waitFor(WAIT);
+  });
+
   it('keeps the alarm until the producer acknowledges it, then the bar lets it go', async () => {
     await oopsAlert().waitFor(WAIT);
     await page.getByRole('button', { name: new RegExp(`^Acknowledge ${DEVICE}: .*Oops`) }).click();
