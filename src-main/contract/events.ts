@@ -10,7 +10,11 @@ export const events = {
   'terminal.exit': z.object({ terminalId: z.string(), code: z.number().nullable(), reason: z.string() }),
   'store.problem': z.object({ message: z.string() }),
   /** Kernel lines in batches (at most a few per second per device), with reports that started or grew. */
-  'monitor.kernel': z.object({ deviceId: z.string(), lines: z.array(KernelLine), events: z.array(KernelEvent) }),
+  'monitor.kernel': z.object({
+    deviceId: z.string(),
+    lines: z.array(KernelLine),
+    events: z.array(KernelEvent),
+  }),
   'monitor.sample': z.object({ deviceId: z.string(), sample: MonitorSample }),
   'monitor.status': z.object({ deviceId: z.string(), status: MonitorStatus }),
   /** The whole alarm list after any change. */
