@@ -2,6 +2,27 @@ import { z } from 'zod';
 import { DeviceInput, DeviceView, ImportCandidate } from './devices.js';
 import { Alarm, AlarmRef, DeviceRefInput, MonitorSnapshot, MonitorSummary } from './monitor.js';
 import {
+  BudgetPlan,
+  BudgetResult,
+  ConfigChange,
+  ConfigPreview,
+  Operation,
+  PipelineJob,
+  PipelineRequest,
+  Preset,
+} from './pipelines.js';
+import {
+  CameraView,
+  DeviceProbe,
+  JournalEntry,
+  Recording,
+  RecorderControl,
+  RecorderControlResult,
+  RecorderState,
+  RecordingDelete,
+  RecordingsControl,
+} from './recorder.js';
+import {
   TerminalAck,
   TerminalInfo,
   TerminalInput,
@@ -85,6 +106,37 @@ export const commands = {
   'alarms.list': command(z.object({}), z.array(Alarm)),
   /** The producer saw it. Written to the audit log. */
   'alarms.acknowledge': command(AlarmRef, Alarm),
+  /** What the console found on the device at connect; `refresh` probes again. */
+  'device.probe': command(DeviceRefInput.extend({ refresh: z.boolean().default(false) }), DeviceProbe),
+  'recorder.status': command(DeviceRefInput, RecorderState),
+  /** Stop or restart while recording answers `confirm` naming the recordings; call again with confirmed. */
+  'recorder.control': command(RecorderControl, RecorderControlResult),
+  /** The recorder unit's journal: the last entries; new ones arrive as `recorder.journal` events. */
+  'recorder.journal': command(DeviceRefInput, z.array(JournalEntry)),
+  'cameras.list': command(DeviceRefInput, z.array(CameraView)),
+  'presets.list': command(z.object({}), z.array(Preset)),
+  /** The device's current plan (from its config.yml), or the given one, against its VPU limits. */
+  'budget.check': command(DeviceRefInput.extend({ plan: BudgetPlan.optional() }), BudgetResult),
+  /** The diff, the budget and any danger of a change, without touching the device. */
+  'config.preview': command(ConfigChange, ConfigPreview),
+  /** Write, commit, restart and watch; progress as `operation.changed` events. */
+  'config.apply': command(ConfigChange, Operation),
+  /** Put config.yml back as it was at `commit` (a new commit), restart and watch. */
+  'config.revert': command(
+    DeviceRefInput.extend({
+      commit: z.string().regex(/^[0-9a-f]{7,40}$/, 'A commit id is 7 to 40 hex digits.'),
+    }),
+    Operation,
+  ),
+  'operations.list': command(z.object({ deviceId: z.string().max(64).optional() }), z.array(Operation)),
+  'pipelines.run': command(PipelineRequest, PipelineJob),
+  'pipelines.list': command(DeviceRefInput, z.array(PipelineJob)),
+  'pipelines.stop': command(DeviceRefInput.extend({ jobId: z.string().min(1).max(64) }), PipelineJob),
+  'recordings.list': command(DeviceRefInput, z.array(Recording)),
+  'recordings.start': command(RecordingsControl, RecorderState),
+  'recordings.stop': command(RecordingsControl, RecorderState),
+  /** Deletes one recording; `confirmName` must repeat its name. */
+  'recordings.delete': command(RecordingDelete, Ok),
 } as const;
 
 export type Commands = typeof commands;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DeviceStatus, DeviceView } from './devices.js';
 import { Alarm, KernelEvent, KernelLine, MonitorSample, MonitorStatus } from './monitor.js';
+import { Operation, PipelineJob } from './pipelines.js';
+import { DeviceProbe, JournalEntry, RecorderState } from './recorder.js';
 
 /** Everything the core pushes to the renderer. */
 export const events = {
@@ -19,6 +21,12 @@ export const events = {
   'monitor.status': z.object({ deviceId: z.string(), status: MonitorStatus }),
   /** The whole alarm list after any change. */
   'alarms.changed': z.object({ alarms: z.array(Alarm) }),
+  'device.probed': z.object({ probe: DeviceProbe }),
+  'recorder.state': z.object({ deviceId: z.string(), state: RecorderState }),
+  'recorder.journal': z.object({ deviceId: z.string(), entries: z.array(JournalEntry) }),
+  /** A long operation started, moved on a step, or ended. */
+  'operation.changed': z.object({ operation: Operation }),
+  'pipelines.changed': z.object({ job: PipelineJob }),
 } as const;
 
 export type Events = typeof events;

@@ -3,5 +3,7 @@ export * from './devices.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './monitor.js';
+export * from './pipelines.js';
+export * from './recorder.js';
 export * from './terminal.js';
 export * from './wire.js';

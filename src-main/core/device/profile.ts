@@ -9,12 +9,34 @@ import { ContractError } from '../../contract/index.js';
 import { packageRoot } from '../../paths.js';
 
 const AbsolutePath = z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'an absolute path of plain characters');
+const RelativePath = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/, 'a relative path of plain characters');
+const UnitName = z.string().regex(/^[A-Za-z0-9@_.-]{1,64}$/, 'a systemd unit name');
+const Port = z.number().int().min(1).max(65535);
 
 export const DeviceProfile = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
     name: z.string().min(1),
     login: z.object({ user: z.string().min(1) }),
+    model: z.string().min(1),
+    units: z.object({
+      recorder: UnitName,
+      mediaServer: UnitName,
+      legacy: z.array(UnitName),
+    }),
+    repo: z.object({ path: AbsolutePath, config: RelativePath, pipelines: RelativePath }),
+    cameras: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/)).min(1),
+    recorderApi: z.object({ port: Port }),
+    recordings: z.object({ dir: AbsolutePath }),
+    mediamtx: z.object({
+      rtspPort: Port,
+      whepPort: Port,
+      hlsPort: Port,
+      apiPort: Port,
+      apiHost: z.string().regex(/^[0-9a-f.:]+$|^localhost$/),
+    }),
     vpu: z.object({
       sessionFiles: z.array(AbsolutePath).min(1),
       safeLimit: z.number().int().min(1),
