@@ -33,7 +33,7 @@ export function parseEncoderText(text: string): EncoderSpec {
     if (info) throw invalid(`${describe(element)} is not an encoder. Encoders: ${ENCODER_NAMES.join(', ')}.`);
     throw unknownElementError(element, ENCODER_NAMES, 'encoder');
   }
-  const properties: Record<string, PropertyValue> = {};
+  const entries: Array<[string, PropertyValue]> = [];
   for (const w of words) {
     const eq = w.indexOf('=');
     if (eq <= 0) {
@@ -45,10 +45,11 @@ export function parseEncoderText(text: string): EncoderSpec {
       );
     }
     const key = w.slice(0, eq);
-    if (Object.hasOwn(properties, key)) throw invalid(`${element}: ${describe(key)} is set twice.`);
-    properties[key] = w.slice(eq + 1);
+    if (entries.some(([k]) => k === key)) throw invalid(`${element}: ${describe(key)} is set twice.`);
+    entries.push([key, w.slice(eq + 1)]);
   }
-  return validateElement({ element, properties });
+  // fromEntries makes every key an own property, `__proto__` included, so validation sees and refuses it.
+  return validateElement({ element, properties: Object.fromEntries(entries) });
 }
 
 /** `mpph264enc qp-init=26 …` in insertion order. */

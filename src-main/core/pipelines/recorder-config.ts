@@ -87,7 +87,7 @@ function readEncoder(reader: Reader, path: readonly string[]): EncoderSpec {
   const element = reader.scalar([...path, 'element'], 'string');
   const propsPath = [...path, 'properties'];
   const props = reader.node(propsPath);
-  const properties: Record<string, PropertyValue> = {};
+  const entries: Array<[string, PropertyValue]> = [];
   if (props !== undefined && !(isScalar(props) && props.value === null)) {
     if (!isMap(props)) throw reader.error(reader.lineOf(props), `${propsPath.join('.')} must be a mapping`);
     for (const pair of props.items) {
@@ -96,10 +96,10 @@ function readEncoder(reader: Reader, path: readonly string[]): EncoderSpec {
       if (typeof key !== 'string' || !['string', 'number', 'boolean'].includes(typeof value)) {
         throw reader.error(reader.lineOf(props), `${propsPath.join('.')} must map names to plain values`);
       }
-      properties[key] = value as PropertyValue;
+      entries.push([key, value as PropertyValue]);
     }
   }
-  return { element: String(element), properties };
+  return { element: String(element), properties: Object.fromEntries(entries) };
 }
 
 /** Read config.yml; ContractError naming the line when it is not the shape the recorder expects. */
