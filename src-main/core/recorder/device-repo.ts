@@ -90,7 +90,7 @@ export class DeviceRepo {
       deviceId,
       sh`cd ${dir} || exit 4
 git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "not a git checkout" >&2; exit 5; }
-git log -1 --format=%H%x00%s 2>/dev/null; printf '\036'
+git log -1 --format=%H%x00%s 2>/dev/null; printf '\\036'
 git status --porcelain -z --untracked-files=no`,
     );
     if (r.code !== 0) throw this.fail(deviceId, `Reading the git state of ${repo}`, r);
