@@ -2,6 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { execa } from 'execa';
+import {
+  applyPresetCommand,
+  budgetCommand,
+  CliExit,
+  devicesCommand,
+  openConsole,
+  presetsCommand,
+  recorderCommand,
+  type CliIo,
+} from './cli-ops.js';
 import { Console } from './core/console.js';
 import { MemorySecretStore } from './core/store/secrets.js';
 import { DEMO_DEVICE, seedDemoDevice } from './demo.js';
@@ -20,6 +30,42 @@ function parsePort(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks a free one).');
   return n;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 600)
+    throw new InvalidArgumentError('a number of seconds from 0 to 600, for example 15.');
+  return n;
+}
+
+function parseKbps(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 100 || n > 100_000)
+    throw new InvalidArgumentError(
+      'a bitrate in kbit/s, a whole number from 100 to 100000 (for example 8000).',
+    );
+  return n;
+}
+
+const io: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** Open the store, run one scripted operation, close, and exit with its code. */
+async function scripted(dataDir: string, run: (core: Console) => Promise<number>): Promise<void> {
+  const core = await openConsole(path.resolve(dataDir), version());
+  let code: number;
+  try {
+    code = await run(core);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    code = err instanceof CliExit ? err.code : 1;
+  } finally {
+    await core.close();
+  }
+  process.exit(code);
 }
 
 function parseCameras(value: string): number {
@@ -61,6 +107,10 @@ export async function runWeb(
     secrets: new MemorySecretStore(),
     version: version(),
     agentSocket: process.env['SSH_AUTH_SOCK'],
+    // Tests shorten the 30 s watch after an applied change; nothing else should set it.
+    ...(process.env['TALLY_APPLY_WATCH_MS']
+      ? { applyWatchMs: Number(process.env['TALLY_APPLY_WATCH_MS']) }
+      : {}),
   });
   for (const problem of core.store.problems) process.stderr.write(`Warning: ${problem}\n`);
   const server = await startWebServer({
@@ -224,6 +274,103 @@ export function buildProgram(): Command {
       if (device) await web.console.invoke('devices.connect', { id: device.id }, { owner: 'demo' });
       process.stdout.write(`Tally web console: ${web.url}\n`);
     });
+
+  const dataDirOption = ['--data-dir <dir>', 'the same data directory as the app', defaultDataDir()] as const;
+  const timeoutOption = ['--timeout <s>', 'seconds to wait for a connection', parseSeconds, 15] as const;
+
+  program
+    .command('devices')
+    .description('List the devices with their host and connection state (connects to each).')
+    .option(...dataDirOption)
+    .option(...timeoutOption)
+    .option('--json', 'print JSON')
+    .action((o: { dataDir: string; timeout: number; json?: boolean }) =>
+      scripted(o.dataDir, (core) =>
+        devicesCommand(core, io, { timeoutMs: o.timeout * 1000, json: !!o.json }),
+      ),
+    );
+
+  program
+    .command('presets')
+    .description('The encoder presets (h264-hw is the proven config) with their VPU cost and WHEP support.')
+    .option(...dataDirOption)
+    .option('--json', 'print JSON')
+    .action((o: { dataDir: string; json?: boolean }) =>
+      scripted(o.dataDir, (core) => presetsCommand(core, io, { json: !!o.json })),
+    );
+
+  program
+    .command('apply-preset')
+    .description(
+      'Switch cameras to a preset: shows the config.yml diff and the VPU budget, then writes, commits, restarts ' +
+        'and watches. Exits 2 without touching the device when the change is dangerous, over budget or the repo is dirty.',
+    )
+    .argument('<device>', 'device name')
+    .argument('<preset>', 'preset id (tally presets)')
+    .option('--cameras <list>', 'all, or names such as cam0,cam1', 'all')
+    .option('--bitrate <kbps>', 'bitrate in kbit/s', parseKbps)
+    .option('--encoder <text>', 'a custom encoder, e.g. "mpph264enc qp-init=26 bps=6000000"')
+    .option('--override-danger', 'apply a known-dangerous setting anyway (written to the audit log)')
+    .option(...dataDirOption)
+    .option(...timeoutOption)
+    .action(
+      (
+        device: string,
+        preset: string,
+        o: {
+          cameras: string;
+          bitrate?: number;
+          encoder?: string;
+          overrideDanger?: boolean;
+          dataDir: string;
+          timeout: number;
+        },
+      ) =>
+        scripted(o.dataDir, (core) =>
+          applyPresetCommand(core, io, device, preset, {
+            cameras: o.cameras,
+            ...(o.bitrate !== undefined ? { bitrate: o.bitrate } : {}),
+            ...(o.encoder !== undefined ? { encoder: o.encoder } : {}),
+            overrideDanger: !!o.overrideDanger,
+            timeoutMs: o.timeout * 1000,
+          }),
+        ),
+    );
+
+  program
+    .command('recorder')
+    .description(
+      'The recorder service: start, stop, restart or status. Stopping while recording needs --yes.',
+    )
+    .argument('<device>', 'device name')
+    .argument('<action>', 'start | stop | restart | status')
+    .option('--yes', 'end running recordings (they are finalised first)')
+    .option(...dataDirOption)
+    .option(...timeoutOption)
+    .action((device: string, action: string, o: { yes?: boolean; dataDir: string; timeout: number }) =>
+      scripted(o.dataDir, (core) =>
+        recorderCommand(core, io, device, action, { yes: !!o.yes, timeoutMs: o.timeout * 1000 }),
+      ),
+    );
+
+  program
+    .command('budget')
+    .description(
+      "A plan's VPU sessions against the device's limits: the device's current config.yml, or --plan FILE " +
+        '(YAML or JSON). Exits 0 within the safe limit, 1 when it only warns, 2 when it refuses.',
+    )
+    .argument('<device>', 'device name')
+    .option(
+      '--plan <file>',
+      'a plan: {cameras: [{name, recordingEncoder, previewEncoder, mixerDecoder}], mixerOutput}',
+    )
+    .option(...dataDirOption)
+    .option(...timeoutOption)
+    .action((device: string, o: { plan?: string; dataDir: string; timeout: number }) =>
+      scripted(o.dataDir, (core) =>
+        budgetCommand(core, io, device, { ...(o.plan ? { plan: o.plan } : {}), timeoutMs: o.timeout * 1000 }),
+      ),
+    );
 
   return program;
 }

@@ -36,7 +36,7 @@ const Ok = z.object({ ok: z.literal(true) });
 
 export const AppInfo = z.object({
   version: z.string(),
-  shell: z.enum(['electron', 'web']),
+  shell: z.enum(['electron', 'web', 'cli']),
   /** False in web mode: passwords live in memory only and are asked again after a restart. */
   secretsPersist: z.boolean(),
   dataDir: z.string(),

@@ -20,6 +20,7 @@ import { ConnectionManager } from './ssh/connection-manager.js';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './ssh/fingerprint.js';
 import { StoreHostKeyPolicy } from './ssh/host-key-policy.js';
 import { MonitorService } from './monitor/monitor-service.js';
+import { RecorderFeature } from './recorder/recorder-feature.js';
 import { RemoteJobs } from './ssh/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
 import { StateStore } from './store/state-store.js';
@@ -27,7 +28,7 @@ import { TerminalService } from './terminal/terminal-service.js';
 
 export interface ConsoleOptions {
   dataDir: string;
-  shell: 'electron' | 'web';
+  shell: 'electron' | 'web' | 'cli';
   secrets: SecretStore;
   version: string;
   /** Extra known_hosts files to trust; defaults to ~/.ssh/known_hosts. */
@@ -36,6 +37,8 @@ export interface ConsoleOptions {
   reconnect?: { baseMs: number; maxMs: number };
   /** Wait before restarting a monitor stream that ended while the link stayed up (default 5 s). */
   monitorRetryMs?: number;
+  /** How long an applied config change is watched for kernel alarms (default 30 s). */
+  applyWatchMs?: number;
 }
 
 /** Who is calling: a window or a browser tab. Terminals belong to their owner and close with it. */
@@ -58,6 +61,7 @@ export class Console {
   readonly devices: DeviceService;
   readonly audit: AuditLog;
   readonly monitor: MonitorService;
+  readonly recorder: RecorderFeature;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -118,6 +122,21 @@ export class Console {
           })
           .catch(() => undefined),
       ...(opts.monitorRetryMs !== undefined ? { retryMs: opts.monitorRetryMs } : {}),
+    });
+    this.recorder = new RecorderFeature({
+      connections: this.connections,
+      jobs: this.jobs,
+      store,
+      monitor: this.monitor,
+      audit: this.audit,
+      events: {
+        probed: (probe) => this.emit('device.probed', { probe }),
+        state: (deviceId, state) => this.emit('recorder.state', { deviceId, state }),
+        journal: (deviceId, entries) => this.emit('recorder.journal', { deviceId, entries }),
+        operation: (operation) => this.emit('operation.changed', { operation }),
+        job: (job) => this.emit('pipelines.changed', { job }),
+      },
+      ...(opts.applyWatchMs !== undefined ? { applyWatchMs: opts.applyWatchMs } : {}),
     });
     this.handlers = this.makeHandlers();
   }
@@ -192,6 +211,7 @@ export class Console {
   }
 
   async close(): Promise<void> {
+    this.recorder.close();
     this.monitor.close();
     this.terminals.closeAll();
     await this.connections.closeAll();
@@ -211,6 +231,12 @@ export class Console {
       result,
       ...(message ? { message } : {}),
     });
+  }
+
+  /** The id of a device in the list; a clear error otherwise. */
+  private known(deviceId: string): string {
+    this.devices.get(deviceId);
+    return deviceId;
   }
 
   private makeHandlers(): Handlers {
@@ -256,6 +282,7 @@ export class Console {
       'devices.remove': async ({ id }) => {
         const device = await this.devices.remove(id);
         this.monitor.forget(id);
+        this.recorder.forget(id);
         await this.audit.record({ deviceId: id, device: device.name, action: 'device.remove', result: 'ok' });
         await this.broadcastDevices();
         return { ok: true as const };
@@ -367,6 +394,32 @@ export class Console {
       'monitor.summary': async () => this.monitor.summary(),
       'alarms.list': async () => this.monitor.alarms.list(),
       'alarms.acknowledge': async ({ id }) => this.monitor.alarms.acknowledge(id, this.audit.who),
+      'device.probe': ({ deviceId, refresh }) => this.recorder.probe(this.known(deviceId), refresh),
+      'recorder.status': ({ deviceId }) => this.recorder.recorder.status(this.known(deviceId)),
+      'recorder.control': ({ deviceId, action, confirmed }) =>
+        this.recorder.control(this.known(deviceId), action, confirmed),
+      'recorder.journal': async ({ deviceId }) => this.recorder.recorder.journal(this.known(deviceId)),
+      'cameras.list': ({ deviceId }) => this.recorder.cameraList(this.known(deviceId)),
+      'presets.list': async () => this.recorder.presets(),
+      'budget.check': ({ deviceId, plan }) => this.recorder.budget(this.known(deviceId), plan),
+      'config.preview': (change) =>
+        this.recorder.preview({ ...change, deviceId: this.known(change.deviceId) }),
+      'config.apply': (change) => this.recorder.apply({ ...change, deviceId: this.known(change.deviceId) }),
+      'config.revert': ({ deviceId, commit }) => this.recorder.revert(this.known(deviceId), commit),
+      'operations.list': async ({ deviceId }) => this.recorder.applier.list(deviceId),
+      'pipelines.run': (request) =>
+        this.recorder.pipelines.run({ ...request, deviceId: this.known(request.deviceId) }),
+      'pipelines.list': async ({ deviceId }) => this.recorder.pipelines.list(this.known(deviceId)),
+      'pipelines.stop': ({ deviceId, jobId }) => this.recorder.pipelines.stop(this.known(deviceId), jobId),
+      'recordings.list': ({ deviceId }) => this.recorder.recordings(this.known(deviceId)),
+      'recordings.start': ({ deviceId, cameras }) =>
+        this.recorder.startRecording(this.known(deviceId), cameras),
+      'recordings.stop': ({ deviceId, cameras }) =>
+        this.recorder.stopRecording(this.known(deviceId), cameras),
+      'recordings.delete': async ({ deviceId, name, confirmName }) => {
+        await this.recorder.deleteRecording(this.known(deviceId), name, confirmName);
+        return { ok: true as const };
+      },
     };
   }
 }

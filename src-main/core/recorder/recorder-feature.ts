@@ -1,0 +1,281 @@
+/**
+ * Issue 5's services put together for one Console: the probe on connect, the recorder unit and its journal,
+ * cameras, recordings, presets and the VPU budget, config changes and ad-hoc pipelines. The Console's command
+ * handlers call only this.
+ */
+import {
+  ContractError,
+  type Alarm,
+  type BudgetPlan,
+  type BudgetResult,
+  type CameraView,
+  type ConfigChange,
+  type ConfigPreview,
+  type DeviceProbe,
+  type DeviceStatus,
+  type JournalEntry,
+  type Operation,
+  type PipelineJob,
+  type Preset,
+  type Recording,
+  type RecorderControlResult,
+  type RecorderState,
+} from '../../contract/index.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { DEFAULT_PROFILE, loadProfile, type DeviceProfile } from '../device/profile.js';
+import type { MonitorService } from '../monitor/monitor-service.js';
+import { AdhocPipelines } from '../pipelines/adhoc-jobs.js';
+import { PRESETS } from '../pipelines/presets.js';
+import { parseRecorderConfig, planFromConfig } from '../pipelines/recorder-config.js';
+import { checkBudget } from '../pipelines/vpu-budget.js';
+import type { ConnectionManager } from '../ssh/connection-manager.js';
+import type { RemoteJobs } from '../ssh/remote-jobs.js';
+import type { StateStore } from '../store/state-store.js';
+import { sh } from '../device/quote.js';
+import { CameraReader } from './cameras.js';
+import { ConfigApplier } from './config-applier.js';
+import { probeDevice } from './probe.js';
+import { RecorderApi } from './recorder-api.js';
+import { RecorderService } from './recorder-service.js';
+import { deleteRecording, listRecordings } from './recordings.js';
+
+export interface RecorderFeatureEvents {
+  probed(probe: DeviceProbe): void;
+  state(deviceId: string, state: RecorderState): void;
+  journal(deviceId: string, entries: JournalEntry[]): void;
+  operation(op: Operation): void;
+  job(job: PipelineJob): void;
+}
+
+export interface RecorderFeatureOptions {
+  connections: ConnectionManager;
+  jobs: RemoteJobs;
+  store: StateStore;
+  monitor: MonitorService;
+  audit: AuditLog;
+  events: RecorderFeatureEvents;
+  /** How long an applied change is watched for kernel alarms (default 30 s, from the issue). */
+  applyWatchMs?: number;
+}
+
+const LIVE = new Set<DeviceStatus['state']>(['connected', 'degraded']);
+const KERNEL_ALARMS = new Set(['oops', 'panic', 'rcu_stall', 'vpu_error']);
+
+export class RecorderFeature {
+  readonly recorder: RecorderService;
+  readonly cameras: CameraReader;
+  readonly applier: ConfigApplier;
+  readonly pipelines: AdhocPipelines;
+  private readonly probes = new Map<string, DeviceProbe>();
+  private readonly probing = new Map<string, Promise<DeviceProbe>>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly opts: RecorderFeatureOptions) {
+    const profileOf = (id: string): DeviceProfile => this.profileOf(id);
+    const deviceName = (id: string): string => opts.store.device(id)?.name ?? id;
+    const audit = (entry: {
+      deviceId: string;
+      action: string;
+      detail?: string;
+      result: 'ok' | 'error' | 'refused' | 'started';
+      message?: string;
+    }): Promise<void> => {
+      const name = opts.store.device(entry.deviceId)?.name;
+      return opts.audit.record({ ...entry, ...(name ? { device: name } : {}) });
+    };
+    this.recorder = new RecorderService({
+      connections: opts.connections,
+      profileOf,
+      deviceName,
+      onState: (id, state) => opts.events.state(id, state),
+      onJournal: (id, entries) => opts.events.journal(id, entries),
+    });
+    this.cameras = new CameraReader(opts.connections, profileOf);
+    this.applier = new ConfigApplier({
+      connections: opts.connections,
+      profileOf,
+      deviceName,
+      recorder: this.recorder,
+      cameras: this.cameras,
+      liveSessions: (id) => this.liveSessions(id),
+      kernelAlarmsSince: (id, since) => this.kernelAlarmsSince(id, since),
+      audit,
+      onOperation: (op) => opts.events.operation(op),
+      ...(opts.applyWatchMs !== undefined ? { watchMs: opts.applyWatchMs } : {}),
+    });
+    this.pipelines = new AdhocPipelines({
+      connections: opts.connections,
+      jobs: opts.jobs,
+      profileOf,
+      liveSessions: (id) => this.liveSessions(id),
+      sessionsOfPids: (id, pids) => this.sessionsOfPids(id, pids),
+      onJob: (job) => opts.events.job(job),
+      audit,
+    });
+    this.unsubscribe = opts.connections.onStatus((id, status) => this.onStatus(id, status));
+  }
+
+  profileOf(deviceId: string): DeviceProfile {
+    const device = this.opts.store.device(deviceId);
+    if (!device) throw new ContractError('not_found', 'That device is not in the list any more.');
+    try {
+      return loadProfile(device.profile);
+    } catch {
+      return loadProfile(DEFAULT_PROFILE);
+    }
+  }
+
+  private onStatus(deviceId: string, status: DeviceStatus): void {
+    if (!this.opts.store.device(deviceId)) return;
+    if (LIVE.has(status.state)) {
+      this.recorder.startJournal(deviceId);
+      // Probe once per connection; a failed probe is retried on the next request.
+      if (!this.probing.has(deviceId)) void this.probe(deviceId, true).catch(() => undefined);
+    } else {
+      this.recorder.pauseJournal(deviceId);
+      this.probing.delete(deviceId);
+    }
+  }
+
+  private liveSessions(deviceId: string): number | null {
+    const latest = this.opts.monitor.summary().find((s) => s.deviceId === deviceId);
+    return latest?.vpuSessions ?? null;
+  }
+
+  private sessionsOfPids(deviceId: string, pids: number[]): number | null {
+    const sample = this.opts.monitor.snapshot(deviceId).samples.at(-1);
+    if (!sample || sample.vpu.total === null) return null;
+    const wanted = new Set(pids);
+    return sample.vpu.byProcess.filter((p) => wanted.has(p.pid)).reduce((n, p) => n + p.sessions, 0);
+  }
+
+  private kernelAlarmsSince(deviceId: string, sinceIso: string): Alarm[] {
+    return this.opts.monitor.alarms
+      .list()
+      .filter((a) => a.deviceId === deviceId && KERNEL_ALARMS.has(a.kind) && a.lastAt >= sinceIso);
+  }
+
+  async probe(deviceId: string, refresh: boolean): Promise<DeviceProbe> {
+    const known = this.probes.get(deviceId);
+    if (known && !refresh) return known;
+    const running = this.probing.get(deviceId);
+    if (running && !refresh) return running;
+    const work = probeDevice(this.opts.connections, deviceId, this.profileOf(deviceId)).then((probe) => {
+      this.probes.set(deviceId, probe);
+      this.opts.events.probed(probe);
+      return probe;
+    });
+    this.probing.set(deviceId, work);
+    return work;
+  }
+
+  presets(): Preset[] {
+    return [...PRESETS];
+  }
+
+  /** The given plan, or the device's current one from its config.yml, against the profile's limits. */
+  async budget(deviceId: string, plan: BudgetPlan | undefined): Promise<BudgetResult> {
+    const profile = this.profileOf(deviceId);
+    const limits = { safe: profile.vpu.safeLimit, practical: profile.vpu.practicalLimit };
+    if (plan) return checkBudget(plan, limits, this.liveSessions(deviceId));
+    const file = `${profile.repo.path}/${profile.repo.config}`;
+    const r = await this.opts.connections.exec(deviceId, sh`cat -- ${file}`, { timeoutMs: 10_000 });
+    if (r.code !== 0)
+      throw new ContractError(
+        'device_error',
+        `Could not read ${file} on the device: ${r.stderr.trim() || `exit ${r.code}`}.`,
+      );
+    return checkBudget(planFromConfig(parseRecorderConfig(r.stdout)), limits, this.liveSessions(deviceId));
+  }
+
+  preview(change: ConfigChange): Promise<ConfigPreview> {
+    return this.applier.preview(change);
+  }
+
+  apply(change: ConfigChange): Promise<Operation> {
+    return this.applier.apply(change);
+  }
+
+  revert(deviceId: string, commit: string): Promise<Operation> {
+    return this.applier.revert(deviceId, commit);
+  }
+
+  control(
+    deviceId: string,
+    action: 'start' | 'stop' | 'restart',
+    confirmed: boolean,
+  ): Promise<RecorderControlResult> {
+    return this.recorder.control(deviceId, action, confirmed);
+  }
+
+  cameraList(deviceId: string): Promise<CameraView[]> {
+    return this.cameras.list(deviceId);
+  }
+
+  private api(deviceId: string): RecorderApi {
+    return new RecorderApi(this.opts.connections, deviceId, this.profileOf(deviceId));
+  }
+
+  private async activeFiles(deviceId: string): Promise<string[]> {
+    try {
+      return (await this.api(deviceId).recordStatus()).map((r) => r.file);
+    } catch {
+      return [];
+    }
+  }
+
+  async recordings(deviceId: string): Promise<Recording[]> {
+    return listRecordings(
+      this.opts.connections,
+      deviceId,
+      this.profileOf(deviceId),
+      await this.activeFiles(deviceId),
+    );
+  }
+
+  async startRecording(deviceId: string, cameras: string[] | undefined): Promise<RecorderState> {
+    await this.api(deviceId).startRecording(cameras);
+    await this.audit(deviceId, 'recordings.start', cameras?.join(',') ?? 'all');
+    return this.recorder.status(deviceId);
+  }
+
+  async stopRecording(deviceId: string, cameras: string[] | undefined): Promise<RecorderState> {
+    await this.api(deviceId).stopRecording(cameras);
+    await this.audit(deviceId, 'recordings.stop', cameras?.join(',') ?? 'all');
+    return this.recorder.status(deviceId);
+  }
+
+  async deleteRecording(deviceId: string, name: string, confirmName: string): Promise<void> {
+    await deleteRecording(
+      this.opts.connections,
+      deviceId,
+      this.profileOf(deviceId),
+      name,
+      confirmName,
+      await this.activeFiles(deviceId),
+    );
+    await this.audit(deviceId, 'recordings.delete', name);
+  }
+
+  private audit(deviceId: string, action: string, detail: string): Promise<void> {
+    const name = this.opts.store.device(deviceId)?.name;
+    return this.opts.audit.record({
+      deviceId,
+      ...(name ? { device: name } : {}),
+      action,
+      detail,
+      result: 'ok',
+    });
+  }
+
+  forget(deviceId: string): void {
+    this.recorder.pauseJournal(deviceId);
+    this.probes.delete(deviceId);
+    this.probing.delete(deviceId);
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.recorder.close();
+  }
+}
