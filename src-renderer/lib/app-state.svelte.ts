@@ -7,12 +7,13 @@ import {
 } from '../../src-main/contract/index.js';
 import { AlarmStore } from '../alarms/alarm-store.svelte.js';
 import { MonitorStore } from '../monitor/monitor-store.svelte.js';
+import { RecorderStore } from '../recorder/recorder-store.svelte.js';
 import { createClient, type Client } from './client.js';
 
 /** The selection key of the laptop itself (local terminals). Device ids never start with a colon. */
 export const LOCAL = ':local';
 
-export type View = 'overview' | 'monitor' | 'terminal';
+export type View = 'overview' | 'monitor' | 'recorder' | 'terminal';
 
 export interface Notice {
   id: number;
@@ -41,6 +42,8 @@ export class AppState {
   readonly alarms: AlarmStore;
   /** Kernel log, reports and samples per device, and the fleet's latest readings. */
   readonly monitor: MonitorStore;
+  /** Probe, recorder service, cameras, recordings, config operations and pipeline jobs per device. */
+  readonly recorder: RecorderStore;
   info = $state<AppInfo | undefined>();
   /** Store problems from app.info plus any `store.problem` events since. */
   problems = $state<string[]>([]);
@@ -79,6 +82,7 @@ export class AppState {
     this.client = client;
     this.alarms = new AlarmStore(client);
     this.monitor = new MonitorStore(client);
+    this.recorder = new RecorderStore(client);
   }
 
   /** Subscribe to the core and load the first state. Returns the unsubscribe function. */
@@ -99,6 +103,7 @@ export class AppState {
       }),
       this.alarms.subscribe(),
       this.monitor.subscribe(),
+      this.recorder.subscribe(),
     ];
     void this.refresh();
     return () => offs.forEach((off) => off());
@@ -134,6 +139,7 @@ export class AppState {
     for (const d of devices) this.forgetDismissals(d.id, d.status);
     this.devices = devices;
     this.monitor.retain(devices.map((d) => d.id));
+    this.recorder.retain(devices.map((d) => d.id));
     if (this.selected && this.selected !== LOCAL && !devices.some((d) => d.id === this.selected)) {
       // The selected device was removed: show another one rather than an empty page.
       this.selected = devices[0]?.id;
