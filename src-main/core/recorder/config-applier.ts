@@ -493,6 +493,14 @@ export class ConfigApplier {
     return performance.now();
   }
 
+  /** A running step's detail, sent only when it changed (the watch loop polls four times a second). */
+  private progress(op: Operation, index: number, detail: string): void {
+    const step = this.step(op, index);
+    if (step.detail === detail) return;
+    step.detail = detail;
+    this.emit(op);
+  }
+
   private finishStep(
     op: Operation,
     index: number,
@@ -681,7 +689,7 @@ export class ConfigApplier {
           const up = wanted.filter((c) => c.online && c.signal !== 'error');
           // Two readings in a row, so a path the old pipelines left behind for a moment does not count.
           onlineRounds = up.length === plan.cameras.length ? onlineRounds + 1 : 0;
-          this.step(op, 4).detail = `${up.length} of ${plan.cameras.length} online.`;
+          this.progress(op, 4, `${up.length} of ${plan.cameras.length} online.`);
           if (onlineRounds >= 2) {
             camerasDone = true;
             this.finishStep(
@@ -720,8 +728,11 @@ export class ConfigApplier {
         );
         return null;
       }
-      this.step(op, 5).detail =
-        `No kernel alarm so far (${Math.floor(watched / 1000)} of ${Math.round(this.watchMs / 1000)} s).`;
+      this.progress(
+        op,
+        5,
+        `No kernel alarm so far (${Math.floor(watched / 1000)} of ${Math.round(this.watchMs / 1000)} s).`,
+      );
       await sleep(WATCH_POLL_MS);
     }
   }
