@@ -119,7 +119,7 @@ describe.skipIf(!ok)(`recorder, probe and cameras on the emulated R58${why}`, ()
     const probe = probeFrom(run.stdout, id, profile, 'demo-r58');
     expect(probe.vpu.readable).toBe(false);
     expect(probe.vpu.problem).toBe(
-      'None of /sys/kernel/debug/mpp_service/session or /proc/mpp_service/sessions-summary is visible to linaro, ' +
+      'Neither /sys/kernel/debug/mpp_service/session nor /proc/mpp_service/sessions-summary is visible to linaro, ' +
         'and sudo -n asks for a password, so Tally cannot look as root (debugfs is root-only). ' +
         'Allow linaro passwordless sudo to see VPU sessions.',
     );

@@ -91,7 +91,7 @@ function vpuOf(parts: Sections, profile: DeviceProfile, deviceName: string): Dev
   }));
   const readable = answers.find((a) => a.access === 'user' || a.access === 'sudo');
   if (readable) return { file: readable.file, readable: true, problem: null };
-  const list = profile.vpu.sessionFiles.join(' or ');
+  const files = profile.vpu.sessionFiles;
   const rootOnly = answers.find((a) => a.access === 'root-only' || a.access === 'unreadable');
   if (rootOnly?.access === 'root-only')
     return {
@@ -109,13 +109,21 @@ function vpuOf(parts: Sections, profile: DeviceProfile, deviceName: string): Dev
     return {
       file: null,
       readable: false,
-      problem: `None of ${list} is visible to ${user}, and sudo -n asks for a password, so Tally cannot look as root (debugfs is root-only). Allow ${user} passwordless sudo to see VPU sessions.`,
+      problem: `${noneOf(files, 'is visible')} to ${user}, and sudo -n asks for a password, so Tally cannot look as root (debugfs is root-only). Allow ${user} passwordless sudo to see VPU sessions.`,
     };
   return {
     file: null,
     readable: false,
-    problem: `Neither ${list} exists on ${deviceName}: debugfs may not be mounted (sudo mount -t debugfs none /sys/kernel/debug), or this kernel has no MPP service.`,
+    problem: `${noneOf(files, 'exists')} on ${deviceName}: debugfs may not be mounted (sudo mount -t debugfs none /sys/kernel/debug), or this kernel has no MPP service.`,
   };
+}
+
+/** "A does not exist", "Neither A nor B exists", "None of A, B, C exists". */
+function noneOf(files: readonly string[], verb: 'exists' | 'is visible'): string {
+  const [a, b] = files;
+  if (files.length === 1) return `${a} ${verb === 'exists' ? 'does not exist' : 'is not visible'}`;
+  if (files.length === 2) return `Neither ${a} nor ${b} ${verb}`;
+  return `None of ${files.join(', ')} ${verb}`;
 }
 
 function repoOf(

@@ -88,8 +88,12 @@ export function curl(
   opts: { method?: 'GET' | 'POST'; maxTimeS?: number } = {},
 ): ShellCommand {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${pathAndQuery}`;
-  const post = opts.method === 'POST' ? sh`--data ''` : sh``;
-  return sh`curl -sS --max-time ${opts.maxTimeS ?? 5} ${post} -w ${`\\n${STATUS_MARK}%{http_code}`} ${url}`;
+  const maxTime = opts.maxTimeS ?? 5;
+  const head =
+    opts.method === 'POST'
+      ? sh`curl -sS --max-time ${maxTime} --data ''`
+      : sh`curl -sS --max-time ${maxTime}`;
+  return sh`${head} -w ${`\\n${STATUS_MARK}%{http_code}`} ${url}`;
 }
 
 export function parseCurl(section: Section | undefined): HttpReply {
@@ -278,7 +282,7 @@ export class RecorderApi {
     throw new ContractError(
       'device_error',
       started.length > 0
-        ? `Recording started for ${started.join(', ')}, but not for the rest (${why}). Check those cameras' signal.`
+        ? `Recording started for ${started.join(', ')}, but not for the rest (${why}). Check those cameras’ signal.`
         : `No recording started (${why}). Check the cameras' signal and the recorder's journal.`,
     );
   }

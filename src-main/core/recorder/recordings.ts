@@ -41,7 +41,7 @@ const NAME = RecordingDelete.shape.name;
 export function listCommand(dir: string): ShellCommand {
   const d = remotePath(dir);
   // The loop walks the folder by glob on the device, so no file name ever passes through a command string.
-  return sh`d=${d}; if [ ! -d "$d" ]; then echo @@missing; exit 0; fi; if [ ! -r "$d" ] || [ ! -x "$d" ]; then echo @@unreadable; exit 0; fi; if command -v gst-discoverer-1.0 >/dev/null 2>&1; then t=gst; elif command -v ffprobe >/dev/null 2>&1; then t=ffprobe; else t=none; fi; echo "@@tool $t"; for f in "$d"/*; do [ -f "$f" ] || continue; s=$(stat -c '%s %Y' -- "$f") || continue; printf '@@file %s %s\\n' "$s" "\${f##*/}"; case $t in gst) timeout ${PER_FILE_S} gst-discoverer-1.0 "$f" 2>&1 ;; ffprobe) timeout ${PER_FILE_S} ffprobe -v error -show_entries format=duration,format_name:stream=codec_name,codec_type -of default=noprint_wrappers=1 "$f" 2>&1 ;; esac; printf '\\n@@rc %s\\n' "$?"; done`;
+  return sh`d=${d}; if [ ! -d "$d" ]; then echo @@missing; exit 0; fi; if [ ! -r "$d" ] || [ ! -x "$d" ]; then echo @@unreadable; exit 0; fi; if command -v gst-discoverer-1.0 >/dev/null 2>&1; then t=gst; elif command -v ffprobe >/dev/null 2>&1; then t=ffprobe; else t=none; fi; echo "@@tool $t"; for f in "$d"/*; do [ -f "$f" ] || continue; s=$(stat -c '%s %Y' -- "$f") || continue; printf '@@file %s %s\\n' "$s" "\${f##*/}"; case $t in gst) timeout ${PER_FILE_S} gst-discoverer-1.0 -t ${PER_FILE_S - 1} "$f" 2>&1 ;; ffprobe) timeout ${PER_FILE_S} ffprobe -v error -show_entries format=duration,format_name:stream=codec_name,codec_type -of default=noprint_wrappers=1 "$f" 2>&1 ;; esac; printf '\\n@@rc %s\\n' "$?"; done`;
 }
 
 export function parseListing(stdout: string): ListedFolder {
@@ -155,14 +155,19 @@ export function parseDiscoverer(output: string, code: number | null): MediaInfo 
     const v = /^\s*video(?: #\d+)?:\s*(.+)$/.exec(line);
     if (v && codec === null) codec = normaliseCodec(v[1] ?? '');
   }
-  const errorAt = lines.findIndex((l) => /error was encountered|Missing plugins/i.test(l));
-  const reason =
-    errorAt >= 0
-      ? (lines
-          .slice(errorAt + 1)
-          .map((l) => l.trim())
-          .find((l) => l.length > 0) ?? lines[errorAt]?.trim())
-      : undefined;
+  // gst-discoverer-1.0 exits 0 whatever happened; its verdict is a line after "Done discovering …".
+  const errorAt = lines.findIndex((l) =>
+    /error was encountered|Missing plugins|timed out|Could not discover|URI is not valid/i.test(l),
+  );
+  let reason: string | undefined;
+  if (errorAt >= 0) {
+    const head = lines[errorAt]?.trim() ?? '';
+    const next = lines[errorAt + 1]?.trim() ?? '';
+    // An error or a failed discovery gives its message on the next line, missing plugins their names.
+    if (/error was encountered|Could not discover/i.test(head) && next) reason = next;
+    else if (/Missing plugins/i.test(head) && next.startsWith('(')) reason = `${head} ${next}`;
+    else reason = head;
+  }
   const failed = errorAt >= 0 || code !== 0 || (container === null && codec === null);
   return {
     durationS: duration,
