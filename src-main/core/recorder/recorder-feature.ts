@@ -276,6 +276,7 @@ export class RecorderFeature {
 
   close(): void {
     this.unsubscribe();
+    this.pipelines.close();
     this.recorder.close();
   }
 }
