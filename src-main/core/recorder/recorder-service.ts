@@ -210,7 +210,7 @@ export class RecorderService {
         result.stderr.trim().split('\n').slice(0, 3).join(' ') || `exit ${result.code ?? result.signal}`;
       throw new ContractError(
         'device_error',
-        `systemctl ${action} ${unit} failed on ${name}: ${why} The unit's journal below says why.`,
+        `systemctl ${action} ${unit} failed on ${name}: ${why.replace(/\.?$/, '.')} Its journal on the Recorder tab shows why.`,
       );
     }
     await this.settle(deviceId, unit, action);

@@ -191,3 +191,35 @@ describe('RecorderService.control', () => {
     });
   });
 });
+
+describe('RecorderService.control failures', () => {
+  it('passes on what systemctl said when the unit does not start', async () => {
+    const profile = loadProfile('r58');
+    const connections = {
+      exec: (): Promise<ExecResult> =>
+        Promise.resolve({
+          code: 1,
+          signal: null,
+          stdout: '',
+          stderr:
+            'Job for preke-recorder.service failed because the control process exited with error code.\n' +
+            'See "systemctl status preke-recorder.service" and "journalctl -xeu preke-recorder.service" for details.\n',
+          durationMs: 1,
+        }),
+    } as unknown as ConnectionManager;
+    const svc = new RecorderService({
+      connections,
+      profileOf: () => profile,
+      deviceName: () => 'studio-a',
+      onState: () => undefined,
+      onJournal: () => undefined,
+    });
+    await expect(svc.control('d', 'start', false)).rejects.toMatchObject({
+      code: 'device_error',
+      message:
+        'systemctl start preke-recorder failed on studio-a: Job for preke-recorder.service failed because the control ' +
+        'process exited with error code. See "systemctl status preke-recorder.service" and "journalctl -xeu ' +
+        'preke-recorder.service" for details. Its journal on the Recorder tab shows why.',
+    });
+  });
+});
