@@ -160,11 +160,19 @@ export class RecorderFeature {
     if (known && !refresh) return known;
     const running = this.probing.get(deviceId);
     if (running && !refresh) return running;
-    const work = probeDevice(this.opts.connections, deviceId, this.profileOf(deviceId)).then((probe) => {
-      this.probes.set(deviceId, probe);
-      this.opts.events.probed(probe);
-      return probe;
-    });
+    const name = this.opts.store.device(deviceId)?.name ?? deviceId;
+    const work = probeDevice(this.opts.connections, deviceId, this.profileOf(deviceId), name).then(
+      (probe) => {
+        this.probes.set(deviceId, probe);
+        this.opts.events.probed(probe);
+        return probe;
+      },
+      (err: unknown) => {
+        // A failed probe is not remembered: the next request tries again.
+        if (this.probing.get(deviceId) === work) this.probing.delete(deviceId);
+        throw err;
+      },
+    );
     this.probing.set(deviceId, work);
     return work;
   }
@@ -216,11 +224,17 @@ export class RecorderFeature {
     return new RecorderApi(this.opts.connections, deviceId, this.profileOf(deviceId));
   }
 
-  private async activeFiles(deviceId: string): Promise<string[]> {
+  /** Files being written now; with `strict`, a recorder API that does not answer is an error, not "none". */
+  private async activeFiles(deviceId: string, strict = false): Promise<string[]> {
     try {
       return (await this.api(deviceId).recordStatus()).map((r) => r.file);
-    } catch {
-      return [];
+    } catch (err) {
+      if (!strict) return [];
+      throw new ContractError(
+        'unavailable',
+        `The recorder API does not answer, so Tally cannot tell whether the file is still being written; nothing ` +
+          `was deleted. Start the recorder or try again. (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
   }
 
@@ -252,7 +266,7 @@ export class RecorderFeature {
       this.profileOf(deviceId),
       name,
       confirmName,
-      await this.activeFiles(deviceId),
+      await this.activeFiles(deviceId, true),
     );
     await this.audit(deviceId, 'recordings.delete', name);
   }
@@ -269,7 +283,8 @@ export class RecorderFeature {
   }
 
   forget(deviceId: string): void {
-    this.recorder.pauseJournal(deviceId);
+    this.recorder.forget(deviceId);
+    this.cameras.forget(deviceId);
     this.probes.delete(deviceId);
     this.probing.delete(deviceId);
   }
