@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMiniDaemon, type MiniDaemon } from '../emulator/device/kernel/mini-daemon.js';
+import { until } from '../fixtures/until.js';
 
 const run = promisify(execFile);
 const WRAPPER = path.resolve(
@@ -47,14 +48,6 @@ function launch(args: string[], socketPath = daemon.socketPath): Launched {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, out: () => text, done };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 beforeAll(async () => {

@@ -13,6 +13,7 @@ import {
   trustKnownHostsLine,
   type SshConsole,
 } from '../fixtures/ssh-console.js';
+import { until } from '../fixtures/until.js';
 
 const ok = await emulatorAvailable();
 const why = ok ? '' : ' [skipped: the emulator needs root with network namespaces, veth and nftables]';
@@ -26,16 +27,6 @@ const TYPES = [
   'gpu-thermal',
   'npu-thermal',
 ];
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

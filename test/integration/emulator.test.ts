@@ -26,29 +26,13 @@ import {
   trustKnownHostsLine,
   type SshConsole,
 } from '../fixtures/ssh-console.js';
+import { until } from '../fixtures/until.js';
 
 const run = promisify(execFile);
 const ok = await emulatorAvailable();
 const why = ok ? '' : ' [skipped: the emulator needs root with network namespaces, veth and nftables]';
 const LOST: ConnectionState[] = ['disconnected', 'connecting', 'unreachable'];
 const PANIC_SED = String.raw`/^  cam0:/s/properties: {[^}]*}/properties: { bps: 8000000, bps-max: 16000000 }/`;
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `${what} did not happen within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`,
-  );
-}
 
 /** The device's PID namespace, as seen from this machine: the namespace of the launcher's child (PID 1). */
 function devicePidNamespace(emu: Emulator): string {
