@@ -180,6 +180,37 @@ describe.skipIf(!ok)('recorder', () => {
     await screenshot(page, 'recorder-pipeline');
   });
 
+  it('stops a Test 1 encode that runs until stopped', async () => {
+    const pipelines = section('Pipelines');
+    await pipelines.getByLabel('Buffers').fill('0');
+    await pipelines.getByRole('button', { name: 'Run Test 1 encode' }).click();
+    const job = pipelines.getByRole('article', { name: /^Pipeline started / }).first();
+    await job.getByText('running', { exact: true }).waitFor(LIVE);
+    await job.getByRole('button', { name: /^Stop Pipeline started / }).click();
+    await job.getByText('stopped', { exact: true }).waitFor(LIVE);
+    await pipelines.getByLabel('Buffers').fill('300');
+  });
+
+  it('says what is wrong with a typed pipeline next to it, and shows a refusal over the VPU budget plainly', async () => {
+    const pipelines = section('Pipelines');
+    const text = pipelines.getByLabel('Pipeline', { exact: true });
+    await text.fill('videotestsrc ! fakesinkk');
+    await pipelines.getByRole('button', { name: 'Run pipeline' }).click();
+    await pipelines.getByText(/Unknown element "fakesinkk"\. Did you mean fakesink\?/).waitFor(WAIT);
+    expect(await text.getAttribute('aria-invalid')).toBe('true');
+    const branch = 't. ! queue ! mpph264enc qp-init=26 bps=2000000 ! fakesink';
+    await text.fill(
+      `videotestsrc num-buffers=30 ! video/x-raw,width=320,height=240 ! tee name=t ${Array(5).fill(branch).join(' ')}`,
+    );
+    await pipelines.getByRole('button', { name: 'Run pipeline' }).click();
+    await pipelines
+      .getByRole('alert')
+      .getByText(/over the practical limit of 8/)
+      .waitFor(WAIT);
+    await pipelines.getByRole('alert').scrollIntoViewIfNeeded();
+    await screenshot(page, 'recorder-pipeline-refused');
+  });
+
   it('records, and asks before stopping the recorder, naming the file that would end', async () => {
     await recordings().getByRole('button', { name: 'Start recording' }).click();
     const table = recordings().getByRole('table', { name: `Recordings on ${DEVICE}` });
