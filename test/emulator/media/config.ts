@@ -2,7 +2,9 @@
  * Command-line flags of the MediaMTX stand-in. Every port is configurable so tests can run it on the host
  * loopback next to anything else; the defaults are the R58's.
  */
+import { existsSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
+import { applyConfigFile, DEFAULT_CONFIG_FILE } from './config-file.js';
 
 export interface MediaServerConfig {
   rtspPort: number;
@@ -20,6 +22,14 @@ export interface MediaServerConfig {
   /** Offer only these addresses (instead of every non-loopback IPv4 address of the machine). */
   iceHosts: string[] | undefined;
   hlsPort: number;
+  /** hlssink2's target duration: segments are cut at the first keyframe after this many seconds. */
+  hlsSegmentDuration: number;
+  /** Seconds without any request before a path's HLS muxer stops (MediaMTX `hlsMuxerCloseAfter`, 60 s there). */
+  hlsCloseAfter: number;
+  /** The real gst-launch-1.0 (not the device's wrapper in /usr/local/bin, which counts VPU sessions). */
+  gstLaunch: string;
+  /** A MediaMTX config file whose known keys override the flags (config-file.ts); undefined: none. */
+  configFile: string | undefined;
   paths: string[];
   /** How a new WHEP reader starts: with the last keyframe at once, or at the next keyframe. */
   join: 'keyframe-cache' | 'next-keyframe';
@@ -43,6 +53,10 @@ export const defaultConfig: MediaServerConfig = {
   iceAdditionalHosts: [],
   iceHosts: undefined,
   hlsPort: 8888,
+  hlsSegmentDuration: 1,
+  hlsCloseAfter: 10,
+  gstLaunch: '/usr/bin/gst-launch-1.0',
+  configFile: undefined,
   paths: ['cam0', 'cam1', 'cam2', 'cam3', 'program'],
   join: 'keyframe-cache',
   handshakeTimeout: 10,
@@ -53,7 +67,8 @@ export const defaultConfig: MediaServerConfig = {
 
 export const usage = `usage: main.ts [--rtsp-port N] [--rtsp-host A] [--whep-port N] [--whep-host A] [--api-port N]
   [--api-host A] [--ice-tcp-port N] [--ice-udp-port-range MIN-MAX] [--ice-additional-hosts A,B]
-  [--ice-hosts A,B] [--hls-port N] [--paths cam0,cam1,…] [--join keyframe-cache|next-keyframe]
+  [--ice-hosts A,B] [--hls-port N] [--hls-segment-duration S] [--hls-close-after S] [--gst-launch PATH]
+  [--config FILE|none] [--paths cam0,cam1,…] [--join keyframe-cache|next-keyframe]
   [--handshake-timeout S] [--reader-timeout S] [--python PATH] [--debug]`;
 
 const KNOWN_FLAGS = new Set([
@@ -68,6 +83,10 @@ const KNOWN_FLAGS = new Set([
   '--ice-additional-hosts',
   '--ice-hosts',
   '--hls-port',
+  '--hls-segment-duration',
+  '--hls-close-after',
+  '--gst-launch',
+  '--config',
   '--paths',
   '--join',
   '--handshake-timeout',
@@ -105,6 +124,7 @@ function seconds(flag: string, value: string): number {
 /** Parses argv (without node and script). Throws an Error with a readable message on bad input. */
 export function parseArgs(argv: readonly string[]): MediaServerConfig {
   const config: MediaServerConfig = { ...defaultConfig, iceAdditionalHosts: [] };
+  let configFile: string | undefined = existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? '';
     if (flag === '--debug') {
@@ -155,6 +175,21 @@ export function parseArgs(argv: readonly string[]): MediaServerConfig {
       case '--hls-port':
         config.hlsPort = port(flag, value, true);
         break;
+      case '--hls-segment-duration': {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1 || n > 60) throw new Error(`${flag}: whole seconds from 1 to 60`);
+        config.hlsSegmentDuration = n;
+        break;
+      }
+      case '--hls-close-after':
+        config.hlsCloseAfter = seconds(flag, value);
+        break;
+      case '--gst-launch':
+        config.gstLaunch = value;
+        break;
+      case '--config':
+        configFile = value === 'none' ? undefined : value;
+        break;
       case '--paths': {
         const names = value.split(',').filter((s) => s !== '');
         for (const name of names)
@@ -180,5 +215,6 @@ export function parseArgs(argv: readonly string[]): MediaServerConfig {
         throw new Error(`unknown flag '${flag}'`);
     }
   }
+  if (configFile !== undefined) applyConfigFile(config, configFile);
   return config;
 }

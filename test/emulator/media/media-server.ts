@@ -1,9 +1,9 @@
 /**
  * The MediaMTX stand-in, put together: RTSP ingest (Python child) → per-path RTP receivers → paths → WHEP
- * readers (werift) and internal forwards; the v3 API on loopback; an HLS placeholder.
+ * readers (werift), HLS muxers and internal forwards; the v3 API on loopback.
  */
 import type { MediaServerConfig } from './config.js';
-import { HlsPlaceholder } from './hls-server.js';
+import { HlsServer } from './hls-server.js';
 import { InternalForwards } from './internal-forward.js';
 import type { Logger } from './log.js';
 import { PathManager } from './path-manager.js';
@@ -30,7 +30,7 @@ export class MediaServer {
   private readonly forwards: InternalForwards;
   private readonly whep: WhepServer;
   private readonly api: ApiServer;
-  private readonly hls: HlsPlaceholder | undefined;
+  private readonly hls: HlsServer | undefined;
   private readonly mux: IceTcpMux | undefined;
   private ingest: IngestProcess | undefined;
   private readonly targets = new Map<string, number>();
@@ -54,13 +54,23 @@ export class MediaServer {
       handshakeTimeoutMs: config.handshakeTimeout * 1000,
       readerTimeoutMs: config.readerTimeout * 1000,
     });
+    this.hls =
+      config.hlsPort > 0
+        ? new HlsServer({
+            paths: this.paths,
+            log: log.child('HLS'),
+            gstLaunch: config.gstLaunch,
+            segmentDurationS: config.hlsSegmentDuration,
+            closeAfterMs: config.hlsCloseAfter * 1000,
+          })
+        : undefined;
     this.api = new ApiServer({
       paths: this.paths,
       forwards: this.forwards,
       whep: this.whep,
+      config,
       log: log.child('API'),
     });
-    this.hls = config.hlsPort > 0 ? new HlsPlaceholder() : undefined;
   }
 
   /** The Python ingest's pid, for CPU accounting. */
@@ -75,6 +85,7 @@ export class MediaServer {
       this.receivers.push(receiver);
       this.targets.set(path.name, await receiver.bind());
     }
+    if (config.configFile) log.info(`configuration loaded from ${config.configFile}`);
     const rtsp = await this.startIngest();
     log.child('RTSP').info(`listener opened on ${config.rtspHost}:${rtsp} (TCP), RECORD only`);
 
@@ -90,7 +101,7 @@ export class MediaServer {
     log.child('API').info(`listener opened on ${config.apiHost}:${this.api.port}`);
     if (this.hls) {
       await this.hls.listen(config.hlsPort, config.whepHost);
-      log.child('HLS').info(`placeholder on ${config.whepHost}:${this.hls.port} answers 404`);
+      log.child('HLS').info(`listener opened on ${config.whepHost}:${this.hls.port}`);
     }
     return {
       rtsp,

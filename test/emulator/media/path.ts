@@ -8,7 +8,7 @@ import { startsKeyframe, type VideoCodec } from './keyframes.js';
 import type { Logger } from './log.js';
 import { parseRtpHeader } from './rtp.js';
 
-export type ReaderType = 'webRTCSession' | 'rtspSession';
+export type ReaderType = 'webRTCSession' | 'rtspSession' | 'hlsMuxer';
 
 /** What a reader sees of each packet. */
 export interface PathPacket {

@@ -2,11 +2,13 @@
  * The control API on loopback, in MediaMTX v3's shape (internal/api, internal/defs/api_path.go):
  *   GET /v3/paths/list[?itemsPerPage=&page=]   GET /v3/paths/get/<name>
  *   GET /v3/rtspsessions/list                 GET /v3/webrtcsessions/list
+ *   GET /v3/config/global/get (the global settings the console looks at, under MediaMTX's key names)
  * and, for the emulated recorder only:
  *   POST /internal/forward {"path":"cam0","port":5600}   DELETE /internal/forward (same body)   GET /internal/forward
  */
 import http from 'node:http';
 import { z } from 'zod';
+import type { MediaServerConfig } from '../config.js';
 import type { InternalForwards } from '../internal-forward.js';
 import type { Logger } from '../log.js';
 import type { MediaPath } from '../path.js';
@@ -123,7 +125,44 @@ export interface ApiServerOptions {
   paths: PathManager;
   forwards: InternalForwards;
   whep: WhepServer;
+  config: MediaServerConfig;
   log: Logger;
+}
+
+/** MediaMTX's global settings, as far as this stand-in has them (the rest keep MediaMTX's defaults). */
+export function globalConfig(config: MediaServerConfig): Record<string, unknown> {
+  const seconds = (s: number): string => `${s}s`;
+  return {
+    logLevel: config.debug ? 'debug' : 'info',
+    readTimeout: '10s',
+    writeTimeout: '10s',
+    api: true,
+    apiAddress: `${config.apiHost}:${config.apiPort}`,
+    rtsp: true,
+    rtspTransports: ['udp', 'tcp'],
+    rtspAddress: `:${config.rtspPort}`,
+    rtmp: false,
+    hls: config.hlsPort > 0,
+    hlsAddress: config.hlsPort > 0 ? `:${config.hlsPort}` : '',
+    hlsAllowOrigin: '*',
+    hlsAlwaysRemux: false,
+    hlsVariant: 'mpegts',
+    hlsSegmentCount: 7,
+    hlsSegmentDuration: seconds(config.hlsSegmentDuration),
+    hlsMuxerCloseAfter: seconds(config.hlsCloseAfter),
+    webrtc: true,
+    webrtcAddress: `:${config.whepPort}`,
+    webrtcAllowOrigin: '*',
+    // ICE over UDP uses a fresh port per session here, as MediaMTX does with this setting empty.
+    webrtcLocalUDPAddress: '',
+    webrtcLocalTCPAddress: config.iceTcpPort > 0 ? `:${config.iceTcpPort}` : '',
+    webrtcIPsFromInterfaces: config.iceHosts === undefined,
+    webrtcAdditionalHosts: [...config.iceAdditionalHosts, ...(config.iceHosts ?? [])],
+    webrtcICEServers2: [],
+    webrtcHandshakeTimeout: seconds(config.handshakeTimeout),
+    webrtcTrackGatherTimeout: '2s',
+    srt: false,
+  };
 }
 
 export class ApiServer {
@@ -163,6 +202,10 @@ export class ApiServer {
     }
     if (method !== 'GET') {
       sendError(res, 404, 'not found');
+      return;
+    }
+    if (url.pathname === '/v3/config/global/get') {
+      sendJson(res, 200, globalConfig(this.options.config));
       return;
     }
     if (url.pathname === '/v3/paths/list') {
