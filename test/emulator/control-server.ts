@@ -27,6 +27,14 @@ function routes(control: EmulatorControl): Record<string, Route> {
   return {
     '/link/down': { method: 'POST', handle: async () => (await control.linkDown(), { link: 'down' }) },
     '/link/up': { method: 'POST', handle: async () => (await control.linkUp(), { link: 'up' }) },
+    '/media/block': {
+      method: 'POST',
+      handle: async () => (await control.blockMedia(), { media: 'blocked' }),
+    },
+    '/media/unblock': {
+      method: 'POST',
+      handle: async () => (await control.unblockMedia(), { media: 'open' }),
+    },
     '/loss': {
       method: 'POST',
       handle: async (q) => {

@@ -8,6 +8,7 @@ import type { TestHost } from '../fixtures/netns.js';
 import type { TcpProxy } from '../fixtures/tcp-proxy.js';
 import { MAX_CELSIUS, THERMAL_OVERRIDE_NAME } from './device/thermal.js';
 import { daemonRequest } from './namespace.js';
+import { setMediaBlocked } from './namespace-media.js';
 
 export const MAX_DELAY_MS = 600_000;
 export const MAX_KERNEL_BYTES = 64 * 1024;
@@ -24,6 +25,8 @@ export class ControlError extends Error {
 
 export interface EmulatorState {
   link: 'up' | 'down';
+  /** The device's media ports (8889, 8189, 8888, UDP) closed to this machine; SSH still open. */
+  media: 'open' | 'blocked';
   lossPercent: number;
   latencyMs: number;
   slowLoginMs: number;
@@ -37,6 +40,9 @@ export interface EmulatorControl {
   /** Drop every packet on the device's link, both ways (nothing is reset; peers notice by timeouts). */
   linkDown(): Promise<void>;
   linkUp(): Promise<void>;
+  /** Close WHEP 8889, ICE-TCP 8189, HLS 8888 and UDP between this machine and the device; SSH stays open. */
+  blockMedia(): Promise<void>;
+  unblockMedia(): Promise<void>;
   /** Drop this percentage of packets at random, both ways (0–100; 0 turns it off). */
   setLoss(percent: number): Promise<void>;
   /** Delay SSH traffic by this many ms each way (0–600000). Media is not delayed: the kernel here has no netem. */
@@ -72,6 +78,7 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
 
 export function createControl(deps: ControlDeps): EmulatorControl {
   let down = false;
+  let mediaBlocked = false;
   let loss = 0;
   let latency = 0;
   let slowLogin = 0;
@@ -105,6 +112,14 @@ export function createControl(deps: ControlDeps): EmulatorControl {
       down = false;
       await deps.host.linkUp();
       if (loss > 0) await deps.host.setLoss(loss);
+    },
+    async blockMedia() {
+      await setMediaBlocked(deps.host, true);
+      mediaBlocked = true;
+    },
+    async unblockMedia() {
+      await setMediaBlocked(deps.host, false);
+      mediaBlocked = false;
     },
     async setLoss(percent) {
       loss = checkInteger('percent', percent, 0, 100);
@@ -164,6 +179,7 @@ export function createControl(deps: ControlDeps): EmulatorControl {
       const reply = await daemon('GET', '/state');
       return {
         link: down ? 'down' : 'up',
+        media: mediaBlocked ? 'blocked' : 'open',
         lossPercent: loss,
         latencyMs: latency,
         slowLoginMs: slowLogin,

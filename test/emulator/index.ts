@@ -47,6 +47,17 @@ export interface EmulatorOptions {
   stopTimeoutMs?: number;
   /** systemd's RestartSec for units that fail (default 2 s). */
   restartDelayMs?: number;
+  /**
+   * MediaMTX ICE-TCP (`webrtcLocalTCPAddress: ':8189'` in the device's /etc/mediamtx/mediamtx.yml). Default true;
+   * false writes `''` there, so WHEP answers carry no TCP candidates and the API says so.
+   */
+  iceTcp?: boolean;
+  /**
+   * Cameras whose recorder pipeline encodes H.265 (`mpph265enc`, x265enc underneath): config.yml gets a commit
+   * switching them, so their MediaMTX path carries H.265 (WHEP refuses it, HLS plays it). Only when the recorder
+   * repo is created (a --state-dir that already has one keeps its config). Default none.
+   */
+  h265Cameras?: readonly string[];
   /** Every line the device writes to its stderr (the daemon's own errors). */
   onLog?: (line: string) => void;
 }
@@ -107,6 +118,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         'Run it as root on Linux.',
     );
 
+  const h265Cameras = [...new Set(opts.h265Cameras ?? [])];
+  const known = cameraNames(cameras);
+  for (const name of h265Cameras)
+    if (!known.includes(name))
+      throw new Error(
+        `h265Cameras: unknown camera ${JSON.stringify(name)}; this device has ${known.join(', ')}.`,
+      );
+
   const root = repoRoot();
   const hostname = opts.hostname ?? 'r58';
   const undo: (() => Promise<void>)[] = [];
@@ -122,6 +141,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         repoRoot: root,
         stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
         restartDelayMs: opts.restartDelayMs ?? 2000,
+        iceTcp: opts.iceTcp ?? true,
+        h265Cameras,
       }).then((s: PreparedState) => (undo.push(() => cleanState(s)), s)),
       createTestHost().then((h: TestHost) => (undo.push(() => h.destroy()), h)),
     ]);

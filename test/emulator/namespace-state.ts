@@ -6,7 +6,8 @@
  *   opt/           → /opt (the recorder checkout, a git repo owned by linaro; kept)
  *   home/          → /home (linaro's home with .ssh/authorized_keys; kept)
  *   var/upper      → writes to /var (recordings in /var/recordings, logs; kept), var/work overlay scratch
- *   etc/           → laid over /etc: passwd, group, shadow, gshadow, sudoers, hosts, hostname, ssh/
+ *   etc/           → laid over /etc: passwd, group, shadow, gshadow, sudoers, hosts, hostname, ssh/,
+ *                    mediamtx/mediamtx.yml (the media server's settings: ICE-TCP on or off, HLS)
  *   etc-rw/upper   → writes to /etc (kept), etc-rw/work overlay scratch
  *   bin/           → /usr/local/bin: systemctl, journalctl, dmesg, uname, gst-launch-1.0
  *   run/           → /run/tally-emu: daemon.sock, device.json
@@ -18,7 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DeviceConfig } from './device/config.js';
-import { createRecorderRepo } from './device/repo/index.js';
+import { withH265Cameras } from './device/repo/config-yml.js';
+import { createRecorderRepo, REPO_AUTHOR } from './device/repo/index.js';
 
 const run = promisify(execFile);
 
@@ -47,6 +49,51 @@ export interface PrepareOptions {
   repoRoot: string;
   stopTimeoutMs: number;
   restartDelayMs: number;
+  /** MediaMTX `webrtcLocalTCPAddress` ':8189' (true) or '' (false). */
+  iceTcp: boolean;
+  /** Cameras whose config.yml entry is switched to H.265 in a commit of its own (new repos only). */
+  h265Cameras: readonly string[];
+}
+
+/** The device's MediaMTX settings file; the stand-in reads these keys (media/config-file.ts). */
+export function mediamtxYml(iceTcp: boolean): string {
+  return [
+    '# MediaMTX settings of this R58 (only the keys the console cares about; the rest are the defaults)',
+    'api: yes',
+    "apiAddress: '127.0.0.1:9997'",
+    "rtspAddress: ':8554'",
+    'webrtc: yes',
+    "webrtcAddress: ':8889'",
+    '# ICE over TCP (one port for every session); empty turns it off',
+    `webrtcLocalTCPAddress: '${iceTcp ? ':8189' : ''}'`,
+    'hls: yes',
+    "hlsAddress: ':8888'",
+    'hlsVariant: mpegts',
+    'hlsSegmentDuration: 1s',
+    'hlsMuxerCloseAfter: 10s',
+    '',
+  ].join('\n');
+}
+
+/** Commit "these cameras go H.265" on top of the recorder's history, as someone on the box would. */
+async function commitH265Cameras(repoDir: string, names: readonly string[]): Promise<void> {
+  const file = path.join(repoDir, 'config.yml');
+  await fs.writeFile(file, withH265Cameras(await fs.readFile(file, 'utf8'), names));
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: '/nonexistent',
+    LANG: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: REPO_AUTHOR.name,
+    GIT_AUTHOR_EMAIL: REPO_AUTHOR.email,
+    GIT_COMMITTER_NAME: REPO_AUTHOR.name,
+    GIT_COMMITTER_EMAIL: REPO_AUTHOR.email,
+  };
+  // The tree already belongs to linaro; root may still commit in it.
+  const git = ['-c', 'safe.directory=*', '-C', repoDir];
+  await run('git', [...git, 'add', 'config.yml'], { env });
+  await run('git', [...git, 'commit', '-q', '-m', `${names.join(', ')}: H.265 (mpph265enc)`], { env });
 }
 
 async function keygen(file: string, comment: string): Promise<void> {
@@ -203,7 +250,11 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
       ? Promise.resolve()
       : fs
           .rm(repoDir, { recursive: true, force: true })
-          .then(() => createRecorderRepo(repoDir, { cameras: opts.cameras, uid, gid })),
+          .then(() => createRecorderRepo(repoDir, { cameras: opts.cameras }))
+          .then(async () => {
+            if (opts.h265Cameras.length > 0) await commitH265Cameras(repoDir, opts.h265Cameras);
+            await chownTree(repoDir, uid, gid);
+          }),
     accountFiles(p('etc')),
     fs.writeFile(p('etc', 'sudoers'), sudoers(), { mode: 0o440 }),
     fs
@@ -213,6 +264,9 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
       ),
     fs.writeFile(p('etc', 'hostname'), `${opts.hostname}\n`),
     fs.writeFile(p('etc', 'ssh', 'sshd_config'), sshdConfig()),
+    fs
+      .mkdir(p('etc', 'mediamtx'), { recursive: true })
+      .then(() => fs.writeFile(p('etc', 'mediamtx', 'mediamtx.yml'), mediamtxYml(opts.iceTcp))),
     fs.mkdir(path.join(home, '.ssh'), { recursive: true }).then(() => copySkel(home)),
   ]);
   await fs.chmod(p('etc', 'sudoers'), 0o440);

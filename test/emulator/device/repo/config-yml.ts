@@ -108,3 +108,22 @@ export function configYml(stage: EncoderStage, cameras: readonly CameraSpec[]): 
   ];
   return lines.join('\n');
 }
+
+/** The encoder an H.265 camera gets with the emulator's `h265Cameras` option (hardware H.265, 1 s GOP). */
+export const H265_CAMERA_ENCODER =
+  'codec: h265, encoder: { element: mpph265enc, properties: { rc-mode: cbr, gop: 30, bps: 8000000 } }';
+
+/** `config.yml` with these cameras switched to H.265 (`mpph265enc`); the other lines stay as they are. */
+export function withH265Cameras(yml: string, names: readonly string[]): string {
+  return yml
+    .split('\n')
+    .map((line) => {
+      const name = /^ {2}([A-Za-z0-9_-]+): \{/.exec(line)?.[1];
+      if (name === undefined || !names.includes(name)) return line;
+      return line.replace(
+        /codec: \w+, encoder: \{ element: [\w-]+, properties: \{[^}]*\} \}/,
+        H265_CAMERA_ENCODER,
+      );
+    })
+    .join('\n');
+}
