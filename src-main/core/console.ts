@@ -20,6 +20,7 @@ import { ConnectionManager } from './ssh/connection-manager.js';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './ssh/fingerprint.js';
 import { StoreHostKeyPolicy } from './ssh/host-key-policy.js';
 import { MonitorService } from './monitor/monitor-service.js';
+import { PreviewService } from './previews/preview-service.js';
 import { RecorderFeature } from './recorder/recorder-feature.js';
 import { RemoteJobs } from './ssh/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
@@ -62,6 +63,7 @@ export class Console {
   readonly audit: AuditLog;
   readonly monitor: MonitorService;
   readonly recorder: RecorderFeature;
+  readonly previews: PreviewService;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -138,6 +140,11 @@ export class Console {
       },
       ...(opts.applyWatchMs !== undefined ? { applyWatchMs: opts.applyWatchMs } : {}),
     });
+    this.previews = new PreviewService({
+      connections: this.connections,
+      hostOf: (id) => this.devices.get(id).host,
+      profileOf: (id) => this.recorder.profileOf(id),
+    });
     this.handlers = this.makeHandlers();
   }
 
@@ -211,6 +218,7 @@ export class Console {
   }
 
   async close(): Promise<void> {
+    await this.previews.close();
     this.recorder.close();
     this.monitor.close();
     this.terminals.closeAll();
@@ -283,6 +291,7 @@ export class Console {
         const device = await this.devices.remove(id);
         this.monitor.forget(id);
         this.recorder.forget(id);
+        void this.previews.forget(id);
         await this.audit.record({ deviceId: id, device: device.name, action: 'device.remove', result: 'ok' });
         await this.broadcastDevices();
         return { ok: true as const };
@@ -420,6 +429,7 @@ export class Console {
         await this.recorder.deleteRecording(this.known(deviceId), name, confirmName);
         return { ok: true as const };
       },
+      'previews.list': ({ deviceId, route }) => this.previews.list(this.known(deviceId), route),
     };
   }
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RequestMessage } from '../contract/index.js';
 import type { Console } from '../core/console.js';
+import { createPreviewProxy } from '../core/previews/whep-proxy.js';
 import { readStatic } from './static-files.js';
 import {
   COOKIE,
@@ -47,6 +48,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const allowedHosts = new Set<string>();
   // Bound to every interface, the names people use are unknown; the token cookie (bound to the name) still guards.
   const anyHost = opts.host === '0.0.0.0' || opts.host === '::';
+  const previews = createPreviewProxy(opts.console.previews);
 
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://placeholder');
@@ -73,6 +75,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       res
         .writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS })
         .end('401: open the URL that `tally web` printed; it carries the access token.\n');
+      return;
+    }
+    if (url.pathname.startsWith('/previews/')) {
+      // WHEP and HLS for the renderer; a request that changes something must come from the page we served.
+      if (req.method !== 'GET' && req.method !== 'HEAD' && !originAllowed(req)) {
+        res.writeHead(403, { 'Content-Type': 'text/plain', ...SECURITY_HEADERS }).end('Forbidden origin.\n');
+        return;
+      }
+      await previews.handle(req, res, url);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
