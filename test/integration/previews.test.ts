@@ -289,6 +289,49 @@ describe.skipIf(!ok)('previews through the console', () => {
     expect((await list()).reach.route).toBe('direct');
   });
 
+  it('time to first RTP, five joins on each route (printed)', async () => {
+    const url = `/previews/${encodeURIComponent(rig.deviceId)}/cam0/whep`;
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    for (const route of ['direct', 'tunnel'] as const) {
+      await list(route);
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const p = await play(url, route === 'tunnel');
+        try {
+          expect(p.status).toBe(201);
+          times.push(await p.firstRtpMs);
+          await fetch(`${rig.base}${p.location ?? ''}`, { method: 'DELETE', headers: rig.headers });
+        } finally {
+          await p.close();
+        }
+      }
+      figures.push(`${route} x5 first RTP median ${median(times)} ms (${times.join(', ')})`);
+    }
+    await list();
+  });
+
+  it('the tunnel survives a dropped link: after the reconnect a new session plays through it again', async () => {
+    expect((await list('tunnel')).reach.route).toBe('tunnel');
+    await rig.emu.control.linkDown();
+    try {
+      await rig.core.connections.waitFor(rig.deviceId, ['unreachable', 'connecting'], 30_000);
+    } finally {
+      await rig.emu.control.linkUp();
+    }
+    await rig.core.connections.waitFor(rig.deviceId, ['connected'], 30_000);
+    const l = await list('tunnel');
+    expect(l.reach.route).toBe('tunnel');
+    const p = await play(`/previews/${encodeURIComponent(rig.deviceId)}/cam0/whep`, true);
+    try {
+      expect(p.status).toBe(201);
+      figures.push(`tunnel after reconnect first RTP ${await p.firstRtpMs} ms`);
+      await fetch(`${rig.base}${p.location ?? ''}`, { method: 'DELETE', headers: rig.headers });
+    } finally {
+      await p.close();
+    }
+    await list();
+  }, 90_000);
+
   it('HLS through the proxy answers as the device does', async () => {
     const l = await list();
     const cam0 = l.sources.find((s) => s.path === 'cam0');
