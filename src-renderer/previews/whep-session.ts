@@ -96,7 +96,7 @@ export function browserDeps(): WhepDeps {
   return {
     fetch: (url, init) => fetch(url, init),
     createPeer: (config) => new RTCPeerConnection(config) as unknown as PeerLike,
-    now: () => performance.now(),
+    now: () => Date.now(),
     setTimer: (fn, ms) => setTimeout(fn, ms),
     clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
     random: Math.random,

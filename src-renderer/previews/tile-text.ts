@@ -1,0 +1,72 @@
+/** The words a preview tile shows for its state: short enough for a tile, never silent about a failure. */
+import { secondsUntil } from './backoff.js';
+import type { HlsSnapshot } from './hls-player.js';
+import type { WhepSnapshot } from './whep-session.js';
+
+export type Tone = 'ok' | 'busy' | 'warn' | 'bad' | 'idle';
+
+export interface TileStatus {
+  /** One or two words: Live, Connecting, Offline, Retrying in 3 s … */
+  label: string;
+  /** Why, when something is wrong (the server's message, the failure). */
+  detail: string;
+  tone: Tone;
+}
+
+export function whepStatus(snap: WhepSnapshot | undefined, now: number): TileStatus {
+  const state = snap?.state ?? { kind: 'idle' };
+  switch (state.kind) {
+    case 'idle':
+      return { label: 'Paused', detail: 'Not on screen: not receiving.', tone: 'idle' };
+    case 'connecting':
+      return {
+        label: 'Connecting',
+        detail: state.attempt > 1 ? `Attempt ${state.attempt}.` : '',
+        tone: 'busy',
+      };
+    case 'live':
+      return { label: 'Live', detail: '', tone: 'ok' };
+    case 'offline':
+      return {
+        label: 'Offline',
+        detail: `${state.message}. Checking again in ${secondsUntil(state.at, now)} s.`,
+        tone: 'idle',
+      };
+    case 'unsupported':
+      return { label: 'Not playable', detail: state.message, tone: 'bad' };
+    case 'unauthorized':
+      return { label: 'Needs credentials', detail: state.message, tone: 'bad' };
+    case 'retrying':
+      return {
+        label: `Retrying in ${secondsUntil(state.at, now)} s`,
+        detail: `Attempt ${state.attempt} failed: ${state.reason}.`,
+        tone: 'warn',
+      };
+    case 'closed':
+      return { label: 'Closed', detail: '', tone: 'idle' };
+  }
+}
+
+export function hlsStatus(snap: HlsSnapshot | undefined, now: number): TileStatus {
+  const state = snap?.state ?? { kind: 'loading' };
+  switch (state.kind) {
+    case 'loading':
+      return { label: 'HLS · loading', detail: '', tone: 'busy' };
+    case 'playing':
+      return {
+        label: snap?.latencySec != null ? `HLS · ~${Math.round(snap.latencySec)} s latency` : 'HLS',
+        detail: '',
+        tone: 'ok',
+      };
+    case 'retrying':
+      return {
+        label: `HLS · retrying in ${secondsUntil(state.at, now)} s`,
+        detail: `Attempt ${state.attempt} failed: ${state.reason}.`,
+        tone: 'warn',
+      };
+    case 'failed':
+      return { label: 'HLS failed', detail: state.message, tone: 'bad' };
+    case 'closed':
+      return { label: 'Closed', detail: '', tone: 'idle' };
+  }
+}
