@@ -26,6 +26,7 @@ interface Rig {
   web: WebServer;
   base: string;
   headers: Record<string, string>;
+  rendererDir: string;
   stop(): Promise<void>;
 }
 
@@ -62,6 +63,7 @@ async function startRig(emuOpts: EmulatorOptions): Promise<Rig> {
       web,
       base,
       headers: { cookie: `tally_token=${web.token}`, origin: base },
+      rendererDir: path.join(dir, 'renderer'),
       async stop() {
         await web.close();
         await core.close();
@@ -331,6 +333,39 @@ describe.skipIf(!ok)('previews through the console', () => {
     }
     await list();
   }, 90_000);
+
+  it('web mode on a LAN address: a browser there gets the tunnel’s ICE-TCP on that address, not loopback', async () => {
+    const lanHost = rig.emu.device.hostAddress;
+    const lanWeb = await startWebServer({
+      console: rig.core,
+      rendererDir: rig.rendererDir,
+      host: lanHost,
+      port: 0,
+    });
+    const lanBase = `http://${lanHost}:${lanWeb.port}`;
+    const lan: Rig = {
+      ...rig,
+      base: lanBase,
+      headers: { cookie: `tally_token=${lanWeb.token}`, origin: lanBase },
+    };
+    try {
+      expect((await list('tunnel')).reach.route).toBe('tunnel');
+      const p = await play(`/previews/${encodeURIComponent(rig.deviceId)}/cam0/whep`, true, lan);
+      try {
+        expect(p.status).toBe(201);
+        const candidates = listCandidates(p.answer);
+        expect(candidates.length).toBeGreaterThan(0);
+        for (const c of candidates) expect(c).toMatchObject({ transport: 'tcp', address: lanHost });
+        figures.push(`tunnel via LAN relay first RTP ${await p.firstRtpMs} ms`);
+        await fetch(`${lanBase}${p.location ?? ''}`, { method: 'DELETE', headers: lan.headers });
+      } finally {
+        await p.close();
+      }
+    } finally {
+      await lanWeb.close();
+      await list();
+    }
+  });
 
   it('HLS through the proxy answers as the device does', async () => {
     const l = await list();

@@ -134,6 +134,38 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
   });
 }
 
+/** A listener on `bindHost` that pipes every connection to 127.0.0.1:`port`. */
+export async function relayTo(bindHost: string, port: number): Promise<LocalForward> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    const upstream = net.connect({ host: LOOPBACK_HOST, port });
+    upstream.setNoDelay(true);
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    socket.pipe(upstream).pipe(socket);
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new Error(`Tally cannot listen on ${urlHost(bindHost)} for ICE-TCP: ${err.message}`)),
+    );
+    server.listen(0, bindHost, () => resolve());
+  });
+  return {
+    localPort: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        sockets.forEach((s) => s.destroy());
+        server.close(() => resolve());
+      }),
+  };
+}
+
 // ---- the service ----------------------------------------------------------------------------------------------------
 
 export class PreviewService {
@@ -211,6 +243,29 @@ export class PreviewService {
     const ice = this.state(deviceId).reach?.ice;
     const host = ice?.address && ice.address.port === devicePort ? ice.address.host : LOOPBACK_HOST;
     return (await this.forward(deviceId, host, devicePort)).localPort;
+  }
+
+  /**
+   * Where a browser connects for ICE-TCP through the tunnel. The forward listens on loopback only; a browser that
+   * reached the console on another address (web mode on a LAN interface) gets a relay on that address instead.
+   * ICE still needs the session's credentials from the answer, which only a signed-in page gets.
+   */
+  async iceTcpEndpoint(
+    deviceId: string,
+    devicePort: number,
+    consoleAddress: string,
+  ): Promise<{ host: string; port: number }> {
+    const local = await this.iceTcpForward(deviceId, devicePort);
+    if (isLoopbackHost(consoleAddress)) return { host: LOOPBACK_HOST, port: local };
+    const state = this.state(deviceId);
+    const key = `relay ${consoleAddress} ${local}`;
+    let relay = state.forwards.get(key);
+    if (!relay) {
+      relay = relayTo(consoleAddress, local);
+      state.forwards.set(key, relay);
+      relay.catch(() => state.forwards.delete(key));
+    }
+    return { host: consoleAddress, port: (await relay).localPort };
   }
 
   /** What MediaMTX's configuration said about ICE-TCP at the last decision. */

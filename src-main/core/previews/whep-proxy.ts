@@ -247,13 +247,16 @@ export function createPreviewProxy(service: PreviewService): PreviewProxy {
     if (mapped) headers.Location = mapped;
     let sdp = reply.body.toString('utf8');
     if (upstream.route === 'tunnel') {
+      // The address the browser reached us on: loopback for a local renderer, a LAN address in open web mode.
+      const consoleAddress = (req.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
       const ports = new Map<number, number>();
-      for (const port of iceTcpPorts(sdp))
-        ports.set(port, await service.iceTcpForward(target.deviceId, port));
-      const rewritten = rewriteForTunnel(sdp, {
-        host: '127.0.0.1',
-        localPortFor: (p) => ports.get(p) ?? null,
-      });
+      let host = '127.0.0.1';
+      for (const port of iceTcpPorts(sdp)) {
+        const endpoint = await service.iceTcpEndpoint(target.deviceId, port, consoleAddress);
+        ports.set(port, endpoint.port);
+        host = endpoint.host;
+      }
+      const rewritten = rewriteForTunnel(sdp, { host, localPortFor: (p) => ports.get(p) ?? null });
       if (rewritten.kept.length === 0) {
         // The session can never connect: end it on the device now rather than let it time out there.
         if (typeof location === 'string')
