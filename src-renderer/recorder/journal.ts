@@ -47,3 +47,14 @@ export function mergeJournal(
   }
   return out.length > capacity ? out.slice(-capacity) : out;
 }
+
+/**
+ * The recorder API's access-log lines for the reads Tally itself makes while the Recorder tab is open (uvicorn
+ * logs every `GET /status`). Hidden by default so the producer sees what the recorder says, not our polling.
+ */
+const OWN_READS =
+  /^INFO:\s+127\.0\.0\.1:\d+ - "GET \/(?:api\/)?(?:status|record\/status|recordings|health) HTTP\/1\.[01]" 200\b/;
+
+export function isOwnStatusRead(entry: JournalEntry): boolean {
+  return OWN_READS.test(entry.message);
+}
