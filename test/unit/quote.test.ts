@@ -244,4 +244,8 @@ describe('sh literal parts', () => {
   it('refuses a NUL byte in the program text too, not only in values', () => {
     expect(() => sh(['echo a\0b'] as unknown as TemplateStringsArray)).toThrow(/NUL/);
   });
+  it('says so when the program text has an invalid escape, instead of a TypeError', () => {
+    const strings = Object.assign([undefined], { raw: ['printf \\036'] });
+    expect(() => sh(strings as unknown as TemplateStringsArray)).toThrow(/invalid escape sequence/);
+  });
 });

@@ -45,6 +45,9 @@ function made(text: string): ShellCommand {
  * word (arrays become several words). A nested `ShellCommand` is inserted as is, so commands compose.
  */
 export function sh(strings: TemplateStringsArray, ...values: Interpolation[]): ShellCommand {
+  // An invalid escape (e.g. `\036`) leaves the cooked part undefined: say so instead of failing on it later.
+  if (strings.some((part) => (part as string | undefined) === undefined))
+    throw new UnsafeValueError('A command', strings.raw.join('…'), 'it contains an invalid escape sequence');
   if (strings.some((part) => part.includes('\0')))
     throw new UnsafeValueError('A command', strings.join('…'), 'it contains a NUL byte');
   let out = strings[0] ?? '';
