@@ -4,7 +4,7 @@
  * the tiles themselves, so closing a view closes them.
  */
 import { untrack } from 'svelte';
-import type { PreviewList, PreviewRoute, PreviewSource } from '../../src-main/contract/index.js';
+import type { PreviewList, PreviewRoute } from '../../src-main/contract/index.js';
 import { app, messageOf } from '../lib/app-state.svelte.js';
 import type { Client } from '../lib/client.js';
 
@@ -16,21 +16,6 @@ export class DevicePreviews {
   route = $state<PreviewRoute | undefined>();
 
   constructor(readonly deviceId: string) {}
-}
-
-/** Cameras in name order, then the mixer's program output. */
-export function orderSources(sources: readonly PreviewSource[]): PreviewSource[] {
-  return [...sources].sort(
-    (a, b) => Number(a.program) - Number(b.program) || a.path.localeCompare(b.path, 'en', { numeric: true }),
-  );
-}
-
-/** The source a small fleet tile shows: the program output when it is on air, else the first online camera. */
-export function fleetSource(sources: readonly PreviewSource[]): PreviewSource | undefined {
-  const ordered = orderSources(sources);
-  return (
-    ordered.find((s) => s.program && s.online) ?? ordered.find((s) => s.online) ?? ordered[0] ?? undefined
-  );
 }
 
 export class PreviewsStore {

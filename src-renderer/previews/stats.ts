@@ -154,13 +154,12 @@ export function statLines(stats: TileStats, firstFrameMs: number | null): [strin
           ? `${(stats.bitrateKbps / 1000).toFixed(2)} Mbit/s`
           : `${stats.bitrateKbps.toFixed(0)} kbit/s`,
     ],
-    [
-      'Packet loss',
-      stats.lossPercent === null ? '—' : `${stats.lossPercent.toFixed(1)} % (${stats.packetsLost} lost)`,
-    ],
+    ['Packet loss', stats.lossPercent === null ? '—' : `${stats.lossPercent.toFixed(1)} %`],
+    ['Lost packets', String(stats.packetsLost)],
     ['Jitter', fixed(stats.jitterMs, 0, ' ms')],
     ['Round trip', fixed(stats.rttMs, 0, ' ms')],
     ['First frame', firstFrameMs === null ? '—' : `${Math.round(firstFrameMs)} ms`],
     ['Frames decoded', String(stats.framesDecoded)],
+    ['Transport', stats.transport ? stats.transport.toUpperCase() : '—'],
   ];
 }

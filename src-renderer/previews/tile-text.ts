@@ -3,6 +3,12 @@ import { secondsUntil } from './backoff.js';
 import type { HlsSnapshot } from './hls-player.js';
 import type { WhepSnapshot } from './whep-session.js';
 
+/** The text as a sentence ending in one full stop (server messages come with or without one). */
+export function sentence(text: string): string {
+  const trimmed = text.trim().replace(/[.\s]+$/, '');
+  return `${trimmed}.`;
+}
+
 export type Tone = 'ok' | 'busy' | 'warn' | 'bad' | 'idle';
 
 export interface TileStatus {
@@ -29,7 +35,7 @@ export function whepStatus(snap: WhepSnapshot | undefined, now: number): TileSta
     case 'offline':
       return {
         label: 'Offline',
-        detail: `${state.message}. Checking again in ${secondsUntil(state.at, now)} s.`,
+        detail: `${sentence(state.message)} Checking again in ${secondsUntil(state.at, now)} s.`,
         tone: 'idle',
       };
     case 'unsupported':
@@ -39,7 +45,7 @@ export function whepStatus(snap: WhepSnapshot | undefined, now: number): TileSta
     case 'retrying':
       return {
         label: `Retrying in ${secondsUntil(state.at, now)} s`,
-        detail: `Attempt ${state.attempt} failed: ${state.reason}.`,
+        detail: `Attempt ${state.attempt} failed: ${sentence(state.reason)}`,
         tone: 'warn',
       };
     case 'closed':
@@ -61,7 +67,7 @@ export function hlsStatus(snap: HlsSnapshot | undefined, now: number): TileStatu
     case 'retrying':
       return {
         label: `HLS · retrying in ${secondsUntil(state.at, now)} s`,
-        detail: `Attempt ${state.attempt} failed: ${state.reason}.`,
+        detail: `Attempt ${state.attempt} failed: ${sentence(state.reason)}`,
         tone: 'warn',
       };
     case 'failed':

@@ -131,11 +131,13 @@ describe('preview stats reducer', () => {
       Resolution: '640×360',
       'Frame rate': '30 fps',
       Bitrate: '2.00 Mbit/s',
-      'Packet loss': '0.0 % (0 lost)',
+      'Packet loss': '0.0 %',
+      'Lost packets': '0',
       Jitter: '12 ms',
       'Round trip': '4 ms',
       'First frame': '212 ms',
       'Frames decoded': '30',
+      Transport: 'TCP',
     });
     expect(Object.fromEntries(statLines(first.stats, null))).toMatchObject({
       'Frame rate': '—',
