@@ -271,8 +271,19 @@ describe.skipIf(!ok)('previews through the console', () => {
   });
 
   it('media ports closed, SSH open: the console falls back to the tunnel by itself and RTP still arrives', async () => {
+    expect((await list()).reach.route).toBe('direct');
     await rig.emu.control.blockMedia();
     try {
+      // A session started before anyone lists again: the proxy gives up on direct by itself.
+      const early = await play(`/previews/${encodeURIComponent(rig.deviceId)}/cam0/whep`, true);
+      try {
+        expect(early.status).toBe(201);
+        expect(early.route).toBe('tunnel');
+        figures.push(`direct refused mid-use, POST falls back, first RTP ${await early.firstRtpMs} ms`);
+        await fetch(`${rig.base}${early.location ?? ''}`, { method: 'DELETE', headers: rig.headers });
+      } finally {
+        await early.close();
+      }
       const l = await list();
       expect(l.reach.route).toBe('tunnel');
       expect(l.reach.detail).toMatch(/^Direct to .* failed; through SSH/);

@@ -20,6 +20,8 @@ export const CODEC_DETAIL =
 
 const MAX_SDP_BYTES = 256 * 1024;
 const UPSTREAM_TIMEOUT_MS = 10_000;
+/** A direct address that does not accept within this long is given up for the tunnel. */
+const CONNECT_TIMEOUT_MS = 2_000;
 
 export type PreviewRequest =
   | { kind: 'whep'; deviceId: string; path: string }
@@ -155,6 +157,18 @@ function request(
       },
     );
     req.once('timeout', () => req.destroy(new Error(`no answer within ${UPSTREAM_TIMEOUT_MS} ms`)));
+    const connectTimer = setTimeout(
+      () =>
+        req.destroy(
+          new Error(`${upstream.host}:${upstream.port} did not accept within ${CONNECT_TIMEOUT_MS} ms`),
+        ),
+      CONNECT_TIMEOUT_MS,
+    );
+    req.once('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer);
+      else socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    req.once('close', () => clearTimeout(connectTimer));
     req.once('error', reject);
     req.end(body ?? undefined);
   });
