@@ -371,9 +371,17 @@ export class PreviewService {
     const candidates = directCandidates(this.opts.hostOf(deviceId), reading.addresses);
     let refused = '';
     if (preferred !== 'tunnel') {
-      const probes = await Promise.all(candidates.map((h) => tcpProbe(h, port, timeoutMs)));
-      const at = probes.findIndex((why) => why === null);
-      const host = candidates[at];
+      // All at once, taken in order of preference: the first that connects wins without waiting for the others.
+      const pending = candidates.map((h) => tcpProbe(h, port, timeoutMs));
+      const probes: (string | null)[] = [];
+      let host: string | undefined;
+      for (const [i, probe] of pending.entries()) {
+        probes.push(await probe);
+        if (probes[i] === null) {
+          host = candidates[i];
+          break;
+        }
+      }
       if (host !== undefined)
         return {
           route: 'direct',
