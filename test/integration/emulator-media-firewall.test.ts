@@ -3,11 +3,23 @@
  * turned off in its MediaMTX settings (`iceTcp: false`), and the WHEP reader count in `/v3/paths/list` as the
  * console's "closing the view drops the readers to 0" check reads it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
+import {
+  freePort,
+  launchChromium,
+  play,
+  playerStats,
+  servePlayerPage,
+  stopPlayer,
+} from '../emulator/media/testing/harness.js';
+import { canConnect } from '../fixtures/tcp-probe.js';
 import { until } from '../fixtures/until.js';
 
 const run = promisify(execFile);
@@ -25,10 +37,9 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-/** A command on the device over SSH (the printed loopback address), as linaro. */
-async function ssh(command: string): Promise<string> {
-  const { ssh: s } = emu.ready;
-  const { stdout } = await run('ssh', [
+function sshArgs(e: Emulator): string[] {
+  const { ssh: s } = e.ready;
+  return [
     '-i',
     s.identityFile,
     '-p',
@@ -42,8 +53,12 @@ async function ssh(command: string): Promise<string> {
     '-o',
     'LogLevel=ERROR',
     `${s.user}@${s.host}`,
-    command,
-  ]);
+  ];
+}
+
+/** A command on the device over SSH (the printed loopback address), as linaro. */
+async function ssh(command: string): Promise<string> {
+  const { stdout } = await run('ssh', [...sshArgs(emu), command]);
   return stdout;
 }
 
@@ -177,4 +192,121 @@ describe.skipIf(!ok)('media blocked, ICE-TCP off, WHEP reader counts', () => {
     expect(await post('/media/unblock')).toEqual({ status: 200, body: { ok: true, media: 'open' } });
     expect((await fetch(`${emu.ready.control}/media/block`)).status).toBe(405);
   });
+});
+
+/**
+ * What the console does when only SSH reaches the box: forward WHEP (8889) and ICE-TCP (8189) through the SSH
+ * connection, and point the answer's passive TCP candidate at the forwarded port. Chromium then plays over
+ * ICE-TCP, with the device's media ports closed to this machine.
+ */
+describe.skipIf(!ok)('previews through an SSH tunnel over ICE-TCP while media is blocked', () => {
+  let tunneled: Emulator;
+  let tunnel: ChildProcess;
+  let proxy: http.Server;
+  let browser: Browser;
+  let player: { url: string; close(): Promise<void> };
+  let whepLocal = 0;
+  let iceLocal = 0;
+
+  beforeAll(async () => {
+    [tunneled, browser, player] = await Promise.all([
+      startEmulator({ cameras: 1 }),
+      launchChromium(),
+      servePlayerPage(),
+    ]);
+    await tunneled.control.blockMedia();
+    [whepLocal, iceLocal] = [await freePort(), await freePort()];
+    tunnel = spawn(
+      'ssh',
+      [
+        '-N',
+        '-L',
+        `127.0.0.1:${whepLocal}:127.0.0.1:8889`,
+        '-L',
+        `127.0.0.1:${iceLocal}:127.0.0.1:8189`,
+        ...sshArgs(tunneled),
+      ],
+      { stdio: 'ignore' },
+    );
+    await until(
+      'the SSH forwards listen',
+      async () => (await canConnect('127.0.0.1', whepLocal)) && (await canConnect('127.0.0.1', iceLocal)),
+    );
+    // The console's part: relay WHEP to the forward and rewrite the passive TCP candidate to the other one.
+    proxy = http.createServer((req, res) => {
+      const upstream = http.request(
+        { host: '127.0.0.1', port: whepLocal, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          const chunks: Buffer[] = [];
+          up.on('data', (c: Buffer) => chunks.push(c));
+          up.on('end', () => {
+            let body = Buffer.concat(chunks).toString('utf8');
+            if ((up.headers['content-type'] ?? '').startsWith('application/sdp'))
+              body = body.replace(
+                /^(a=candidate:\S+ \d+ tcp \d+ )\S+ 8189( typ host tcptype passive)/gm,
+                `$1127.0.0.1 ${iceLocal}$2`,
+              );
+            const headers = { ...up.headers, 'content-length': String(Buffer.byteLength(body)) };
+            res.writeHead(up.statusCode ?? 502, headers);
+            res.end(body);
+          });
+        },
+      );
+      upstream.on('error', () => res.writeHead(502).end());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
+  }, 120_000);
+
+  afterAll(async () => {
+    tunnel?.kill('SIGTERM');
+    proxy?.closeAllConnections();
+    await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+    await browser?.close();
+    await player?.close();
+    await tunneled?.stop();
+  });
+
+  it('plays cam0 over ICE-TCP through the tunnel, and the reader count drops to 0 when the view closes', async () => {
+    expect(await answers(`${tunneled.ready.whep}/cam0/whep`)).toBe(false);
+    const page = await browser.newPage();
+    try {
+      await page.goto(player.url);
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/cam0/whep`;
+      const result = await until(
+        'cam0 answers WHEP through the tunnel',
+        async () => {
+          const r = await play(page, url, 'tcp');
+          if (r.status === 201) return r;
+          await stopPlayer(page, 0, false);
+          return undefined;
+        },
+        60_000,
+        500,
+      );
+      expect(
+        result.answerCandidates.some((c) => c.includes(` tcp `) && c.includes(`127.0.0.1 ${iceLocal}`)),
+      ).toBe(true);
+      const stats = await until('frames decoded over ICE-TCP', async () => {
+        const s = await playerStats(page);
+        return s.framesDecoded > 10 ? s : undefined;
+      });
+      expect(stats.pair?.remoteProtocol).toBe('tcp');
+      const readers = async (): Promise<number> => {
+        const { stdout } = await run('ssh', [
+          ...sshArgs(tunneled),
+          'curl -sf http://127.0.0.1:9997/v3/paths/get/cam0',
+        ]);
+        const item = JSON.parse(stdout) as { readers: { type: string }[] };
+        return item.readers.filter((r) => r.type === 'webRTCSession').length;
+      };
+      expect(await readers()).toBe(1);
+      await stopPlayer(page, 0, true);
+      await until('readers back to 0 after the view closed', async () =>
+        (await readers()) === 0 ? true : undefined,
+      );
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
 });

@@ -103,7 +103,7 @@ describe('API v3', () => {
     expect(await res.json()).toEqual({ error: 'path not found' });
     const hls = await fetch(`http://127.0.0.1:${server.ports.hls}/cam0/index.m3u8`);
     expect(hls.status).toBe(404);
-    expect(((await hls.json()) as { error: string }).error).toMatch(/HLS/);
+    expect(((await hls.json()) as { error: string }).error).toMatch(/no stream is available on path 'cam0'/);
   });
 });
 
