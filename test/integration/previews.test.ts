@@ -1,10 +1,11 @@
 // Live previews through the console, against the emulated R58: `previews.list` picks direct or the SSH tunnel, and a
 // real WebRTC client (werift) plays a camera through the web server's WHEP proxy on both routes, over ICE-TCP in the
 // tunnel. DELETE through the proxy ends the reader on the device; offline and unknown paths pass their status on.
-import { promises as fs, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { promises as fs, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import type { PreviewList, Reply } from '../../src-main/contract/index.js';
 import { Console } from '../../src-main/core/console.js';
@@ -14,6 +15,12 @@ import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
 import { DEMO_DEVICE, seedDemoDevice } from '../../src-main/demo.js';
 import { startWebServer, type WebServer } from '../../src-main/web/web-server.js';
 import { emulatorAvailable, startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js';
+import {
+  launchChromium,
+  play as playInPage,
+  playerStats,
+  stopPlayer,
+} from '../emulator/media/testing/harness.js';
 import { until } from '../fixtures/until.js';
 
 const ok = await emulatorAvailable();
@@ -387,6 +394,54 @@ describe.skipIf(!ok)('previews through the console', () => {
     if (res.status === 200) expect(text).toContain('#EXTM3U');
     else expect(res.status).toBe(404);
   });
+});
+
+describe.skipIf(!ok)('previews through the console in Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  beforeAll(async () => {
+    // The media tests' player page, served by the console's web server: its script as a file, for the CSP.
+    const html = readFileSync(new URL('../emulator/media/testing/whep-player.html', import.meta.url), 'utf8');
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)?.[1] ?? '';
+    writeFileSync(path.join(rig.rendererDir, 'player.js'), script);
+    writeFileSync(
+      path.join(rig.rendererDir, 'player.html'),
+      html.replace(/<script>[\s\S]*<\/script>/, '<script src="/player.js"></script>'),
+    );
+    browser = await launchChromium();
+    page = await browser.newPage();
+    await page.goto(`${rig.base}/player.html?token=${rig.web.token}`);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await list();
+  });
+
+  for (const route of ['direct', 'tunnel'] as const) {
+    it(`plays cam0 ${route === 'direct' ? 'directly' : 'through the SSH tunnel over ICE-TCP'}: frames decoded`, async () => {
+      expect((await list(route)).reach.route).toBe(route);
+      const r = await playInPage(
+        page,
+        `${rig.base}/previews/${encodeURIComponent(rig.deviceId)}/cam0/whep`,
+        route === 'tunnel' ? 'tcp' : 'any',
+      );
+      expect(r.status).toBe(201);
+      const stats = await until('frames decoded', async () => {
+        const st = await playerStats(page);
+        return st.framesDecoded > 0 && st.firstFrameMs !== null ? st : undefined;
+      });
+      figures.push(`Chromium ${route} first frame ${Math.round(stats.firstFrameMs ?? NaN)} ms`);
+      if (route === 'tunnel')
+        expect(stats.pair).toMatchObject({
+          localProtocol: 'tcp',
+          remoteProtocol: 'tcp',
+          remoteAddress: '127.0.0.1',
+        });
+      else expect(stats.pair?.remoteAddress).toBe(new URL(rig.emu.ready.whep).hostname);
+      await stopPlayer(page, 0, true);
+      await until('reader gone', async () => ((await readers('cam0')) === 0 ? true : undefined));
+    });
+  }
 });
 
 describe.skipIf(!ok)('previews when the device’s MediaMTX offers no ICE-TCP', () => {
