@@ -5,6 +5,7 @@
  */
 import type { BenchReport } from './stats.js';
 import { classifierThroughput } from './classifier.js';
+import { previewsBench } from './previews.js';
 import { samplerCost } from './sampler-cost.js';
 import { sshRoundtrip } from './ssh-roundtrip.js';
 import { uiFlood } from './ui-flood.js';
@@ -16,6 +17,7 @@ const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'ui-flood', run: () => uiFlood() },
   { name: 'classifier', run: () => classifierThroughput() },
   { name: 'sampler-cost', run: () => samplerCost() },
+  { name: 'previews', run: () => previewsBench() },
 ];
 
 const only = process.argv.slice(2);
