@@ -63,3 +63,18 @@ export function parseIceTcpConfig(reply: HttpReply): IceTcpConfig {
     );
   return { iceTcp: true, address, hint: null, problem: null };
 }
+
+/**
+ * Where MediaMTX serves WHEP (`webrtcAddress`) and HLS (`hlsAddress`), as reached from the device itself; null
+ * for each one the configuration does not say (the profile's ports apply then).
+ */
+export function parseServerAddresses(reply: HttpReply): {
+  whep: { host: string; port: number } | null;
+  hls: { host: string; port: number } | null;
+} {
+  const config = reply.status === 200 ? parseJson(reply.body) : undefined;
+  if (!isRecord(config)) return { whep: null, hls: null };
+  const address = (value: unknown): { host: string; port: number } | null =>
+    typeof value === 'string' ? parseListenAddress(value) : null;
+  return { whep: address(config.webrtcAddress), hls: address(config.hlsAddress) };
+}

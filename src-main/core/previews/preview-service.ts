@@ -17,7 +17,12 @@ import { sh } from '../device/quote.js';
 import { parseMediaPaths, type MediaPath } from '../recorder/cameras.js';
 import { curl, parseCurl, parseJson, parseSections, section } from '../recorder/recorder-api.js';
 import type { ConnectionManager, LocalForward } from '../ssh/connection-manager.js';
-import { configCommand, parseIceTcpConfig, type IceTcpConfig } from './mediamtx-config.js';
+import {
+  configCommand,
+  parseIceTcpConfig,
+  parseServerAddresses,
+  type IceTcpConfig,
+} from './mediamtx-config.js';
 
 export const H265_REASON = 'H.265 does not play over WebRTC in browsers (seed 001); showing HLS instead.';
 /** What MediaMTX's WHEP sends on (its 400 for anything else names the same list). */
@@ -46,12 +51,22 @@ interface Reach {
   directHost: string | null;
   detail: string;
   ice: IceTcpConfig;
+  /** WHEP and HLS as seen from the device (the tunnel's targets); their ports are the direct ports too. */
+  whep: DeviceAddress;
+  hls: DeviceAddress;
+}
+
+interface DeviceAddress {
+  host: string;
+  port: number;
 }
 
 interface DeviceReading {
   paths: MediaPath[] | undefined;
   pathsProblem: string | null;
   ice: IceTcpConfig;
+  whep: DeviceAddress | null;
+  hls: DeviceAddress | null;
   addresses: string[];
 }
 
@@ -218,20 +233,19 @@ export class PreviewService {
 
   /** The WHEP endpoint's host and port for the proxy (deciding the route when nobody has yet). */
   async whepUpstream(deviceId: string): Promise<Upstream> {
-    const reach = await this.reach(deviceId);
-    const profile = this.opts.profileOf(deviceId);
-    if (reach.route === 'direct' && reach.directHost)
-      return { route: 'direct', host: reach.directHost, port: profile.mediamtx.whepPort };
-    const fwd = await this.forward(deviceId, LOOPBACK_HOST, profile.mediamtx.whepPort);
-    return { route: 'tunnel', host: LOOPBACK_HOST, port: fwd.localPort };
+    return this.upstream(deviceId, (reach) => reach.whep);
   }
 
   async hlsUpstream(deviceId: string): Promise<Upstream> {
+    return this.upstream(deviceId, (reach) => reach.hls);
+  }
+
+  private async upstream(deviceId: string, which: (reach: Reach) => DeviceAddress): Promise<Upstream> {
     const reach = await this.reach(deviceId);
-    const profile = this.opts.profileOf(deviceId);
+    const target = which(reach);
     if (reach.route === 'direct' && reach.directHost)
-      return { route: 'direct', host: reach.directHost, port: profile.mediamtx.hlsPort };
-    const fwd = await this.forward(deviceId, LOOPBACK_HOST, profile.mediamtx.hlsPort);
+      return { route: 'direct', host: reach.directHost, port: target.port };
+    const fwd = await this.forward(deviceId, target.host, target.port);
     return { route: 'tunnel', host: LOOPBACK_HOST, port: fwd.localPort };
   }
 
@@ -326,6 +340,8 @@ export class PreviewService {
     )}; ${section('addrs', sh`hostname -I 2>/dev/null || ip -4 -o addr show scope global`)}`;
     const result = await this.opts.connections.exec(deviceId, cmd, { timeoutMs: 15_000 });
     const parts = parseSections(result.stdout);
+    const configReply = parseCurl(parts.get('config'));
+    const listen = parseServerAddresses(configReply);
     const pathsReply = parseCurl(parts.get('paths'));
     const paths = pathsReply.status === 200 ? parseMediaPaths(parseJson(pathsReply.body)) : undefined;
     return {
@@ -336,7 +352,9 @@ export class PreviewService {
           : paths
             ? null
             : `HTTP ${pathsReply.status}`,
-      ice: parseIceTcpConfig(parseCurl(parts.get('config'))),
+      ice: parseIceTcpConfig(configReply),
+      whep: listen.whep,
+      hls: listen.hls,
       addresses: parseAddresses(parts.get('addrs')?.text ?? ''),
     };
   }
@@ -365,8 +383,10 @@ export class PreviewService {
     given: DeviceReading | undefined,
   ): Promise<Reach> {
     const reading = given ?? (await this.read(deviceId));
-    const profile = this.opts.profileOf(deviceId);
-    const port = profile.mediamtx.whepPort;
+    const mtx = this.opts.profileOf(deviceId).mediamtx;
+    const whep = reading.whep ?? { host: LOOPBACK_HOST, port: mtx.whepPort };
+    const hls = reading.hls ?? { host: LOOPBACK_HOST, port: mtx.hlsPort };
+    const port = whep.port;
     const timeoutMs = this.opts.probeTimeoutMs ?? 1000;
     const candidates = directCandidates(this.opts.hostOf(deviceId), reading.addresses);
     let refused = '';
@@ -388,6 +408,8 @@ export class PreviewService {
           directHost: host,
           detail: `Direct to ${urlHost(host)}:${port}${preferred ? ' (chosen)' : ''}: the console reaches the device's WHEP port, media goes straight to the device.`,
           ice: reading.ice,
+          whep,
+          hls,
         };
       refused =
         candidates.length === 0
@@ -400,10 +422,12 @@ export class PreviewService {
           directHost: candidates[0],
           detail: `Direct (chosen), but it does not answer: ${refused}. Let the console choose to use the SSH tunnel.`,
           ice: reading.ice,
+          whep,
+          hls,
         };
       }
     }
-    const signalling = await this.forward(deviceId, LOOPBACK_HOST, port);
+    const signalling = await this.forward(deviceId, whep.host, whep.port);
     let media: string;
     if (reading.ice.iceTcp === true && reading.ice.address) {
       const fwd = await this.forward(deviceId, reading.ice.address.host, reading.ice.address.port);
@@ -417,11 +441,13 @@ export class PreviewService {
       route: 'tunnel',
       directHost: null,
       detail:
-        `${refused ? `${refused}; ` : ''}through SSH${preferred ? ' (chosen)' : ''}: signalling on 127.0.0.1:${signalling.localPort} → device 127.0.0.1:${port}, ${media}.`.replace(
+        `${refused ? `${refused}; ` : ''}through SSH${preferred ? ' (chosen)' : ''}: signalling on 127.0.0.1:${signalling.localPort} → device ${urlHost(whep.host)}:${whep.port}, ${media}.`.replace(
           /^./,
           (c) => c.toUpperCase(),
         ),
       ice: reading.ice,
+      whep,
+      hls,
     };
   }
 }

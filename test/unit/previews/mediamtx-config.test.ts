@@ -5,6 +5,7 @@ import {
   configCommand,
   parseIceTcpConfig,
   parseListenAddress,
+  parseServerAddresses,
 } from '../../../src-main/core/previews/mediamtx-config.js';
 
 const ok = (body: unknown) => ({ status: 200, body: JSON.stringify(body), error: null });
@@ -52,5 +53,13 @@ describe('MediaMTX ICE-TCP setting', () => {
     expect(parseListenAddress('10.0.0.5:8190')).toEqual({ host: '10.0.0.5', port: 8190 });
     expect(parseListenAddress('8189')).toBeNull();
     expect(parseListenAddress(':99999')).toBeNull();
+  });
+
+  it('reads where WHEP and HLS listen, when the configuration says', () => {
+    expect(parseServerAddresses(ok({ webrtcAddress: ':8890', hlsAddress: '192.168.1.5:8888' }))).toEqual({
+      whep: { host: '127.0.0.1', port: 8890 },
+      hls: { host: '192.168.1.5', port: 8888 },
+    });
+    expect(parseServerAddresses({ status: 404, body: '', error: null })).toEqual({ whep: null, hls: null });
   });
 });

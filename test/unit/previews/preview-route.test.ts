@@ -116,6 +116,23 @@ describe('preview route', () => {
     },
   );
 
+  it.skipIf(!lan)('the WHEP port MediaMTX reports (webrtcAddress) wins over the profile’s', async () => {
+    const profile = await profileWithWhep(true);
+    const moved = { ...profile, mediamtx: { ...profile.mediamtx, whepPort: 1 } };
+    const fake = fakeConnections({
+      addrs: '',
+      config: { webrtcLocalTCPAddress: ':8189', webrtcAddress: `:${profile.mediamtx.whepPort}` },
+    });
+    const s = service(fake, lan ?? '', moved);
+    expect((await s.list('d1')).reach.route).toBe('direct');
+    expect(await s.whepUpstream('d1')).toEqual({
+      route: 'direct',
+      host: lan,
+      port: profile.mediamtx.whepPort,
+    });
+    await s.close();
+  });
+
   it('nothing to try directly: the tunnel, and the detail says why', async () => {
     const fake = fakeConnections({ addrs: '', config: { webrtcLocalTCPAddress: ':8189' } });
     const s = service(fake, 'localhost', await profileWithWhep(false));
