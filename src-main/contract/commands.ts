@@ -11,6 +11,7 @@ import {
   PipelineRequest,
   Preset,
 } from './pipelines.js';
+import { PreviewList, PreviewRoute } from './previews.js';
 import {
   CameraView,
   DeviceProbe,
@@ -137,6 +138,11 @@ export const commands = {
   'recordings.stop': command(RecordingsControl, RecorderState),
   /** Deletes one recording; `confirmName` must repeat its name. */
   'recordings.delete': command(RecordingDelete, Ok),
+  /**
+   * The device's previewable paths with console-relative WHEP/HLS URLs, and the route in use (direct or through
+   * SSH). `route` forces one; without it the console tries direct and falls back to the tunnel.
+   */
+  'previews.list': command(DeviceRefInput.extend({ route: PreviewRoute.optional() }), PreviewList),
 } as const;
 
 export type Commands = typeof commands;

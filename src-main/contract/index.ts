@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './events.js';
 export * from './monitor.js';
 export * from './pipelines.js';
+export * from './previews.js';
 export * from './recorder.js';
 export * from './terminal.js';
 export * from './wire.js';
