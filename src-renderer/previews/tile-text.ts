@@ -54,13 +54,14 @@ export function whepStatus(snap: WhepSnapshot | undefined, now: number): TileSta
 }
 
 export function hlsStatus(snap: HlsSnapshot | undefined, now: number): TileStatus {
-  const state = snap?.state ?? { kind: 'loading' };
+  if (!snap) return { label: 'Paused', detail: 'Not on screen: not receiving.', tone: 'idle' };
+  const state = snap.state;
   switch (state.kind) {
     case 'loading':
       return { label: 'HLS · loading', detail: '', tone: 'busy' };
     case 'playing':
       return {
-        label: snap?.latencySec != null ? `HLS · ~${Math.round(snap.latencySec)} s latency` : 'HLS',
+        label: snap.latencySec != null ? `HLS · ~${Math.round(snap.latencySec)} s latency` : 'HLS',
         detail: '',
         tone: 'ok',
       };
