@@ -220,6 +220,11 @@ export async function previewsBench(): Promise<BenchReport> {
         ),
       ],
     };
+  } catch (err) {
+    // The console's own words help when it fell over (a crash shows as "Lost the connection to the Tally core").
+    const tail = web?.stderr().trim().split('\n').slice(-15).join('\n');
+    if (tail) console.error(`--- tally web stderr (last lines) ---\n${tail}`);
+    throw err;
   } finally {
     await session?.close();
     await web?.stop();
