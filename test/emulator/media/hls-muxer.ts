@@ -96,7 +96,10 @@ export class HlsMuxer implements PathReader {
     this.dir = await fs.mkdtemp(path.join(os.tmpdir(), `hls-${this.path.name}-`));
     this.port = await freeUdpPort();
     const args = gstArgs(this.codec, this.port, this.dir, this.options.segmentDurationS);
-    const child = spawn(this.options.gstLaunch, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // pdeathsig: a SIGKILLed media server must not leave a pipeline waiting on its UDP port forever.
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', this.options.gstLaunch, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.child = child;
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
