@@ -136,6 +136,18 @@ describe.skipIf(!ok)('HLS on the emulated R58', () => {
     expect((await fetch(`${hls}/cam0/seg99999.ts`)).status).toBe(404);
   });
 
+  it('stops a muxer nobody asks for (hlsMuxerCloseAfter, 10 s): the path has no HLS reader left', async () => {
+    await until(
+      'cam0 and cam1 without an hlsMuxer reader',
+      async () => {
+        const list = await api<{ items: PathItem[] }>('/v3/paths/list');
+        return list.items.every((p) => !p.readers.some((r) => r.type === 'hlsMuxer'));
+      },
+      60_000,
+      500,
+    );
+  }, 90_000);
+
   it('reports the global config like MediaMTX, ICE-TCP on by default', async () => {
     const config = await api<Record<string, unknown>>('/v3/config/global/get');
     expect(config).toMatchObject({
