@@ -131,6 +131,47 @@ describe.skipIf(!ok)('live previews', () => {
     await screenshot(page, 'previews-recovered');
   });
 
+  it('stops receiving while the page is hidden, and plays again when it is shown', async () => {
+    await page.getByRole('tab', { name: 'Previews' }).click();
+    await framesRise({});
+    // Headless Chromium never hides its page by itself: say so the way a browser does.
+    const setHidden = (hidden: boolean): string =>
+      `Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} });` +
+      `document.dispatchEvent(new Event('visibilitychange'))`;
+    await page.evaluate(setHidden(true));
+    try {
+      for (const cam of CAMERAS) await tile(cam).getByText('Paused', { exact: true }).first().waitFor(WAIT);
+      await until(
+        'no WebRTC reader left while hidden',
+        async () => (await webrtcReaders()) === 0,
+        30_000,
+        500,
+      );
+    } finally {
+      await page.evaluate(setHidden(false));
+    }
+    for (const cam of CAMERAS) await tile(cam).getByText('Live', { exact: true }).waitFor(LIVE);
+  });
+
+  it('plays through the SSH tunnel when that route is chosen, and names it', async () => {
+    await panel().getByRole('combobox', { name: 'Preview route' }).selectOption({ label: 'Through SSH' });
+    await panel().getByRole('strong').filter({ hasText: 'Through SSH' }).waitFor(LIVE);
+    const before: Record<string, number> = {};
+    for (const cam of CAMERAS) {
+      await tile(cam).getByText('Live', { exact: true }).waitFor(LIVE);
+      before[cam] = await framesOf(cam);
+    }
+    await framesRise(before);
+    // Media rides ICE-TCP on the forwarded port.
+    await tile('cam0').getByText('TCP', { exact: true }).waitFor(WAIT);
+    await screenshot(page, 'previews-tunnel');
+    await panel().getByRole('combobox', { name: 'Preview route' }).selectOption({ label: 'Automatic' });
+    await panel()
+      .getByRole('strong')
+      .filter({ hasText: /^(Direct|Through SSH)$/ })
+      .waitFor(WAIT);
+  });
+
   it('shows one small live tile per device in the fleet list when asked, and none by default', async () => {
     const fleet = page.getByRole('complementary', { name: 'Fleet' });
     const small = fleet.getByRole('figure', { name: `${DEVICE} cam0` });
