@@ -263,9 +263,13 @@ describe('WHEP in Chromium', () => {
     expect(sessions.items).toEqual([
       expect.objectContaining({ peerConnectionEstablished: true, path: 'cam0' }),
     ]);
+    // After the keyframe-cache burst the reader waits for the next keyframe (up to one GOP, 1 s), so poll.
     const before = (await getPath(server.apiBase, 'cam0')).outboundBytes;
-    await sleep(500);
-    expect((await getPath(server.apiBase, 'cam0')).outboundBytes).toBeGreaterThan(before);
+    await waitFor(
+      'outbound bytes growing',
+      async () => (await getPath(server.apiBase, 'cam0')).outboundBytes > before || undefined,
+      5000,
+    );
 
     expect(await stopPlayer(page, 0, true)).toBe(200);
     await waitFor(
