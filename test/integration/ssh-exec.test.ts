@@ -206,6 +206,41 @@ describe('forwardLocal', () => {
       await new Promise<void>((resolve) => echo.close(() => resolve()));
     }
   });
+
+  it('survives clients that reset their connection in the middle of a stream', async () => {
+    // The device side pours data; the laptop side hangs up hard while it flows (a browser closing a tab).
+    const pour = net.createServer((s) => {
+      s.on('error', () => undefined);
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const write = () => {
+        while (!s.destroyed && s.write(chunk));
+        if (!s.destroyed) s.once('drain', write);
+      };
+      write();
+    });
+    await new Promise<void>((resolve) => pour.listen(0, '127.0.0.1', resolve));
+    const pourPort = (pour.address() as net.AddressInfo).port;
+    const forward = await con.manager.forwardLocal(id, '127.0.0.1', pourPort);
+    try {
+      for (let round = 0; round < 20; round++) {
+        const socket = net.connect({ host: '127.0.0.1', port: forward.localPort });
+        socket.on('error', () => undefined);
+        await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+        socket.resetAndDestroy();
+      }
+      // Still forwarding afterwards, and this process is still alive to say so.
+      const socket = net.connect({ host: '127.0.0.1', port: forward.localPort });
+      socket.on('error', () => undefined);
+      const got = await new Promise<number>((resolve) =>
+        socket.once('data', (d: Buffer) => resolve(d.length)),
+      );
+      expect(got).toBeGreaterThan(0);
+      socket.destroy();
+    } finally {
+      await forward.close();
+      await new Promise<void>((resolve) => pour.close(() => resolve()));
+    }
+  });
 });
 
 describe('injection', () => {

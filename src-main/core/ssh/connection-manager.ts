@@ -171,11 +171,18 @@ export class ConnectionManager {
         socket.destroy();
         return;
       }
+      // A browser that drops its TCP connection mid-write gives EPIPE/ECONNRESET here; without a listener that
+      // error would take the whole console down.
+      socket.on('error', () => socket.destroy());
       client.forwardOut('127.0.0.1', socket.localPort ?? 0, remoteHost, remotePort, (err, channel) => {
         if (err) {
           socket.destroy();
           return;
         }
+        channel.on('error', () => {
+          socket.destroy();
+          channel.close();
+        });
         socket.pipe(channel).pipe(socket);
         channel.on('close', () => socket.destroy());
         socket.on('close', () => channel.close());
