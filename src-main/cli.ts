@@ -205,31 +205,52 @@ export function buildProgram(): Command {
     )
     .option('--vpu-proc', 'show /proc/mpp_service instead of debugfs (not possible here; it says why)')
     .option('--verbose', "copy the device's own log to stderr")
-    .action(async (o: { cameras: number; stateDir?: string; vpuProc?: boolean; verbose?: boolean }) => {
-      const { startEmulator } = await import('../test/emulator/index.js');
-      const starting = startEmulator({
-        cameras: o.cameras,
-        stateDir: o.stateDir ? path.resolve(o.stateDir) : undefined,
-        vpuProc: o.vpuProc,
-        onLog: o.verbose ? (line) => process.stderr.write(`device: ${line}\n`) : undefined,
-      });
-      // Ctrl-C during start-up still cleans up: wait for the start to settle, then stop.
-      onSignals(async () => {
-        const emu = await starting.catch(() => undefined);
-        if (!emu) return;
-        await emu.stop();
-        if (!emu.device.temporaryState)
-          process.stderr.write(
-            `Stopped. Kept in ${emu.device.stateDir}: keys/, opt/ (the recorder repo), home/, var/upper, etc-rw/upper.\n`,
-          );
-      });
-      const emu = await starting;
-      process.stdout.write(`${JSON.stringify(emu.ready)}\n`);
-      process.stderr.write(
-        `Emulated R58 ready in ${emu.startupMs} ms: ssh -i ${emu.ready.ssh.identityFile} -p ${emu.ready.ssh.port} ` +
-          `${emu.ready.ssh.user}@${emu.ready.ssh.host}. Ctrl-C stops it.\n`,
-      );
-    });
+    .option(
+      '--h265 <cameras>',
+      'these cameras (e.g. cam3) encode H.265, which WebRTC cannot play',
+      (v: string) =>
+        v
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean),
+    )
+    .option('--no-ice-tcp', "MediaMTX without ICE-TCP (webrtcLocalTCPAddress: '')")
+    .action(
+      async (o: {
+        cameras: number;
+        stateDir?: string;
+        vpuProc?: boolean;
+        verbose?: boolean;
+        h265?: string[];
+        iceTcp: boolean;
+      }) => {
+        const { startEmulator } = await import('../test/emulator/index.js');
+        const starting = startEmulator({
+          cameras: o.cameras,
+          stateDir: o.stateDir ? path.resolve(o.stateDir) : undefined,
+          vpuProc: o.vpuProc,
+          ...(o.h265 ? { h265Cameras: o.h265 } : {}),
+          iceTcp: o.iceTcp,
+          onLog: o.verbose ? (line) => process.stderr.write(`device: ${line}\n`) : undefined,
+        });
+        // Ctrl-C during start-up still cleans up: wait for the start to settle, then stop.
+        onSignals(async () => {
+          const emu = await starting.catch(() => undefined);
+          if (!emu) return;
+          await emu.stop();
+          if (!emu.device.temporaryState)
+            process.stderr.write(
+              `Stopped. Kept in ${emu.device.stateDir}: keys/, opt/ (the recorder repo), home/, var/upper, etc-rw/upper.\n`,
+            );
+        });
+        const emu = await starting;
+        process.stdout.write(`${JSON.stringify(emu.ready)}\n`);
+        process.stderr.write(
+          `Emulated R58 ready in ${emu.startupMs} ms: ssh -i ${emu.ready.ssh.identityFile} -p ${emu.ready.ssh.port} ` +
+            `${emu.ready.ssh.user}@${emu.ready.ssh.host}. Ctrl-C stops it.\n`,
+        );
+      },
+    );
 
   program
     .command('demo')
