@@ -322,10 +322,11 @@ async function installCommands(bin: string, repoRoot: string): Promise<void> {
       await fs.chmod(path.join(bin, name), 0o755);
     }),
   );
-  await fs.symlink(
-    path.join(repoRoot, 'test', 'emulator', 'device', 'gst', 'gst-launch.py'),
-    path.join(bin, 'gst-launch-1.0'),
-  );
+  // A copy, not a symlink: the login user must be able to run it even when the checkout sits in a directory only
+  // root can enter (a fresh clone in `mktemp -d`), or PATH would fall through to the real gst-launch-1.0.
+  const wrapper = path.join(bin, 'gst-launch-1.0');
+  await fs.copyFile(path.join(repoRoot, 'test', 'emulator', 'device', 'gst', 'gst-launch.py'), wrapper);
+  await fs.chmod(wrapper, 0o755);
 }
 
 /** Remove what `prepareState` rebuilds every time; with a temporary state dir, everything. */
