@@ -25,6 +25,22 @@ export interface HlsSnapshot {
   firstFrameMs: number | null;
 }
 
+/** An HEVC Main profile type, as MSE is asked about it. */
+const HEVC_TYPE = 'video/mp4; codecs="hvc1.1.6.L93.B0"';
+
+/**
+ * Whether this browser can decode H.265 at all (through MSE for hls.js, or natively). Chromium without platform
+ * HEVC support says no; the tile must then say that HLS cannot help either, instead of retrying forever.
+ */
+export function canDecodeHevc(video: HTMLVideoElement): boolean {
+  const mse = typeof MediaSource !== 'undefined' && MediaSource.isTypeSupported(HEVC_TYPE);
+  return mse || video.canPlayType(HEVC_TYPE) !== '';
+}
+
+export const NO_HEVC =
+  'This browser cannot decode H.265 either, so the HLS fallback cannot show it. Switch this camera to an H.264 ' +
+  'preset (Recorder tab) to preview it here, or open the stream in a player with H.265 support.';
+
 /** Frames stopped this long while playing: start again. HLS segments are seconds long, so this is generous. */
 const STALL_MS = 10_000;
 
@@ -45,6 +61,8 @@ export class HlsPlayer {
     private readonly video: HTMLVideoElement,
     private readonly url: string,
     private readonly onChange: (snapshot: HlsSnapshot) => void,
+    /** The path's video codec as MediaMTX names it (`H264`, `H265`), when known. */
+    private readonly codec: string | null = null,
   ) {}
 
   start(): void {
@@ -86,6 +104,11 @@ export class HlsPlayer {
     this.lastFramesAt = this.startedAt;
     this.lastFrames = this.frames();
     this.emit();
+    if (this.codec === 'H265' && !canDecodeHevc(this.video)) {
+      this.state = { kind: 'failed', message: NO_HEVC };
+      this.emit();
+      return;
+    }
     let HlsClass: typeof Hls;
     try {
       HlsClass = (await import('hls.js')).default;
@@ -109,6 +132,19 @@ export class HlsPlayer {
     this.hls = hls;
     hls.on(HlsClass.Events.ERROR, (_event, data) => {
       if (this.hls !== hls || !data.fatal) return;
+      const incompatible =
+        data.details === HlsClass.ErrorDetails.MANIFEST_INCOMPATIBLE_CODECS_ERROR ||
+        data.details === HlsClass.ErrorDetails.BUFFER_INCOMPATIBLE_CODECS_ERROR;
+      if (incompatible) {
+        // Recovering would only fail the same way again.
+        this.teardown();
+        this.state = {
+          kind: 'failed',
+          message: `This browser cannot decode this stream's codec (${data.details}).`,
+        };
+        this.emit();
+        return;
+      }
       if (data.type === HlsClass.ErrorTypes.MEDIA_ERROR) {
         hls.recoverMediaError();
         return;

@@ -15,6 +15,10 @@ const made: FakeHls[] = [];
 class FakeHls {
   static Events = { ERROR: 'hlsError' };
   static ErrorTypes = { MEDIA_ERROR: 'mediaError', NETWORK_ERROR: 'networkError' };
+  static ErrorDetails = {
+    MANIFEST_INCOMPATIBLE_CODECS_ERROR: 'manifestIncompatibleCodecsError',
+    BUFFER_INCOMPATIBLE_CODECS_ERROR: 'bufferIncompatibleCodecsError',
+  };
   static isSupported(): boolean {
     return true;
   }
@@ -66,13 +70,14 @@ function fakeVideo() {
   return video;
 }
 
-function start() {
+function start(codec: string | null = null) {
   const video = fakeVideo();
   const snaps: HlsSnapshot[] = [];
   const player = new HlsPlayer(
     video as unknown as HTMLVideoElement,
     '/previews/r58/cam0/hls/index.m3u8',
     (s) => snaps.push(s),
+    codec,
   );
   player.start();
   return { video, snaps, player, last: (): HlsSnapshot | undefined => snaps[snaps.length - 1] };
@@ -120,6 +125,22 @@ describe('HLS player (boundary mocks: hls.js stand-in and a fake video element)'
     expect(made[0]?.destroyed).toBe(true);
     await vi.advanceTimersByTimeAsync(1000);
     expect(made).toHaveLength(2);
+  });
+
+  it('says plainly that an H.265 path cannot be shown when the browser has no HEVC decoder, and loads nothing', async () => {
+    const { last } = start('H265');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(last()?.state).toEqual({ kind: 'failed', message: expect.stringMatching(/cannot decode H\.265/) });
+    expect(made).toHaveLength(0);
+  });
+
+  it('gives up, without a recovery loop, when hls.js finds the codec incompatible', async () => {
+    const { last } = start();
+    await vi.advanceTimersByTimeAsync(0);
+    made[0]?.error('mediaError', 'manifestIncompatibleCodecsError');
+    expect(made[0]?.recovered).toBe(0);
+    expect(made[0]?.destroyed).toBe(true);
+    expect(last()?.state.kind).toBe('failed');
   });
 
   it('recovers a media error in place instead of starting over', async () => {
