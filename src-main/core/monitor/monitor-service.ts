@@ -6,6 +6,7 @@ import {
   ContractError,
   type Alarm,
   type DeviceStatus,
+  type MonitorSample,
   type MonitorSnapshot,
   type MonitorSummary,
 } from '../../contract/index.js';
@@ -88,11 +89,15 @@ export class MonitorService {
     return this.monitor(deviceId).snapshot();
   }
 
+  /** The device's latest reading while the sampler runs; a reading from before the link went down is not "now". */
+  currentSample(deviceId: string): MonitorSample | undefined {
+    const monitor = this.monitors.get(deviceId);
+    return monitor?.status.sampler.state === 'following' ? monitor.latest : undefined;
+  }
+
   summary(): MonitorSummary[] {
     return this.opts.store.devices().map((d) => {
-      const monitor = this.monitors.get(d.id);
-      // A reading from before the link went down is not "now".
-      const latest = monitor?.status.sampler.state === 'following' ? monitor.latest : undefined;
+      const latest = this.currentSample(d.id);
       return {
         deviceId: d.id,
         vpuSessions: latest?.vpu.total ?? null,

@@ -31,9 +31,9 @@ import { checkBudget } from '../pipelines/vpu-budget.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { RemoteJobs } from '../ssh/remote-jobs.js';
 import type { StateStore } from '../store/state-store.js';
-import { sh } from '../device/quote.js';
 import { CameraReader } from './cameras.js';
 import { ConfigApplier } from './config-applier.js';
+import { DeviceRepo } from './device-repo.js';
 import { probeDevice } from './probe.js';
 import { RecorderApi } from './recorder-api.js';
 import { RecorderService } from './recorder-service.js';
@@ -66,6 +66,7 @@ export class RecorderFeature {
   readonly cameras: CameraReader;
   readonly applier: ConfigApplier;
   readonly pipelines: AdhocPipelines;
+  private readonly repo: DeviceRepo;
   private readonly probes = new Map<string, DeviceProbe>();
   private readonly probing = new Map<string, Promise<DeviceProbe>>();
   private readonly unsubscribe: () => void;
@@ -91,6 +92,7 @@ export class RecorderFeature {
       onJournal: (id, entries) => opts.events.journal(id, entries),
     });
     this.cameras = new CameraReader(opts.connections, profileOf);
+    this.repo = new DeviceRepo(opts.connections, deviceName);
     this.applier = new ConfigApplier({
       connections: opts.connections,
       profileOf,
@@ -138,12 +140,11 @@ export class RecorderFeature {
   }
 
   private liveSessions(deviceId: string): number | null {
-    const latest = this.opts.monitor.summary().find((s) => s.deviceId === deviceId);
-    return latest?.vpuSessions ?? null;
+    return this.opts.monitor.currentSample(deviceId)?.vpu.total ?? null;
   }
 
   private sessionsOfPids(deviceId: string, pids: number[]): number | null {
-    const sample = this.opts.monitor.snapshot(deviceId).samples.at(-1);
+    const sample = this.opts.monitor.currentSample(deviceId);
     if (!sample || sample.vpu.total === null) return null;
     const wanted = new Set(pids);
     return sample.vpu.byProcess.filter((p) => wanted.has(p.pid)).reduce((n, p) => n + p.sessions, 0);
@@ -186,14 +187,8 @@ export class RecorderFeature {
     const profile = this.profileOf(deviceId);
     const limits = { safe: profile.vpu.safeLimit, practical: profile.vpu.practicalLimit };
     if (plan) return checkBudget(plan, limits, this.liveSessions(deviceId));
-    const file = `${profile.repo.path}/${profile.repo.config}`;
-    const r = await this.opts.connections.exec(deviceId, sh`cat -- ${file}`, { timeoutMs: 10_000 });
-    if (r.code !== 0)
-      throw new ContractError(
-        'device_error',
-        `Could not read ${file} on the device: ${r.stderr.trim() || `exit ${r.code}`}.`,
-      );
-    return checkBudget(planFromConfig(parseRecorderConfig(r.stdout)), limits, this.liveSessions(deviceId));
+    const { text } = await this.repo.readFile(deviceId, profile.repo.path, profile.repo.config);
+    return checkBudget(planFromConfig(parseRecorderConfig(text)), limits, this.liveSessions(deviceId));
   }
 
   preview(change: ConfigChange): Promise<ConfigPreview> {
