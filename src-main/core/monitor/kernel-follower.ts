@@ -8,6 +8,7 @@
  */
 import { sh, type ShellCommand } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
+import { LineSplitter } from '../ssh/line-splitter.js';
 import { parseDmesgLine, parseJournalLine, type RawKernelLine } from './kernel-parse.js';
 
 export type KernelSource = 'journal' | 'sudo-dmesg' | 'dmesg';
@@ -122,11 +123,7 @@ export class KernelFollower {
 
   private async follow(source: KernelSource, signal: AbortSignal): Promise<void> {
     const parse = source === 'journal' ? parseJournalLine : parseDmesgLine;
-    const decoder = new TextDecoder('utf-8');
-    let carry = '';
-    const take = (text: string): void => {
-      const parts = (carry + text).split('\n');
-      carry = parts.pop() ?? '';
+    const splitter = new LineSplitter((parts) => {
       const out: RawKernelLine[] = [];
       for (const part of parts) {
         const line = parse(part);
@@ -136,15 +133,15 @@ export class KernelFollower {
         out.push(line);
       }
       if (out.length > 0) this.events.lines(out);
-    };
+    });
     const command = this.command(source);
     this.events.following(source);
     const result = await this.connections.exec(this.deviceId, command, {
       signal,
       maxBufferBytes: 64 * 1024,
-      onStdout: (chunk) => take(decoder.decode(chunk, { stream: true })),
+      onStdout: (chunk) => splitter.push(chunk),
     });
-    take(decoder.decode() + '\n');
+    splitter.end();
     if (signal.aborted) return;
     const why = result.stderr.trim().split('\n').at(-1);
     this.events.ended(

@@ -6,6 +6,7 @@
 import { ContractError, type JournalEntry } from '../../contract/index.js';
 import { sh, unitName, type ShellCommand } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
+import { LineSplitter } from '../ssh/line-splitter.js';
 
 export interface ParsedJournalLine {
   entry: JournalEntry;
@@ -116,26 +117,22 @@ export class UnitJournal {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
-    const decoder = new TextDecoder('utf-8');
-    let carry = '';
-    const take = (chunk: string): void => {
-      const parts = (carry + chunk).split('\n');
-      carry = parts.pop() ?? '';
+    const splitter = new LineSplitter((parts) => {
       for (const part of parts) {
         const parsed = parseJournalEntry(part);
         if (!parsed) continue;
         if (parsed.cursor !== undefined) this.cursor = parsed.cursor;
         this.add(parsed.entry);
       }
-    };
+    });
     let retry = true;
     try {
       const result = await this.opts.connections.exec(this.opts.deviceId, this.command(), {
         signal,
         maxBufferBytes: 64 * 1024,
-        onStdout: (chunk) => take(decoder.decode(chunk, { stream: true })),
+        onStdout: (chunk) => splitter.push(chunk),
       });
-      take(decoder.decode() + '\n');
+      splitter.end();
       if (signal.aborted) return;
       const why = result.stderr.trim().split('\n').at(-1);
       this.lastProblem = `The journal of ${this.opts.unit} on ${this.opts.deviceName()} stopped: ${
