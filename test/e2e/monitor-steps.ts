@@ -7,7 +7,9 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { keyAlgorithm, keyTypeLabel } from '../../src-main/core/ssh/fingerprint.js';
 import type { Emulator } from '../emulator/index.js';
-import { addDevice, connectAndTrust } from './steps.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { openConsole, type BrowserSession, type WebConsole } from './harness.js';
+import { addDevice, connectAndTrust, shootOnFailure } from './steps.js';
 
 const run = promisify(execFile);
 
@@ -64,4 +66,35 @@ export async function runOnDevice(emu: Emulator, command: string, timeoutMs = 60
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+export interface EmulatedConsole {
+  emu: Emulator;
+  web: WebConsole;
+  session: BrowserSession;
+  page: Page;
+}
+
+/**
+ * The hooks every emulator-backed e2e file needs: before its tests, start the emulator and the web console with
+ * Chromium side by side and hand them to `ready`; screenshot a failing test; stop all three afterwards.
+ */
+export function useEmulatedConsole(
+  ok: boolean,
+  startEmu: () => Promise<Emulator>,
+  ready: (suite: EmulatedConsole) => void,
+): void {
+  let suite: Partial<EmulatedConsole> = {};
+  beforeAll(async () => {
+    if (!ok) return;
+    const [emu, opened] = await Promise.all([startEmu(), openConsole()]);
+    suite = { emu, ...opened };
+    ready({ emu, ...opened });
+  });
+  beforeEach(shootOnFailure(() => suite.page));
+  afterAll(async () => {
+    await suite.session?.close();
+    await suite.web?.stop();
+    await suite.emu?.stop();
+  });
 }

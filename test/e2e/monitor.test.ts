@@ -6,11 +6,11 @@
  */
 import { promises as fs } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
-import { openConsole, screenshot, type BrowserSession, type WebConsole } from './harness.js';
-import { PANIC_PIPELINE, addEmulatedDevice, runOnDevice } from './monitor-steps.js';
-import { WAIT, shootOnFailure } from './steps.js';
+import { screenshot, type BrowserSession } from './harness.js';
+import { PANIC_PIPELINE, addEmulatedDevice, runOnDevice, useEmulatedConsole } from './monitor-steps.js';
+import { WAIT } from './steps.js';
 
 const ok = await emulatorAvailable();
 const DEVICE = 'studio-r58';
@@ -18,24 +18,13 @@ const DEVICE = 'studio-r58';
 const LIVE = { timeout: 60_000 };
 
 let emu: Emulator | undefined;
-let web: WebConsole | undefined;
 let session: BrowserSession | undefined;
 let page: Page;
-
-beforeAll(async () => {
-  if (!ok) return;
-  let opened: Awaited<ReturnType<typeof openConsole>>;
-  [emu, opened] = await Promise.all([startEmulator({ cameras: 4 }), openConsole()]);
-  ({ web, session, page } = opened);
-});
-
-beforeEach(shootOnFailure(() => page));
-
-afterAll(async () => {
-  await session?.close();
-  await web?.stop();
-  await emu?.stop();
-});
+useEmulatedConsole(
+  ok,
+  () => startEmulator({ cameras: 4 }),
+  (s) => ({ emu, session, page } = s),
+);
 
 const fleet = (): Locator => page.getByRole('complementary', { name: 'Fleet' });
 const monitorPanel = (): Locator => page.getByRole('tabpanel', { name: 'Monitor' });

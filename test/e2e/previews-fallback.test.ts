@@ -6,12 +6,12 @@
  * HEVC decoder), instead of retrying forever.
  */
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
 import { until } from '../fixtures/until.js';
-import { openConsole, screenshot, type BrowserSession, type WebConsole } from './harness.js';
-import { addEmulatedDevice } from './monitor-steps.js';
-import { WAIT, shootOnFailure } from './steps.js';
+import { screenshot } from './harness.js';
+import { addEmulatedDevice, useEmulatedConsole } from './monitor-steps.js';
+import { WAIT } from './steps.js';
 
 const ok = await emulatorAvailable();
 const DEVICE = 'closed-r58';
@@ -19,27 +19,12 @@ const DEVICE = 'closed-r58';
 const SLOW = { timeout: 90_000 };
 
 let emu: Emulator | undefined;
-let web: WebConsole | undefined;
-let session: BrowserSession | undefined;
 let page: Page;
-
-beforeAll(async () => {
-  if (!ok) return;
-  let opened: Awaited<ReturnType<typeof openConsole>>;
-  [emu, opened] = await Promise.all([
-    startEmulator({ cameras: 4, h265Cameras: ['cam3'], iceTcp: false }),
-    openConsole(),
-  ]);
-  ({ web, session, page } = opened);
-});
-
-beforeEach(shootOnFailure(() => page));
-
-afterAll(async () => {
-  await session?.close();
-  await web?.stop();
-  await emu?.stop();
-});
+useEmulatedConsole(
+  ok,
+  () => startEmulator({ cameras: 4, h265Cameras: ['cam3'], iceTcp: false }),
+  (s) => ({ emu, page } = s),
+);
 
 const panel = (): Locator => page.getByRole('tabpanel', { name: 'Previews' });
 const tile = (name: string): Locator => panel().getByRole('figure', { name, exact: true });

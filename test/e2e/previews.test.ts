@@ -6,12 +6,12 @@
  * counts come from each tile's `data-frames-decoded` (the same number as its "Frames decoded" stat).
  */
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
 import { until } from '../fixtures/until.js';
-import { openConsole, screenshot, type BrowserSession, type WebConsole } from './harness.js';
-import { addEmulatedDevice, runOnDevice } from './monitor-steps.js';
-import { WAIT, shootOnFailure } from './steps.js';
+import { screenshot, type BrowserSession } from './harness.js';
+import { addEmulatedDevice, runOnDevice, useEmulatedConsole } from './monitor-steps.js';
+import { WAIT } from './steps.js';
 
 const ok = await emulatorAvailable();
 const DEVICE = 'preview-r58';
@@ -20,24 +20,13 @@ const CAMERAS = ['cam0', 'cam1', 'cam2', 'cam3'];
 const LIVE = { timeout: 60_000 };
 
 let emu: Emulator | undefined;
-let web: WebConsole | undefined;
 let session: BrowserSession | undefined;
 let page: Page;
-
-beforeAll(async () => {
-  if (!ok) return;
-  let opened: Awaited<ReturnType<typeof openConsole>>;
-  [emu, opened] = await Promise.all([startEmulator({ cameras: 4 }), openConsole()]);
-  ({ web, session, page } = opened);
-});
-
-beforeEach(shootOnFailure(() => page));
-
-afterAll(async () => {
-  await session?.close();
-  await web?.stop();
-  await emu?.stop();
-});
+useEmulatedConsole(
+  ok,
+  () => startEmulator({ cameras: 4 }),
+  (s) => ({ emu, session, page } = s),
+);
 
 const panel = (): Locator => page.getByRole('tabpanel', { name: 'Previews' });
 const tile = (name: string): Locator => panel().getByRole('figure', { name, exact: true });

@@ -7,11 +7,11 @@
  * Elements are found by role and accessible name.
  */
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
-import { openConsole, screenshot, type BrowserSession, type WebConsole } from './harness.js';
-import { addEmulatedDevice } from './monitor-steps.js';
-import { WAIT, overview, shootOnFailure } from './steps.js';
+import { screenshot, type BrowserSession } from './harness.js';
+import { addEmulatedDevice, useEmulatedConsole } from './monitor-steps.js';
+import { WAIT, overview } from './steps.js';
 
 const ok = await emulatorAvailable();
 const DEVICE = 'studio-r58';
@@ -23,29 +23,22 @@ const PANIC_ENCODER = 'mpph264enc bps=8000000 bps-max=16000000';
 const CONFIG = '/opt/preke-r58-recorder/config.yml';
 
 let emu: Emulator | undefined;
-let web: WebConsole | undefined;
 let session: BrowserSession | undefined;
 let page: Page;
 // The core watches the kernel for 30 s after an apply; the web console takes a shorter watch from its environment.
 const watchBefore = process.env['TALLY_APPLY_WATCH_MS'];
-
-beforeAll(async () => {
-  if (!ok) return;
-  process.env['TALLY_APPLY_WATCH_MS'] = watchBefore ?? '3000';
-  let opened: Awaited<ReturnType<typeof openConsole>>;
-  [emu, opened] = await Promise.all([startEmulator({ cameras: 4 }), openConsole()]);
-  ({ web, session, page } = opened);
+beforeAll(() => {
+  if (ok) process.env['TALLY_APPLY_WATCH_MS'] = watchBefore ?? '3000';
 });
-
-beforeEach(shootOnFailure(() => page));
-
-afterAll(async () => {
+afterAll(() => {
   if (watchBefore === undefined) delete process.env['TALLY_APPLY_WATCH_MS'];
   else process.env['TALLY_APPLY_WATCH_MS'] = watchBefore;
-  await session?.close();
-  await web?.stop();
-  await emu?.stop();
 });
+useEmulatedConsole(
+  ok,
+  () => startEmulator({ cameras: 4 }),
+  (s) => ({ emu, session, page } = s),
+);
 
 const panel = (): Locator => page.getByRole('tabpanel', { name: 'Recorder' });
 const section = (name: string): Locator => panel().getByRole('region', { name, exact: true });
