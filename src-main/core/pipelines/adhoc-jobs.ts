@@ -13,7 +13,7 @@ import {
   type PipelineRequestInput,
 } from '../../contract/index.js';
 import type { DeviceProfile } from '../device/profile.js';
-import { argv as argvCommand, sh, type ShellCommand } from '../device/quote.js';
+import { argv as argvCommand, sh } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { RemoteJobs } from '../ssh/remote-jobs.js';
 import { elementInfo } from './elements.js';
@@ -96,12 +96,6 @@ export function encodersIn(words: readonly string[]): EncoderSpec[] {
 function jobIdNow(): string {
   const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
   return `gst-${stamp}-${randomBytes(4).toString('hex')}`;
-}
-
-function jobDir(jobId: string): ShellCommand {
-  if (!/^[a-z0-9-]{6,64}$/.test(jobId)) throw new ContractError('invalid_input', `Not a job id: ${jobId}`);
-  // RemoteJobs keeps each job in ~/.tally/jobs/<id>; its pid file holds the job's process-group leader.
-  return sh`"$HOME"/.tally/jobs/${jobId}`;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -251,7 +245,7 @@ export class AdhocPipelines {
     let sent = '';
     for (const [signal, wait] of steps) {
       try {
-        await this.signal(id, jobId, signal);
+        await this.opts.jobs.signal(id, jobId, signal);
         sent = signal;
         this.append(entry, `Tally: sent SIG${signal} to the pipeline.\n`);
       } catch (err) {
@@ -285,18 +279,6 @@ export class AdhocPipelines {
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
-
-  /** Signal every process of the job's group except its leader: the leader is the shell that writes the exit code. */
-  private async signal(deviceId: string, jobId: string, signal: 'INT' | 'TERM' | 'KILL'): Promise<void> {
-    const dir = jobDir(jobId);
-    const r = await this.opts.connections.exec(
-      deviceId,
-      sh`p=$(cat ${dir}/pid 2>/dev/null) || { echo "the job has no pid file" >&2; exit 3; }
-for q in $(pgrep -g "$p"); do [ "$q" = "$p" ] || kill -s ${signal} "$q" 2>/dev/null; done; exit 0`,
-      { timeoutMs: 10_000 },
-    );
-    if (r.code !== 0) throw new ContractError('device_error', r.stderr.trim() || `exit ${r.code}`);
-  }
 
   private async follow(entry: Entry): Promise<void> {
     const { deviceId, id: jobId } = entry.job;
@@ -347,18 +329,11 @@ for q in $(pgrep -g "$p"); do [ "$q" = "$p" ] || kill -s ${signal} "$q" 2>/dev/n
     entry.lastSessionsAt = Date.now();
     const { deviceId, id: jobId } = entry.job;
     try {
-      const r = await this.opts.connections.exec(
-        deviceId,
-        sh`p=$(cat ${jobDir(jobId)}/pid 2>/dev/null) && echo "$p" && pgrep -g "$p"`,
-        { timeoutMs: 10_000 },
-      );
-      const [leader, ...members] = r.stdout
-        .split('\n')
-        .map((l) => Number(l.trim()))
-        .filter((n) => Number.isInteger(n) && n > 0);
-      if (leader === undefined || entry.job.state !== 'running') return;
+      const group = await this.opts.jobs.processes(deviceId, jobId);
+      if (group === undefined || entry.job.state !== 'running') return;
+      const { leader, members } = group;
       entry.pgid = leader;
-      const sessions = this.opts.sessionsOfPids(deviceId, members.length > 0 ? members : [leader]);
+      const sessions = this.opts.sessionsOfPids(deviceId, [leader, ...members]);
       if (sessions !== null) entry.peak = Math.max(entry.peak ?? 0, sessions);
       if (sessions !== entry.job.vpuSessions) {
         entry.job.vpuSessions = sessions;

@@ -62,6 +62,37 @@ export class RemoteJobs {
     return { state: state === 'running' ? 'running' : 'unknown' };
   }
 
+  /** The job's process-group leader (the shell that writes the exit code) and the other processes of its group. */
+  async processes(
+    deviceId: string,
+    jobId: string,
+  ): Promise<{ leader: number; members: number[] } | undefined> {
+    const r = await this.connections.exec(
+      deviceId,
+      sh`p=$(cat ${jobDir(jobId)}/pid 2>/dev/null) && echo "$p" && pgrep -g "$p"`,
+      { timeoutMs: 10_000 },
+    );
+    const [leader, ...group] = r.stdout
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0);
+    return leader === undefined ? undefined : { leader, members: group.filter((q) => q !== leader) };
+  }
+
+  /**
+   * Signal every process of the job's group except its leader, which must live on to write the exit code: the
+   * job then ends the way its command reacts to the signal (gst-launch -e turns INT into EOS).
+   */
+  async signal(deviceId: string, jobId: string, signal: 'INT' | 'TERM' | 'KILL'): Promise<void> {
+    const r = await this.connections.exec(
+      deviceId,
+      sh`p=$(cat ${jobDir(jobId)}/pid 2>/dev/null) || { echo "the job has no pid file" >&2; exit 3; }
+for q in $(pgrep -g "$p"); do [ "$q" = "$p" ] || kill -s ${signal} "$q" 2>/dev/null; done; exit 0`,
+      { timeoutMs: 10_000 },
+    );
+    if (r.code !== 0) throw new ContractError('device_error', r.stderr.trim() || `exit ${r.code}`);
+  }
+
   /**
    * Stream the job's output from byte `fromOffset` until it ends, riding out dropped links: each attempt resumes
    * at the byte count already delivered. Resolves with the exit code.
