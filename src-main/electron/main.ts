@@ -10,14 +10,14 @@ import {
 } from 'electron';
 import { IPC_EVENT, IPC_INVOKE } from '../contract/wire.js';
 import { Console } from '../core/console.js';
-import { CSP } from '../web/web-server.js';
+import { CSP, startWebServer } from '../web/web-server.js';
 import { KeychainSecretStore } from './keychain.js';
 import { isTrustedSender } from './sender-check.js';
 
 const dataDirArg = process.argv.find((a) => a.startsWith('--tally-data-dir='));
 const dataDir = dataDirArg ? dataDirArg.slice('--tally-data-dir='.length) : app.getPath('userData');
 const rendererUrl = process.env['ELECTRON_RENDERER_URL'];
-const rendererFile = path.join(import.meta.dirname, '../renderer/index.html');
+const rendererDir = path.join(import.meta.dirname, '../renderer');
 
 async function main(): Promise<void> {
   await app.whenReady();
@@ -28,6 +28,12 @@ async function main(): Promise<void> {
     version: app.getVersion(),
     agentSocket: process.env['SSH_AUTH_SOCK'],
   });
+
+  // The window's page comes from the console's own loopback server (token-guarded, as in web mode), so the WHEP
+  // and HLS proxy under /previews is same-origin for the renderer exactly as it is in a browser. The contract
+  // still goes over IPC. In development the dev server serves the page and previews are not proxied.
+  const web = await startWebServer({ console: core, rendererDir, host: '127.0.0.1', port: 0 });
+  const pageUrl = rendererUrl ?? web.url;
 
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
@@ -42,7 +48,7 @@ async function main(): Promise<void> {
   });
 
   ipcMain.handle(IPC_INVOKE, async (event: IpcMainInvokeEvent, name: unknown, input: unknown) => {
-    if (!isTrustedSender(event.senderFrame?.url, rendererUrl, rendererFile))
+    if (!isTrustedSender(event.senderFrame?.url, pageUrl))
       return {
         ok: false,
         error: { code: 'refused', message: 'Calls are accepted only from the Tally window.' },
@@ -74,11 +80,13 @@ async function main(): Promise<void> {
     return { action: 'deny' };
   });
   win.webContents.on('will-navigate', (e) => e.preventDefault());
-  if (rendererUrl) await win.loadURL(rendererUrl);
-  else await win.loadFile(rendererFile);
+  await win.loadURL(pageUrl);
 
   app.on('window-all-closed', () => {
-    void core.close().finally(() => app.quit());
+    void web
+      .close()
+      .then(() => core.close())
+      .finally(() => app.quit());
   });
 }
 

@@ -1,15 +1,9 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 /**
- * Only our own page may call the core: in development the electron-vite dev server's origin, otherwise exactly
- * the bundled index.html. Kept free of Electron imports so it can be tested under plain Node.
+ * Only our own page may call the core: the window's page is served by the console's loopback server (or, in
+ * development, the electron-vite dev server), so the trusted sender is exactly that origin. Kept free of Electron
+ * imports so it can be tested under plain Node.
  */
-export function isTrustedSender(
-  frameUrl: string | undefined,
-  rendererUrl: string | undefined,
-  rendererFile: string,
-): boolean {
+export function isTrustedSender(frameUrl: string | undefined, trustedOrigin: string): boolean {
   if (!frameUrl) return false;
   let url: URL;
   try {
@@ -17,6 +11,6 @@ export function isTrustedSender(
   } catch {
     return false;
   }
-  if (rendererUrl) return url.origin === new URL(rendererUrl).origin;
-  return url.protocol === 'file:' && path.resolve(fileURLToPath(url)) === path.resolve(rendererFile);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  return url.origin === new URL(trustedOrigin).origin;
 }

@@ -1,23 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { isTrustedSender } from '../../src-main/electron/sender-check.js';
 
-const file = '/opt/Tally/resources/app/out/renderer/index.html';
+const served = 'http://127.0.0.1:41234/?token=abc';
 
 describe('IPC sender check (the Electron shell refuses calls from any other page)', () => {
-  it('accepts only the bundled page', () => {
-    expect(isTrustedSender(`file://${file}`, undefined, file)).toBe(true);
-    expect(isTrustedSender(`file://${file}#/devices`, undefined, file)).toBe(true);
-    expect(isTrustedSender('file:///tmp/evil.html', undefined, file)).toBe(false);
-    expect(isTrustedSender(`file://${file}/../../../../tmp/evil.html`, undefined, file)).toBe(false);
-    expect(isTrustedSender('https://example.com/', undefined, file)).toBe(false);
-    expect(isTrustedSender(undefined, undefined, file)).toBe(false);
-    expect(isTrustedSender('not a url', undefined, file)).toBe(false);
+  it('accepts only the page the console’s loopback server serves', () => {
+    expect(isTrustedSender('http://127.0.0.1:41234/', served)).toBe(true);
+    expect(isTrustedSender('http://127.0.0.1:41234/index.html#/devices', served)).toBe(true);
+    expect(isTrustedSender('http://127.0.0.1:41235/', served)).toBe(false);
+    expect(isTrustedSender('http://localhost:41234/', served)).toBe(false);
+    expect(isTrustedSender('http://127.0.0.1:41234.evil.com/', served)).toBe(false);
+    expect(isTrustedSender('file:///tmp/evil.html', served)).toBe(false);
+    expect(isTrustedSender('https://example.com/', served)).toBe(false);
+    expect(isTrustedSender(undefined, served)).toBe(false);
+    expect(isTrustedSender('not a url', served)).toBe(false);
   });
 
   it('in development, accepts only the dev server origin', () => {
     const dev = 'http://localhost:5173';
-    expect(isTrustedSender('http://localhost:5173/index.html', dev, file)).toBe(true);
-    expect(isTrustedSender('http://localhost:5173.evil.com/', dev, file)).toBe(false);
-    expect(isTrustedSender('http://localhost:5174/', dev, file)).toBe(false);
+    expect(isTrustedSender('http://localhost:5173/index.html', dev)).toBe(true);
+    expect(isTrustedSender('http://localhost:5173.evil.com/', dev)).toBe(false);
+    expect(isTrustedSender('http://localhost:5174/', dev)).toBe(false);
   });
 });
