@@ -7,6 +7,7 @@
  *   POST /vpu/close   {pid}                                        → 200 {ok:true, closed}
  *   GET  /vpu/sessions                                             → 200 [{session, pid, element, kind, label, wedged, …}]
  *   GET  /vpu/files                                                → 200 {debugfs, proc:{…}}
+ *   POST /vpu/keep, DELETE /vpu/keep                               → 200 {ok:true, keep, orphaned} (the fault on/off)
  *   POST /wedge       {label}                                      → 200 {ok, label, pids} (404 when nothing matched)
  *   POST /kernel/lines (text body)                                 → 200 {ok:true, appended}
  *   GET  /kernel/log?level=&since=                                 → 200 text, one `[ s.us] text` line each
@@ -74,6 +75,10 @@ export async function handleKernelApi(
       return json(200, model.sessionViews());
     case 'GET /vpu/files':
       return json(200, { debugfs: model.debugfsSessionText(), proc: model.procFiles() });
+    case 'POST /vpu/keep':
+    case 'DELETE /vpu/keep':
+      model.setKeepSessions(route.startsWith('POST'));
+      return json(200, { ok: true, keep: model.keepSessions, orphaned: model.orphanedCount });
     case 'POST /wedge': {
       const req = wedgeSchema.safeParse(parseJson(body));
       if (!req.success) return bad('label is required');

@@ -11,6 +11,8 @@
  * - An open past the practical limit (8 sessions): `too many sessions`, `failed to allocate encoder instance` and an
  *   RCU stall; the open is refused (the wrapper exits 1), sessions already open stay.
  * - `wedge(label)`: the pipeline is told (SIGUSR1) to ignore SIGTERM/SIGINT; its sessions stay counted until it dies.
+ * - `setKeepSessions(true)`: a driver that leaks its sessions. Sessions of processes that close or exit stay
+ *   (orphaned, with their dead pid) and count against the limit until `reboot()`; turning it off frees none of them.
  */
 import { isKernelLevel, KernelLog, type KernelLevel, type KernelLine } from './log.js';
 import {
@@ -81,6 +83,8 @@ export interface VpuSessionView {
   kind: VpuKind;
   label: string;
   wedged: boolean;
+  /** Kept by the keep-sessions fault after its process closed it or exited. */
+  orphaned: boolean;
   device: string;
   core: string;
 }
@@ -107,6 +111,9 @@ export class KernelModel {
   private readonly oopsDelayMs: number;
   private readonly byId = new Map<number, VpuSession>();
   private readonly wedgedPids = new Set<number>();
+  /** Session ids the keep-sessions fault held on to after their process let go. */
+  private readonly orphaned = new Set<number>();
+  private keep = false;
   private nextSession = 0;
   private oopsCount = 0;
   private traceSeed = 0x3f1c2a9b;
@@ -169,9 +176,28 @@ export class KernelModel {
       kind: s.kind,
       label: s.label,
       wedged: s.wedged,
+      orphaned: this.orphaned.has(s.session),
       device: s.device,
       core: s.core,
     }));
+  }
+
+  /** The keep-sessions fault: while on, sessions outlive the processes that opened them. */
+  setKeepSessions(on: boolean): void {
+    this.keep = on;
+  }
+
+  get keepSessions(): boolean {
+    return this.keep;
+  }
+
+  get sessionLimit(): number {
+    return this.maxSessions;
+  }
+
+  /** Sessions whose process is gone but the keep-sessions fault held on to. */
+  get orphanedCount(): number {
+    return this.orphaned.size;
   }
 
   /** A pipeline asks for one VPU session per hardware element. */
@@ -223,23 +249,32 @@ export class KernelModel {
     return { ok: true, session };
   }
 
-  /** `POST /vpu/close {pid}`: the process releases its sessions. Returns how many. */
+  /**
+   * `POST /vpu/close {pid}`: the process releases its sessions. Returns how many were freed (none while the
+   * keep-sessions fault is on: they stay, orphaned).
+   */
   close(pid: number): number {
     let n = 0;
+    let kept = 0;
     for (const [id, s] of this.byId) {
-      if (s.pid === pid) {
+      if (s.pid !== pid || this.orphaned.has(id)) continue;
+      if (this.keep) {
+        this.orphaned.add(id);
+        kept++;
+      } else {
         this.byId.delete(id);
         n++;
       }
     }
-    if (n > 0) this.changed();
+    if (n > 0 || kept > 0) this.changed();
     return n;
   }
 
   /** Drop the sessions of processes that are gone. Call every 200–500 ms. Returns the pids reaped. */
   reap(): number[] {
     const dead = new Set<number>();
-    for (const s of this.byId.values()) if (!this.opts.isAlive(s.pid)) dead.add(s.pid);
+    for (const s of this.byId.values())
+      if (!this.orphaned.has(s.session) && !this.opts.isAlive(s.pid)) dead.add(s.pid);
     for (const pid of this.wedgedPids) if (!this.opts.isAlive(pid)) this.wedgedPids.delete(pid);
     for (const pid of dead) this.close(pid);
     return [...dead];
@@ -269,6 +304,25 @@ export class KernelModel {
 
   isWedged(pid: number): boolean {
     return this.wedgedPids.has(pid);
+  }
+
+  /**
+   * A reboot as the kernel sees it: `reboot: Restarting system`, then every session is gone (kept ones too), the
+   * keep-sessions fault is off, and the printk buffer holds only the new boot's lines. Timestamps carry on from
+   * the old boot (the emulator cannot reset /proc/uptime), so the boot lines are stamped now. The caller kills
+   * the processes first.
+   */
+  reboot(): void {
+    this.log.append('reboot: Restarting system', 'emerg');
+    const had = this.byId.size > 0;
+    this.byId.clear();
+    this.orphaned.clear();
+    this.wedgedPids.clear();
+    this.keep = false;
+    this.oopsCount = 0;
+    this.log.clear();
+    this.emit(bootLines().map(({ text, level }) => ({ text, level })));
+    if (had) this.changed();
   }
 
   // ---- files ------------------------------------------------------------------------------------------------
