@@ -31,6 +31,7 @@ import {
   TerminalRef,
   TerminalResize,
 } from './terminal.js';
+import { RebootRequest, ResetPlan, ResetRef, ResetStart, VpuReset } from './vpu-reset.js';
 
 const DeviceRef = z.object({ id: z.string().min(1) });
 const Ok = z.object({ ok: z.literal(true) });
@@ -143,6 +144,16 @@ export const commands = {
    * SSH). `route` forces one; without it the console tries direct and falls back to the tunnel.
    */
   'previews.list': command(DeviceRefInput.extend({ route: PreviewRoute.optional() }), PreviewList),
+  /** What an emergency VPU reset would stop on this device, and whether one is running. */
+  'vpuReset.plan': command(DeviceRefInput, ResetPlan),
+  /** Starts the reset as a detached job on the device; progress as `vpuReset.changed`. One per device. */
+  'vpuReset.start': command(ResetStart, VpuReset),
+  /** One reset's report (the latest without `id`), or null when the device never had one. */
+  'vpuReset.get': command(ResetRef, VpuReset.nullable()),
+  /** Past reports of a device, newest first. */
+  'vpuReset.list': command(DeviceRefInput, z.array(VpuReset)),
+  /** Reboots the device (offered when the kernel keeps its VPU sessions). `confirmName` must be its name. */
+  'device.reboot': command(RebootRequest, Ok),
 } as const;
 
 export type Commands = typeof commands;

@@ -3,6 +3,7 @@ import { DeviceStatus, DeviceView } from './devices.js';
 import { Alarm, KernelEvent, KernelLine, MonitorSample, MonitorStatus } from './monitor.js';
 import { Operation, PipelineJob } from './pipelines.js';
 import { DeviceProbe, JournalEntry, RecorderState } from './recorder.js';
+import { VpuReset } from './vpu-reset.js';
 
 /** Everything the core pushes to the renderer. */
 export const events = {
@@ -27,6 +28,8 @@ export const events = {
   /** A long operation started, moved on a step, or ended. */
   'operation.changed': z.object({ operation: Operation }),
   'pipelines.changed': z.object({ job: PipelineJob }),
+  /** A reset started, moved on, lost or regained its link, or ended. */
+  'vpuReset.changed': z.object({ reset: VpuReset }),
 } as const;
 
 export type Events = typeof events;

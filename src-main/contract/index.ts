@@ -8,3 +8,4 @@ export * from './previews.js';
 export * from './recorder.js';
 export * from './terminal.js';
 export * from './wire.js';
+export * from './vpu-reset.js';

@@ -27,6 +27,7 @@ export const DeviceProbe = z.object({
 export type DeviceProbe = z.infer<typeof DeviceProbe>;
 
 export const ActiveRecording = z.object({ camera: z.string(), file: z.string() });
+export type ActiveRecording = z.infer<typeof ActiveRecording>;
 
 export const RecorderState = z.object({
   unit: z.string(),

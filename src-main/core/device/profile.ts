@@ -28,7 +28,21 @@ export const DeviceProfile = z
     }),
     repo: z.object({ path: AbsolutePath, config: RelativePath, pipelines: RelativePath }),
     cameras: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/)).min(1),
-    recorderApi: z.object({ port: Port }),
+    recorderApi: z.object({
+      port: Port,
+      /**
+       * Camera-by-camera ingest control, for bringing cameras up one at a time after a reset. Without it the
+       * recorder starts every camera itself and they are checked together.
+       */
+      ingest: z
+        .object({
+          start: z.string().regex(/^\/[a-z0-9/_-]+$/),
+          stop: z.string().regex(/^\/[a-z0-9/_-]+$/),
+          /** While this file exists when the recorder starts, it starts no camera (and removes the file). */
+          holdFile: AbsolutePath,
+        })
+        .optional(),
+    }),
     recordings: z.object({ dir: AbsolutePath }),
     mediamtx: z.object({
       rtspPort: Port,

@@ -233,6 +233,11 @@ export class RecorderFeature {
     }
   }
 
+  /** Recordings running now, from the recorder API; throws when it does not answer. */
+  activeRecordings(deviceId: string): Promise<{ camera: string; file: string }[]> {
+    return this.api(deviceId).recordStatus();
+  }
+
   async recordings(deviceId: string): Promise<Recording[]> {
     return listRecordings(
       this.opts.connections,
