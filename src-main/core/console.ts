@@ -26,6 +26,8 @@ import { RemoteJobs } from './ssh/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
 import { StateStore } from './store/state-store.js';
 import { TerminalService } from './terminal/terminal-service.js';
+import type { ResetTimeouts } from './vpu-reset/reset-script.js';
+import { VpuResetService } from './vpu-reset/vpu-reset-service.js';
 
 export interface ConsoleOptions {
   dataDir: string;
@@ -40,6 +42,8 @@ export interface ConsoleOptions {
   monitorRetryMs?: number;
   /** How long an applied config change is watched for kernel alarms (default 30 s). */
   applyWatchMs?: number;
+  /** Limits of the VPU reset's waits on the device (tests shorten them). */
+  resetTimeouts?: Partial<ResetTimeouts>;
 }
 
 /** Who is calling: a window or a browser tab. Terminals belong to their owner and close with it. */
@@ -64,6 +68,7 @@ export class Console {
   readonly monitor: MonitorService;
   readonly recorder: RecorderFeature;
   readonly previews: PreviewService;
+  readonly vpuReset: VpuResetService;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -145,6 +150,20 @@ export class Console {
       hostOf: (id) => this.devices.get(id).host,
       profileOf: (id) => this.recorder.profileOf(id),
     });
+    this.vpuReset = new VpuResetService({
+      connections: this.connections,
+      jobs: this.jobs,
+      audit: this.audit,
+      dataDir: opts.dataDir,
+      deviceName: (id) => store.device(id)?.name ?? id,
+      profileOf: (id) => this.recorder.profileOf(id),
+      probe: (id) => this.recorder.probe(id, false),
+      sessions: (id) => this.monitor.currentSample(id)?.vpu.total ?? null,
+      activeRecordings: (id) => this.recorder.activeRecordings(id),
+      pipelines: (id) => this.recorder.pipelines.list(id),
+      onChange: (reset) => this.emit('vpuReset.changed', { reset }),
+      ...(opts.resetTimeouts ? { timeouts: opts.resetTimeouts } : {}),
+    });
     this.handlers = this.makeHandlers();
   }
 
@@ -219,6 +238,7 @@ export class Console {
 
   async close(): Promise<void> {
     await this.previews.close();
+    this.vpuReset.close();
     this.recorder.close();
     this.monitor.close();
     this.terminals.closeAll();
@@ -430,6 +450,14 @@ export class Console {
         return { ok: true as const };
       },
       'previews.list': ({ deviceId, route }) => this.previews.list(this.known(deviceId), route),
+      'vpuReset.plan': ({ deviceId }) => this.vpuReset.plan(this.known(deviceId)),
+      'vpuReset.start': ({ deviceId }) => this.vpuReset.start(this.known(deviceId), this.audit.who),
+      'vpuReset.get': ({ deviceId, id }) => this.vpuReset.get(this.known(deviceId), id),
+      'vpuReset.list': ({ deviceId }) => this.vpuReset.list(this.known(deviceId)),
+      'device.reboot': async ({ deviceId, confirmName }) => {
+        await this.vpuReset.reboot(this.known(deviceId), confirmName);
+        return { ok: true as const };
+      },
     };
   }
 }

@@ -1,0 +1,274 @@
+/**
+ * Seed 002's emergency VPU reset as one shell program that runs on the device as a detached job, so it finishes
+ * even if the laptop loses the link halfway. It speaks in `@` lines on stdout (reset-report.ts reads them):
+ *
+ *   @begin <ms> <job>                       @plan rec <file> | @plan job <jobId>
+ *   @step <n> begin <ms>                    @step <n> end <ok|failed|skipped> <ms> <waitedMs>
+ *   @say <n> <text>                         @sessions <before|after> <count>
+ *   @kill <pid> <TERM|KILL> <sessions> <name>
+ *   @rec <finalised|damaged> <seconds|-> <file> [| detail]
+ *   @camera <name> <online|failed|not_started> <sessions|-> <detail>
+ *   @evidence <kernel line>                 @outcome <healthy|reboot_needed|failed> <ms> <summary>
+ *   @refused <other job>
+ *
+ * Times are the device's epoch milliseconds. Every wait is a poll (100 ms) with a limit, never a fixed sleep, and
+ * its time is counted as "waited on the device". Exit: 0 healthy, 1 failed, 3 reboot needed, 4 refused.
+ */
+import path from 'node:path';
+import type { DeviceProfile } from '../device/profile.js';
+import { remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
+
+export interface ResetScriptInput {
+  jobId: string;
+  profile: DeviceProfile;
+  /** The session file the probe found readable (falls back to the profile's list). */
+  sessionFile: string | null;
+  /** Files being recorded when the producer pressed the button. */
+  recordings: string[];
+  /** Detached jobs of pipelines this console started. */
+  pipelineJobs: string[];
+  timeouts?: Partial<ResetTimeouts>;
+}
+
+export interface ResetTimeouts {
+  /** For the recorder unit and console pipelines to stop after EOS and SIGTERM from systemd. */
+  stopMs: number;
+  /** For sessions to close by themselves, then again after the holders were signalled. */
+  drainMs: number;
+  /** Between SIGTERM and SIGKILL to a process that still holds sessions. */
+  termMs: number;
+  /** For the media server and the recorder API to answer after a start. */
+  serviceMs: number;
+  /** For one camera to stream after its start. */
+  cameraMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ResetTimeouts = {
+  stopMs: 6_000,
+  drainMs: 3_000,
+  termMs: 3_000,
+  serviceMs: 20_000,
+  cameraMs: 20_000,
+};
+
+/** Kernel lines that stop the bring-up: the classifier's critical VPU faults, as `grep -E` patterns. */
+export const ALARM_PATTERN =
+  'Internal error: Oops|Kernel panic|rcu: INFO: rcu_[a-z]+ (self-)?detected stall|too many sessions|failed to allocate (en|de)coder';
+
+// The program itself: trusted text written here, no interpolation. Values arrive as shell variables set above it.
+const BODY = sh`
+now() { date +%s%3N; }
+emit() { printf '@%s\\n' "$*"; }
+say() { printf '@say %s %s\\n' "$STEP" "$*"; }
+W=0
+# poll <limit ms> <command…>: true as soon as the command is, false at the limit; adds the time to W.
+poll() {
+  lim=$1; shift; t0=$(now)
+  while :; do
+    if "$@"; then W=$((W + $(now) - t0)); return 0; fi
+    if [ $(( $(now) - t0 )) -ge "$lim" ]; then W=$((W + $(now) - t0)); return 1; fi
+    sleep 0.1
+  done
+}
+count() { sudo -n cat "$VPU" 2>/dev/null | grep -c '^session' || true; }
+no_sessions() { [ "$(count)" -eq 0 ]; }
+# Processes (thread ids resolved to their process) named in the session file, "<sessions> <pid>" per line.
+holders() {
+  sudo -n cat "$VPU" 2>/dev/null | grep -o 'pid[=: ]*[0-9][0-9]*' | tr -dc '0-9\\n' | while read -r t; do
+    g=$(awk '/^Tgid:/ {print $2}' /proc/$t/status 2>/dev/null); echo "$g" | grep -q . && echo "$g" || echo "$t"
+  done | sort -n | uniq -c | awk '{print $1, $2}'
+}
+alive() { [ -d /proc/$1 ]; }
+live_holders() { holders | while read -r n p; do alive "$p" && echo "$n $p"; done; }
+unit_stopped() { s=$(systemctl is-active "$1" 2>/dev/null); [ "$s" != active ] && [ "$s" != deactivating ] && [ "$s" != reloading ]; }
+jobs_done() { for j in $JOBS; do [ -f "$HOME/.tally/jobs/$j/rc" ] || return 1; done; return 0; }
+all_stopped() { unit_stopped "$RECORDER" && jobs_done; }
+api_up() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$API/status"; }
+media_up() { curl -s -o /dev/null --max-time 2 "http://$MTXHOST:$MTXAPI/v3/paths/list"; }
+cam_streaming() { curl -s --max-time 2 "http://127.0.0.1:$API/status" | grep -q '"'"$1"'": *"streaming'; }
+klines() { sudo -n dmesg 2>/dev/null | wc -l; }
+knew() { sudo -n dmesg 2>/dev/null | tail -n +$(($1 + 1)); }
+begin_step() { STEP=$1; W=0; T=$(now); emit step "$1" begin "$T"; }
+end_step() { emit step "$STEP" end "$1" "$(now)" "$W"; }
+finish() { emit outcome "$1" "$(now)" "$2"; case $1 in healthy) exit 0;; reboot_needed) exit 3;; *) exit 1;; esac; }
+fail() { end_step failed; finish failed "$1"; }
+
+LOCK="$HOME/.tally/vpu-reset.lock"
+mkdir -p "$HOME/.tally"
+if ! mkdir "$LOCK" 2>/dev/null; then
+  other=$(cat "$LOCK/job" 2>/dev/null)
+  if [ -n "$other" ] && [ ! -f "$HOME/.tally/jobs/$other/rc" ] && [ -d "$HOME/.tally/jobs/$other" ]; then
+    emit refused "$other"; exit 4
+  fi
+  # The lock of a reset that ended without cleaning up (the device rebooted under it).
+  rm -rf "$LOCK"; mkdir "$LOCK" || { emit refused unknown; exit 4; }
+fi
+echo "$JOB" > "$LOCK/job"
+trap 'rm -rf "$LOCK"' EXIT
+emit begin "$(now)" "$JOB"
+for f in $RECS; do emit plan rec "$f"; done
+for j in $JOBS; do emit plan job "$j"; done
+
+begin_step 1
+if ! sudo -n true 2>/dev/null; then
+  say "$(id -un) cannot use sudo without a password here; the reset needs it to stop services and read the VPU sessions."
+  fail "Nothing was changed: $(id -un) needs passwordless sudo on this device."
+fi
+SB=$(count); emit sessions before "$SB"
+say "VPU sessions open: $SB."
+if [ -n "$RECS" ]; then
+  say "Stopping the recordings with EOS through the recorder API, so the files are finalised…"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --max-time 30 "http://127.0.0.1:$API/record/stop")
+  say "The recorder API answered HTTP $code to the stop."
+fi
+for j in $JOBS; do
+  p=$(cat "$HOME/.tally/jobs/$j/pid" 2>/dev/null) || continue
+  for q in $(pgrep -g "$p"); do [ "$q" = "$p" ] || kill -INT "$q" 2>/dev/null; done
+  say "Sent EOS (SIGINT) to the console's pipeline $j."
+done
+say "Stopping $RECORDER (systemd sends SIGTERM; the recorder ends its cameras with EOS)…"
+sudo -n systemctl stop --no-block "$RECORDER" 2>&1 | while read -r l; do say "$l"; done
+if poll "$STOP_MS" all_stopped; then
+  say "$RECORDER and the console's pipelines stopped."
+else
+  say "Still stopping after $STOP_MS ms: $(systemctl is-active "$RECORDER" 2>/dev/null) — holders of VPU sessions are dealt with next."
+fi
+for f in $RECS; do
+  d=""; why=""
+  if command -v ffprobe >/dev/null 2>&1; then
+    d=$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$f" 2>/tmp/tally-reset-probe.$$ | head -n 1)
+    why=$(head -c 300 /tmp/tally-reset-probe.$$ | tr '\\n' ' '); rm -f /tmp/tally-reset-probe.$$
+  elif command -v gst-discoverer-1.0 >/dev/null 2>&1; then
+    d=$(gst-discoverer-1.0 "$f" 2>&1 | awk -F': ' '/Duration:/ {split($2, a, ":"); print a[1]*3600 + a[2]*60 + a[3]; exit}')
+  else
+    why="neither ffprobe nor gst-discoverer-1.0 is installed on the device"
+  fi
+  case $d in
+    ''|N/A|0|0.0*) emit rec damaged - "$f" "| $(echo "$why" | grep . || echo 'no duration: the file was not finalised')";;
+    *) emit rec finalised "$d" "$f";;
+  esac
+done
+end_step ok
+
+begin_step 2
+if poll "$DRAIN_MS" no_sessions; then
+  say "All VPU sessions closed by themselves."
+else
+  say "$(count) VPU session(s) still open after $DRAIN_MS ms."
+  live_holders > /tmp/tally-reset-holders.$$
+  while read -r n p; do
+    name=$(cat /proc/$p/comm 2>/dev/null || echo '?')
+    say "PID $p ($name) holds $n session(s): SIGTERM."
+    sudo -n kill -TERM "$p" 2>/dev/null && emit kill "$p" TERM "$n" "$name"
+  done < /tmp/tally-reset-holders.$$
+  none_alive() { while read -r n p; do alive "$p" && return 1; done < /tmp/tally-reset-holders.$$; return 0; }
+  if ! poll "$TERM_MS" none_alive; then
+    while read -r n p; do
+      alive "$p" || continue
+      name=$(cat /proc/$p/comm 2>/dev/null || echo '?')
+      say "PID $p ($name) ignored SIGTERM for $TERM_MS ms: SIGKILL."
+      sudo -n kill -KILL "$p" 2>/dev/null && emit kill "$p" KILL "$n" "$name"
+    done < /tmp/tally-reset-holders.$$
+  fi
+  rm -f /tmp/tally-reset-holders.$$
+  if poll "$DRAIN_MS" no_sessions; then say "All VPU sessions closed."; else say "$(count) session(s) still open."; fi
+fi
+poll "$STOP_MS" all_stopped || say "$RECORDER is still $(systemctl is-active "$RECORDER" 2>/dev/null)."
+end_step ok
+
+begin_step 3
+left=$(count)
+if [ "$left" -gt 0 ]; then
+  sudo -n cat "$VPU" 2>/dev/null | head -n 40 | while IFS= read -r l; do emit evidence "$l"; done
+  lh=$(live_holders | awk '{print $2}' | tr '\\n' ' ')
+  if [ -n "$lh" ]; then say "Processes $lh still hold sessions after SIGKILL (stuck in the kernel)."
+  else say "$left session(s) belong to processes that are gone: the kernel kept them."; fi
+  emit sessions after "$left"
+  end_step failed
+  finish reboot_needed "The kernel still holds $left VPU session(s); only a reboot frees them. Nothing was restarted."
+fi
+panic=$(sudo -n dmesg 2>/dev/null | grep -m 3 'Kernel panic')
+if [ -n "$panic" ]; then
+  echo "$panic" | while IFS= read -r l; do emit evidence "$l"; done
+  say "The kernel log of this boot shows a panic."
+  emit sessions after 0
+  end_step failed
+  finish reboot_needed "The kernel log shows a panic in this boot; reboot before starting the cameras again."
+fi
+say "No VPU sessions left and no panic in the kernel log."
+end_step ok
+
+begin_step 4
+K=$(klines)
+say "Restarting $MEDIA…"
+sudo -n systemctl restart "$MEDIA" 2>&1 | while read -r l; do say "$l"; done
+poll "$SERVICE_MS" media_up || fail "$MEDIA did not answer on $MTXHOST:$MTXAPI within $SERVICE_MS ms after its restart."
+say "$MEDIA answers."
+if [ -n "$HOLD" ]; then sudo -n mkdir -p "$(dirname "$HOLD")" && sudo -n touch "$HOLD"; fi
+say "Starting $RECORDER…"
+sudo -n systemctl start "$RECORDER" 2>&1 | while read -r l; do say "$l"; done
+poll "$SERVICE_MS" api_up || fail "The recorder API did not answer on port $API within $SERVICE_MS ms."
+say "The recorder API answers."
+bad=""
+check_kernel() {
+  hits=$(knew "$K" | grep -E "$ALARMS" | head -n 20)
+  K=$(klines)
+  [ -z "$hits" ] && return 0
+  echo "$hits" | while IFS= read -r l; do emit evidence "$l"; done
+  return 1
+}
+if [ -n "$HOLD" ]; then
+  for c in $CAMS; do
+    if [ -n "$bad" ]; then emit camera "$c" not_started - "not started: $bad came up with an alarm"; continue; fi
+    say "Starting $c…"
+    curl -s -o /dev/null -X POST --max-time 10 "http://127.0.0.1:$API$INGEST_START?camera=$c"
+    if poll "$CAM_MS" cam_streaming "$c"; then ok=1; else ok=0; fi
+    s=$(count)
+    if ! check_kernel; then
+      emit camera "$c" failed "$s" "the kernel log showed an alarm as it came up"; bad=$c; continue
+    fi
+    if [ $ok = 1 ]; then emit camera "$c" online "$s" "streaming; $s VPU session(s) open"
+    else emit camera "$c" failed "$s" "not streaming after $CAM_MS ms"; bad=$c; fi
+  done
+else
+  for c in $CAMS; do poll "$CAM_MS" cam_streaming "$c" || true; done
+  s=$(count)
+  check_kernel || bad=kernel
+  for c in $CAMS; do
+    if cam_streaming "$c"; then emit camera "$c" online "$s" "streaming (the recorder starts all cameras together)"
+    else emit camera "$c" failed "$s" "not streaming after $CAM_MS ms"; bad=$c; fi
+  done
+fi
+SA=$(count); emit sessions after "$SA"
+if [ -n "$bad" ]; then fail "Stopped at $bad: see the evidence. $SA VPU session(s) open."; fi
+end_step ok
+finish healthy "All cameras back online with $SA VPU session(s) open."
+`;
+
+/** The whole job: the values as shell variables, then the program. */
+export function resetScript(input: ResetScriptInput): ShellCommand {
+  const { profile } = input;
+  const t = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
+  const file = remotePath(
+    input.sessionFile ?? profile.vpu.sessionFiles[0] ?? '/sys/kernel/debug/mpp_service/session',
+  );
+  const recs = input.recordings.map((f) =>
+    remotePath(path.posix.isAbsolute(f) ? f : path.posix.join(profile.recordings.dir, f)),
+  );
+  const ingest = profile.recorderApi.ingest;
+  return sh`JOB=${input.jobId}
+VPU=${file}
+RECORDER=${unitName(profile.units.recorder)}
+MEDIA=${unitName(profile.units.mediaServer)}
+API=${profile.recorderApi.port}
+MTXHOST=${profile.mediamtx.apiHost}
+MTXAPI=${profile.mediamtx.apiPort}
+CAMS=${profile.cameras.join(' ')}
+RECS=${recs.join(' ')}
+JOBS=${input.pipelineJobs.join(' ')}
+HOLD=${ingest ? remotePath(ingest.holdFile) : ''}
+INGEST_START=${ingest?.start ?? ''}
+ALARMS=${ALARM_PATTERN}
+STOP_MS=${t.stopMs} DRAIN_MS=${t.drainMs} TERM_MS=${t.termMs} SERVICE_MS=${t.serviceMs} CAM_MS=${t.cameraMs}
+${BODY}`;
+}
