@@ -74,6 +74,11 @@ function routes(control: EmulatorControl): Record<string, Route> {
         control.setTemperature(q.get('celsius') === 'auto' ? 'auto' : intParam(q, 'celsius')),
       delete: async () => control.setTemperature('auto'),
     },
+    '/vpu/keep': {
+      method: 'POST',
+      handle: async () => ({ ...(await control.keepSessions(true)) }),
+      delete: async () => ({ ...(await control.keepSessions(false)) }),
+    },
     '/state': { method: 'GET', handle: async () => ({ ...(await control.state()) }) },
   };
 }

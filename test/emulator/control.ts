@@ -32,7 +32,7 @@ export interface EmulatorState {
   slowLoginMs: number;
   /** Open SSH connections through the printed address. */
   sshConnections: number;
-  /** The device daemon's view: units, VPU sessions, kernel log size. */
+  /** The device daemon's view: units, vpu {keep, maxSessions, open, orphaned, sessions}, kernel log size, reboots. */
   device: Record<string, unknown>;
 }
 
@@ -58,6 +58,12 @@ export interface EmulatorControl {
    * the modelled temperatures again. Resolves once `/sys/class/thermal` on the device shows it.
    */
   setTemperature(celsius: number | 'auto'): Promise<{ celsius: number | 'auto' }>;
+  /**
+   * The kernel keeps the VPU sessions of processes that close them or exit (a driver that leaks them): they stay in
+   * the session file with their dead pid and count against the limit until a reboot (`sudo systemctl reboot`).
+   * Turning it off frees none of the kept ones.
+   */
+  keepSessions(on: boolean): Promise<{ keep: boolean; orphaned: number }>;
   state(): Promise<EmulatorState>;
 }
 
@@ -174,6 +180,14 @@ export function createControl(deps: ControlDeps): EmulatorControl {
           throw new ControlError('The device did not apply the temperature within 5 s.', 503);
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+    async keepSessions(on) {
+      if (typeof on !== 'boolean') throw new ControlError('keepSessions takes true or false.');
+      const reply = await daemon(on ? 'POST' : 'DELETE', '/vpu/keep');
+      const json = reply.json as { keep?: boolean; orphaned?: number };
+      if (reply.status !== 200 || json.keep !== on)
+        throw new ControlError(`The device did not turn the keep-sessions fault ${on ? 'on' : 'off'}.`, 503);
+      return { keep: on, orphaned: json.orphaned ?? 0 };
     },
     async state() {
       const reply = await daemon('GET', '/state');

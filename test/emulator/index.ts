@@ -58,6 +58,11 @@ export interface EmulatorOptions {
    * repo is created (a --state-dir that already has one keeps its config). Default none.
    */
   h265Cameras?: readonly string[];
+  /**
+   * VPU sessions the emulated kernel allows before it refuses an open with `too many sessions` (1–64). Default 8,
+   * seed 002's practical limit; 16 is its theoretical one.
+   */
+  vpuMaxSessions?: number;
   /** Every line the device writes to its stderr (the daemon's own errors). */
   onLog?: (line: string) => void;
 }
@@ -105,6 +110,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const cameras = opts.cameras ?? 4;
   if (!Number.isInteger(cameras) || cameras < 1 || cameras > 8)
     throw new Error(`cameras must be a whole number from 1 to 8, got ${cameras}.`);
+  const vpuMaxSessions = opts.vpuMaxSessions ?? 8;
+  if (!Number.isInteger(vpuMaxSessions) || vpuMaxSessions < 1 || vpuMaxSessions > 64)
+    throw new Error(`vpuMaxSessions must be a whole number from 1 to 64, got ${vpuMaxSessions}.`);
   if (opts.vpuProc)
     throw new EmulatorUnavailableError(
       '--vpu-proc cannot be emulated on this machine: /proc is procfs, which cannot get new entries ' +
@@ -143,6 +151,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         restartDelayMs: opts.restartDelayMs ?? 2000,
         iceTcp: opts.iceTcp ?? true,
         h265Cameras,
+        vpuMaxSessions,
       }).then((s: PreparedState) => (undo.push(() => cleanState(s)), s)),
       createTestHost().then((h: TestHost) => (undo.push(() => h.destroy()), h)),
     ]);

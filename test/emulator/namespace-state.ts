@@ -53,6 +53,8 @@ export interface PrepareOptions {
   iceTcp: boolean;
   /** Cameras whose config.yml entry is switched to H.265 in a commit of its own (new repos only). */
   h265Cameras: readonly string[];
+  /** VPU sessions the kernel model allows (default 8). */
+  vpuMaxSessions?: number;
 }
 
 /** The device's MediaMTX settings file; the stand-in reads these keys (media/config-file.ts). */
@@ -295,6 +297,7 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
     sshdConfig: '/etc/ssh/sshd_config',
     stopTimeoutMs: opts.stopTimeoutMs,
     restartDelayMs: opts.restartDelayMs,
+    vpuMaxSessions: opts.vpuMaxSessions ?? 8,
   };
   await fs.writeFile(p('run', 'device.json'), JSON.stringify(config, null, 2));
 

@@ -25,6 +25,8 @@ export interface ApiDeps {
   state(): Record<string, unknown>;
   /** Bring derived state up to date (VPU sessions of processes that just died, the debugfs file). */
   sync(): Promise<void>;
+  /** `systemctl reboot`: start the emulated reboot; it runs on after the command has answered. */
+  reboot(): void;
   shutdown(): void;
 }
 
@@ -113,6 +115,7 @@ export function createApiServer(deps: ApiDeps): http.Server {
     kernel: deps.kernel,
     hostname: deps.hostname,
     bootTimeMs: deps.kernel.bootTimeMs,
+    reboot: deps.reboot,
   });
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -185,7 +188,13 @@ export function createApiServer(deps: ApiDeps): http.Server {
     if (method === 'GET' && url.pathname === '/state')
       return sendJson(res, 200, {
         units: Object.fromEntries(deps.units.all().map((u) => [u.spec.name, unitView(u)])),
-        vpu: deps.kernel.sessionViews(),
+        vpu: {
+          keep: deps.kernel.keepSessions,
+          maxSessions: deps.kernel.sessionLimit,
+          open: deps.kernel.sessions().length,
+          orphaned: deps.kernel.orphanedCount,
+          sessions: deps.kernel.sessionViews(),
+        },
         kernelLines: deps.kernel.log.lastSeq,
         ...deps.state(),
       });

@@ -15,6 +15,8 @@ export interface CommandContext {
   hostname: string;
   /** Wall-clock ms at the emulated boot. */
   bootTimeMs: number;
+  /** `systemctl reboot`: starts the emulated reboot and returns at once (daemon.ts). */
+  reboot?: () => void;
 }
 
 export interface CommandDone {

@@ -21,6 +21,8 @@ const deviceConfigSchema = z.object({
   stopTimeoutMs: z.number().int().positive(),
   /** systemd's RestartSec for units that restart on failure. */
   restartDelayMs: z.number().int().nonnegative(),
+  /** VPU sessions the kernel model allows before it refuses an open (seed 002: 8 in practice, 16 in theory). */
+  vpuMaxSessions: z.number().int().min(1).max(64).default(8),
 });
 
 export type DeviceConfig = z.infer<typeof deviceConfigSchema>;

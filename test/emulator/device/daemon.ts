@@ -6,6 +6,8 @@
  *
  * Node cannot reap processes it did not spawn, so every service runs under supervise.py, a child subreaper that
  * reaps its orphans; the daemon itself only ever has its own children.
+ *
+ * `systemctl reboot` is emulated here (`reboot()`): the device keeps running, so ssh and its sessions stay up.
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import type http from 'node:http';
@@ -14,10 +16,17 @@ import { DAEMON_SOCKET, type DeviceConfig } from './config.js';
 import { findPipelinePidsByLabel, HARDWARE_NAME, KernelModel } from './kernel/index.js';
 import { Journal } from './journal.js';
 import { MppDebugfs } from './mpp-debugfs.js';
-import { isAlive } from './proc.js';
+import { isAlive, listProcs, signal } from './proc.js';
 import { ThermalZones } from './thermal.js';
 import { portOpen, RECORDER_API_PORT, unitSpecs } from './unit-specs.js';
-import { ServiceManager } from './units.js';
+import { ServiceManager, type Unit } from './units.js';
+
+/** Units an emulated reboot stops and starts again, in start order; ssh stays up (see `reboot()`). */
+const REBOOT_UNITS = ['mediamtx', 'preke-recorder'];
+/** Between the kernel's new boot lines and the services starting again. */
+const REBOOT_BOOT_DELAY_MS = 1000;
+/** The recorder's runtime directory (its hold file); /run is a tmpfs on the board, empty after a reboot. */
+const RECORDER_RUN_DIR = '/run/preke-recorder';
 
 /** What the daemon prints on stdout, one JSON object per line, for the launcher. */
 export type DaemonEvent = { event: 'ready'; bootMs: number } | { event: 'error'; message: string };
@@ -41,6 +50,8 @@ export class DeviceDaemon {
   private server: http.Server | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  private rebooting: Promise<void> | undefined;
+  private reboots = 0;
   private readonly startedAt = Date.now();
 
   constructor(private readonly config: DeviceConfig) {
@@ -58,6 +69,7 @@ export class DeviceDaemon {
       findPidsByLabel: (label) => findPipelinePidsByLabel(label),
       onSessionsChanged: () => onSessions(),
       uptimeAtStartMs: uptimeMs(),
+      maxSessions: config.vpuMaxSessions,
     });
     this.debugfs = new MppDebugfs(() => this.kernel.debugfsSessionText());
     onSessions = () => this.debugfs.changed();
@@ -114,11 +126,14 @@ export class DeviceDaemon {
         hostname: this.config.hostname,
         cameras: this.config.cameras,
         thermal: this.thermal.view(),
+        reboots: this.reboots,
+        rebooting: this.rebooting !== undefined,
       }),
       sync: async () => {
         this.kernel.reap();
         await this.debugfs.flushed();
       },
+      reboot: () => this.reboot(),
       shutdown: () => void this.shutdown().then(() => process.exit(0)),
     });
     await new Promise<void>((resolve, reject) => {
@@ -140,6 +155,59 @@ export class DeviceDaemon {
 
   emit(event: DaemonEvent): void {
     process.stdout.write(`${JSON.stringify(event)}\n`);
+  }
+
+  /**
+   * `systemctl reboot`, emulated without taking the device down: the recorder and the media server stop as systemd
+   * stops them at shutdown (TimeoutStopSec applies), VPU pipelines still alive are killed, the kernel prints
+   * `reboot: Restarting system`, forgets every session (kept ones too) and the keep fault, and prints a new boot;
+   * /run/preke-recorder is emptied; about a second later mediamtx and then the recorder start again. ssh and its
+   * sessions stay up (a real reboot drops them), and so do other login processes. A second call while one runs is
+   * ignored.
+   */
+  reboot(): void {
+    if (this.rebooting || this.stopping) return;
+    this.reboots++;
+    this.rebooting = this.runReboot()
+      .catch((err: unknown) => {
+        process.stderr.write(`reboot: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      })
+      .finally(() => (this.rebooting = undefined));
+  }
+
+  private async runReboot(): Promise<void> {
+    this.journal.append({
+      identifier: 'systemd-logind',
+      priority: 6,
+      message: 'System is rebooting.',
+      transport: 'journal',
+    });
+    const units = REBOOT_UNITS.map((name) => this.units.get(name)).filter((u): u is Unit => u !== undefined);
+    for (const unit of [...units].reverse()) await unit.stop().catch(() => undefined);
+    await this.killPipelines();
+    this.kernel.reboot();
+    await fs.rm(RECORDER_RUN_DIR, { recursive: true, force: true }).catch(() => undefined);
+    await this.debugfs.flushed();
+    await new Promise((r) => setTimeout(r, REBOOT_BOOT_DELAY_MS));
+    if (this.stopping) return;
+    for (const unit of units) {
+      unit.newBoot();
+      await unit.start().catch(() => undefined);
+    }
+  }
+
+  /** SIGKILL whatever still runs a pipeline or holds a VPU session (ad-hoc jobs outside the units). */
+  private async killPipelines(): Promise<void> {
+    const pids = new Set(
+      listProcs()
+        .filter((p) => p.comm === 'gst-launch-1.0')
+        .map((p) => p.pid),
+    );
+    for (const s of this.kernel.sessions()) if (s.pid !== process.pid && isAlive(s.pid)) pids.add(s.pid);
+    for (const pid of pids) signal(pid, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    while ([...pids].some((pid) => isAlive(pid)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Stop the services (SIGTERM, a short grace, SIGKILL) and close the API. */

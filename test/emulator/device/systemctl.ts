@@ -1,6 +1,6 @@
 /**
  * `systemctl` on the emulated R58: the verbs a console uses, with systemd 252's output formats and exit codes.
- * start/stop/restart need root (sudo), as without a polkit agent on the board.
+ * start/stop/restart and reboot need root (sudo), as without a polkit agent on the board.
  */
 import { readFileSync } from 'node:fs';
 import { ArgError, has, last, scanArgs, values, type OptionSpec } from './argv.js';
@@ -332,6 +332,7 @@ async function runJobs(
   verb: string,
   names: string[],
   signalName?: string,
+  noBlock = false,
 ): Promise<CommandOutcome> {
   if (names.length === 0) return fail(1, 'Too few arguments.');
   let stderr = '';
@@ -350,9 +351,17 @@ async function runJobs(
       continue;
     }
     try {
-      if (verb === 'start') await unit.start();
-      else if (verb === 'stop') await unit.stop();
-      else if (verb === 'restart' || verb === 'reload-or-restart') await unit.restart();
+      const job =
+        verb === 'start'
+          ? unit.start()
+          : verb === 'stop'
+            ? unit.stop()
+            : verb === 'restart' || verb === 'reload-or-restart'
+              ? unit.restart()
+              : undefined;
+      // --no-block: the job is queued and systemctl returns at once; its outcome shows in the unit's state.
+      if (job && noBlock) void job.catch(() => undefined);
+      else if (job) await job;
       else if (verb === 'try-restart' || verb === 'condrestart') {
         if (unit.activeState === 'active') await unit.restart();
       } else if (verb === 'kill') {
@@ -387,6 +396,20 @@ export async function systemctl(ctx: CommandContext, argv: string[]): Promise<Co
     .filter(Boolean);
   const valueOnly = has(parsed, 'value') || values(parsed, 'P').length > 0;
 
+  if (verb === 'reboot') {
+    // systemd 252 asks logind first, then falls back to starting reboot.target; both need polkit without root.
+    if (ctx.uid !== 0)
+      return fail(
+        1,
+        'Failed to reboot system via logind: Interactive authentication required.\n' +
+          'Failed to start reboot.target: Interactive authentication required.\n' +
+          "See system logs and 'systemctl status reboot.target' for details.",
+      );
+    if (!ctx.reboot) return fail(1, 'Failed to start reboot.target: Transport endpoint is not connected');
+    ctx.reboot();
+    return done(0);
+  }
+
   if (MUTATING.has(verb) && ctx.uid !== 0) {
     const first = unitId(names[0] ?? '');
     const what = verb === 'daemon-reload' ? 'reload daemon' : `${VERB_PAST[verb] ?? verb} ${first}`;
@@ -404,7 +427,7 @@ export async function systemctl(ctx: CommandContext, argv: string[]): Promise<Co
     case 'condrestart':
     case 'reload-or-restart':
     case 'kill':
-      return runJobs(ctx, verb, names, last(parsed, 'signal'));
+      return runJobs(ctx, verb, names, last(parsed, 'signal'), has(parsed, 'no-block'));
     case 'is-active':
     case 'is-failed': {
       if (names.length === 0) return fail(1, 'Too few arguments.');

@@ -177,6 +177,12 @@ export class Unit {
     });
   }
 
+  /** After an emulated reboot: systemd starts again with fresh counters and no failed state. */
+  newBoot(): void {
+    this.nRestarts = 0;
+    this.resetFailed();
+  }
+
   /** `systemctl reset-failed`. */
   resetFailed(): void {
     if (this.activeState !== 'failed') return;
