@@ -7,14 +7,18 @@ Starts one real GStreamer ingest pipeline per camera in config.yml through gst-l
 so hardware encoders take VPU sessions), and serves:
 
     GET  /status, /api/status          {"summary":{"total","streaming","no_signal","error"},"cameras":{camN: word}}
+    POST /ingest/start[?camera=camN,…] start those cameras' pipelines (all by default) {"started","errors"}
+    POST /ingest/stop[?camera=camN,…]  stop them with EOS (SIGINT), SIGTERM after 3 s {"stopped","errors"}
     POST /record/start[?camera=camN]   start recording subscribers (all streaming cameras by default)
     POST /record/stop[?camera=camN]    EOS them so the files are finalised
     GET  /record/status                active recordings
     GET  /recordings                   files in the recording directory
     GET  /health                       {"status":"ok"}
 
-A pipeline that dies leaves its camera in "error" until the service restarts (no restart loop: a panic config
-would panic again). SIGTERM/SIGINT: stop recordings with EOS, then the cameras, then exit.
+A pipeline that dies leaves its camera in "error" until the service restarts or /ingest/start starts it again (no
+restart loop: a panic config would panic again). If the hold file (--hold-file, default
+/run/preke-recorder/hold-cameras) exists at start, it is removed and no camera starts: they are "stopped" until
+/ingest/start. SIGTERM/SIGINT: stop recordings with EOS, then the cameras, then exit.
 Environment: TALLY_GST_LAUNCH overrides the gst-launch-1.0 command line (tests); TALLY_EMU_SOCK is passed on.
 """
 
@@ -51,6 +55,8 @@ except ImportError:  # no python3-yaml on this machine: the subset config.yml us
 from processes import log  # noqa: E402
 from service import Recorder  # noqa: E402
 
+HOLD_FILE = "/run/preke-recorder/hold-cameras"
+
 
 def load_config(path):
     with open(path, encoding="utf-8") as fh:
@@ -58,6 +64,18 @@ def load_config(path):
     if not isinstance(config.get("cameras"), dict) or not config["cameras"]:
         raise ValueError("no cameras in %s" % path)
     return config
+
+
+def held(hold_file):
+    """True if the hold file exists; it is removed, so the next start runs every camera again."""
+    try:
+        os.remove(hold_file)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as err:
+        log("WARNING:  cannot remove %s: %s; holding the cameras anyway" % (hold_file, err))
+        return os.path.exists(hold_file)
 
 
 def make_handler(recorder):
@@ -113,7 +131,13 @@ def make_handler(recorder):
             if length:
                 self.rfile.read(length)
             path, query = self.route()
-            if path == "/record/start":
+            if path == "/ingest/start":
+                started, errors = recorder.start_ingest(self.selected(query))
+                self.reply(200, {"ok": not errors, "started": started, "errors": errors})
+            elif path == "/ingest/stop":
+                stopped, errors = recorder.stop_ingest(self.selected(query))
+                self.reply(200, {"ok": not errors, "stopped": stopped, "errors": errors})
+            elif path == "/record/start":
                 started, errors = recorder.start_recording(self.selected(query))
                 status = 200 if started else 409
                 self.reply(status, {"ok": bool(started) and not errors, "started": started, "errors": errors})
@@ -132,6 +156,7 @@ def main(argv):
     parser.add_argument("--config", default="/opt/preke-r58-recorder/config.yml")
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--hold-file", default=HOLD_FILE)
     args = parser.parse_args(argv)
 
     log("INFO:     Started server process [%d]" % os.getpid())
@@ -159,7 +184,11 @@ def main(argv):
         return 1
     server.daemon_threads = True
     log("INFO:     Waiting for application startup.")
-    recorder.start_cameras()
+    if held(args.hold_file):
+        log("INFO:     %s was there: cameras held until POST /ingest/start" % args.hold_file)
+        recorder.hold_cameras()
+    else:
+        recorder.start_cameras()
     log("INFO:     Application startup complete.")
     log("INFO:     Uvicorn running on http://%s:%d (Press CTRL+C to quit)" % (args.host, args.api_port))
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()

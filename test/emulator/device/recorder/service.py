@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 from descriptions import camera_args, parse_resolution, recording_args
-from processes import GstProcess, log
+from processes import GstProcess, describe_exit as describe, log
 
 
 def launcher_argv():
@@ -58,14 +58,18 @@ class Camera:
         self.config = config
         self.width, self.height = parse_resolution(config.get("resolution", "640x360"))
         self.process = None
+        # False while the camera is held (hold file at start) or stopped through /ingest/stop.
+        self.wanted = True
 
     @property
     def codec(self):
         return "h265" if str(self.config.get("codec", "h264")).lower() in ("h265", "hevc") else "h264"
 
     def state(self):
-        """streaming (WxH) / starting / error, in the seed 001 status words."""
+        """streaming (WxH) / starting / error in the seed 001 status words; stopped / stopping when not wanted."""
         p = self.process
+        if not self.wanted:
+            return "stopping" if p is not None and p.alive() else "stopped"
         if p is None or not p.alive():
             return "error"
         if not p.playing.is_set():
@@ -96,13 +100,82 @@ class Recorder:
         self.forward = MediaForward(media.get("api", "http://127.0.0.1:9997"))
         self.recordings = {}
         self.lock = threading.Lock()
+        # One /ingest/start or /ingest/stop at a time, so two requests never start the same camera twice.
+        self.ingest_lock = threading.Lock()
 
     # -- cameras ----------------------------------------------------------------------------------------------
 
+    def _start_camera(self, cam):
+        args = camera_args(cam.name, cam.index, cam.config, self.rtsp_base)
+        cam.wanted = True
+        cam.process = GstProcess(cam.name, self.launcher, args)
+
     def start_cameras(self):
         for cam in self.cameras.values():
-            args = camera_args(cam.name, cam.index, cam.config, self.rtsp_base)
-            cam.process = GstProcess(cam.name, self.launcher, args)
+            self._start_camera(cam)
+
+    def hold_cameras(self):
+        """The hold file was there at start: no camera pipeline runs until /ingest/start asks for it."""
+        for cam in self.cameras.values():
+            cam.wanted = False
+
+    def start_ingest(self, names, settle=5.0):
+        """/ingest/start: start these cameras' pipelines as at a normal start. A pipeline that fails right away
+        (the VPU refused a session, a bad element) is an error. Returns ({camera: state}, {camera: error})."""
+        started, errors = {}, {}
+        with self.ingest_lock:
+            fresh = []
+            for name in names:
+                cam = self.cameras.get(name)
+                if cam is None:
+                    errors[name] = "unknown camera"
+                elif cam.process is not None and cam.process.alive() and cam.wanted:
+                    started[name] = cam.state()
+                elif cam.process is not None and cam.process.alive():
+                    errors[name] = "still stopping (pid %d)" % cam.process.pid
+                else:
+                    log("INFO:     %s: ingest start" % name)
+                    self._start_camera(cam)
+                    fresh.append(cam)
+            deadline = time.time() + settle
+            for cam in fresh:
+                p = cam.process
+                while not p.playing.is_set() and not p.exited.is_set() and time.time() < deadline:
+                    p.exited.wait(0.05)
+                if p.alive():
+                    started[cam.name] = cam.state()
+                else:
+                    p.exited.wait(1.0)
+                    errors[cam.name] = p.last_error or "pipeline ended at once (%s)" % describe(p.returncode)
+        return started, errors
+
+    def stop_ingest(self, names):
+        """/ingest/stop: the cameras' recordings get EOS first, then the pipelines are stopped as at shutdown
+        (SIGINT for EOS, SIGTERM after 3 s). Returns ({camera: state}, {camera: error})."""
+        stopped, errors = {}, {}
+        with self.ingest_lock:
+            cams = []
+            for name in names:
+                cam = self.cameras.get(name)
+                if cam is None:
+                    errors[name] = "unknown camera"
+                    continue
+                cam.wanted = False
+                cams.append(cam)
+            recording = [c.name for c in cams if c.name in self.recordings]
+            if recording:
+                self.stop_recording(recording)
+            running = [c for c in cams if c.process is not None and c.process.alive()]
+            for c in running:
+                log("INFO:     %s: ingest stop" % c.name)
+            threads = [threading.Thread(target=c.process.stop_gracefully, args=(3.0, 3.0), daemon=True) for c in running]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for c in cams:
+                stopped[c.name] = c.state()
+        return stopped, errors
 
     def status(self):
         states = {name: cam.state() for name, cam in self.cameras.items()}
@@ -112,6 +185,7 @@ class Recorder:
                 "streaming": sum(1 for s in states.values() if s.startswith("streaming")),
                 "no_signal": sum(1 for s in states.values() if s == "no_signal"),
                 "error": sum(1 for s in states.values() if s == "error"),
+                "stopped": sum(1 for s in states.values() if s == "stopped"),
             },
             "cameras": states,
         }
