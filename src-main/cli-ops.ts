@@ -59,13 +59,13 @@ export async function openConsole(dataDir: string, version: string): Promise<Con
   return core;
 }
 
-async function call<T>(core: Console, name: string, input: unknown): Promise<T> {
+export async function call<T>(core: Console, name: string, input: unknown): Promise<T> {
   const reply = await core.invoke(name, input, { owner: 'cli' });
   if (!reply.ok) throw new CliExit(reply.error.code === 'invalid_input' ? 64 : 1, reply.error.message);
   return reply.result as T;
 }
 
-async function findDevice(core: Console, nameOrId: string): Promise<DeviceView> {
+export async function findDevice(core: Console, nameOrId: string): Promise<DeviceView> {
   const devices = core.store.devices();
   const device = devices.find((d) => d.name === nameOrId) ?? devices.find((d) => d.id === nameOrId);
   if (!device)
@@ -77,7 +77,7 @@ async function findDevice(core: Console, nameOrId: string): Promise<DeviceView> 
 }
 
 /** Connect and wait for the link; any other outcome is an error that says what to do. */
-async function connect(core: Console, device: DeviceView, timeoutMs: number): Promise<void> {
+export async function connect(core: Console, device: DeviceView, timeoutMs: number): Promise<void> {
   await call(core, 'devices.connect', { id: device.id });
   const status = await core.connections
     .waitFor(device.id, SETTLED, timeoutMs)

@@ -15,6 +15,7 @@ import {
 import { Console } from './core/console.js';
 import { MemorySecretStore } from './core/store/secrets.js';
 import { DEMO_DEVICE, seedDemoDevice } from './demo.js';
+import { resetVpuCommand } from './cli-reset.js';
 import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
 import { startWebServer } from './web/web-server.js';
 
@@ -390,6 +391,27 @@ export function buildProgram(): Command {
     .action((device: string, o: { plan?: string; dataDir: string; timeout: number }) =>
       scripted(o.dataDir, (core) =>
         budgetCommand(core, io, device, { ...(o.plan ? { plan: o.plan } : {}), timeoutMs: o.timeout * 1000 }),
+      ),
+    );
+
+  program
+    .command('reset-vpu')
+    .description(
+      "Seed 002's emergency VPU reset as one detached job on the device: recordings stopped with EOS, only the " +
+        'processes holding VPU sessions killed, media server and recorder restarted, cameras brought up one at a ' +
+        'time. Asks first unless --yes. Exits 0 only when the device ended healthy; 3 when it needs a reboot.',
+    )
+    .argument('<device>', 'device name')
+    .option('--yes', 'do not ask (the plan is still printed)')
+    .option(...dataDirOption)
+    .option(...timeoutOption)
+    .action((device: string, o: { yes?: boolean; dataDir: string; timeout: number }) =>
+      scripted(o.dataDir, (core) =>
+        resetVpuCommand(core, io, device, {
+          yes: !!o.yes,
+          timeoutMs: o.timeout * 1000,
+          interactive: process.stdin.isTTY === true,
+        }),
       ),
     );
 

@@ -134,4 +134,23 @@ describe.skipIf(!ok)(`tally CLI against the emulated R58${why}`, () => {
     const unknown = await tally('recorder', DEMO_DEVICE, 'reboot');
     expect(unknown.exitCode).toBe(64);
   });
+
+  it('reset-vpu without --yes and without a terminal does nothing and says how; with --yes it resets and exits 0', async () => {
+    const asked = await tally('reset-vpu', DEMO_DEVICE);
+    expect(asked.exitCode).toBe(4);
+    expect(asked.stderr).toMatch(/Emergency VPU reset on demo-r58/);
+    expect(asked.stderr).toMatch(/pass --yes/);
+
+    const r = await tally('reset-vpu', DEMO_DEVICE, '--yes');
+    expect(r.stderr).toMatch(/\[2\/4\] Wait for the VPU sessions to close/);
+    expect(r.stdout).toMatch(/^VPU reset vpu-reset-\S+ on demo-r58: healthy/m);
+    expect(r.stdout).toMatch(/^ {2}cam3: online/m);
+    expect(r.exitCode).toBe(0);
+  }, 120_000);
+
+  it('reset-vpu for an unknown device exits 64 and lists the known ones', async () => {
+    const r = await tally('reset-vpu', '$(reboot)', '--yes');
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr).toMatch(/No device named "\$\(reboot\)"\. Known: demo-r58/);
+  });
 });

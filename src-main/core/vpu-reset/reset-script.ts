@@ -35,6 +35,8 @@ export interface ResetTimeouts {
   stopMs: number;
   /** For sessions to close by themselves, then again after the holders were signalled. */
   drainMs: number;
+  /** Sessions whose count has not changed for this long are held: stop waiting and deal with the holders. */
+  stallMs: number;
   /** Between SIGTERM and SIGKILL to a process that still holds sessions. */
   termMs: number;
   /** For the media server and the recorder API to answer after a start. */
@@ -44,9 +46,10 @@ export interface ResetTimeouts {
 }
 
 export const DEFAULT_TIMEOUTS: ResetTimeouts = {
-  stopMs: 6_000,
+  stopMs: 8_000,
   drainMs: 3_000,
-  termMs: 3_000,
+  stallMs: 1_500,
+  termMs: 2_000,
   serviceMs: 20_000,
   cameraMs: 20_000,
 };
@@ -83,6 +86,15 @@ live_holders() { holders | while read -r n p; do alive "$p" && echo "$n $p"; don
 unit_stopped() { s=$(systemctl is-active "$1" 2>/dev/null); [ "$s" != active ] && [ "$s" != deactivating ] && [ "$s" != reloading ]; }
 jobs_done() { for j in $JOBS; do [ -f "$HOME/.tally/jobs/$j/rc" ] || return 1; done; return 0; }
 all_stopped() { unit_stopped "$RECORDER" && jobs_done; }
+# "Stuck": sessions still open and their count unchanged for STALL_MS — nothing more will close by waiting.
+LASTC=-1; LASTT=0
+stuck() {
+  c=$(count); t=$(now)
+  if [ "$c" != "$LASTC" ]; then LASTC=$c; LASTT=$t; return 1; fi
+  [ "$c" -gt 0 ] && [ $((t - LASTT)) -ge "$STALL_MS" ]
+}
+stopped_or_stuck() { all_stopped && return 0; stuck; }
+drained_or_stuck() { no_sessions && return 0; stuck; }
 api_up() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$API/status"; }
 media_up() { curl -s -o /dev/null --max-time 2 "http://$MTXHOST:$MTXAPI/v3/paths/list"; }
 cam_streaming() { curl -s --max-time 2 "http://127.0.0.1:$API/status" | grep -q '"'"$1"'": *"streaming'; }
@@ -128,8 +140,9 @@ for j in $JOBS; do
 done
 say "Stopping $RECORDER (systemd sends SIGTERM; the recorder ends its cameras with EOS)…"
 sudo -n systemctl stop --no-block "$RECORDER" 2>&1 | while read -r l; do say "$l"; done
-if poll "$STOP_MS" all_stopped; then
-  say "$RECORDER and the console's pipelines stopped."
+if poll "$STOP_MS" stopped_or_stuck; then
+  if all_stopped; then say "$RECORDER and the console's pipelines stopped."
+  else say "$RECORDER is still $(systemctl is-active "$RECORDER" 2>/dev/null): $(count) VPU session(s) have not moved for $STALL_MS ms — their holders are dealt with next."; fi
 else
   say "Still stopping after $STOP_MS ms: $(systemctl is-active "$RECORDER" 2>/dev/null) — holders of VPU sessions are dealt with next."
 fi
@@ -151,10 +164,10 @@ done
 end_step ok
 
 begin_step 2
-if poll "$DRAIN_MS" no_sessions; then
+if poll "$DRAIN_MS" drained_or_stuck && no_sessions; then
   say "All VPU sessions closed by themselves."
 else
-  say "$(count) VPU session(s) still open after $DRAIN_MS ms."
+  say "$(count) VPU session(s) still open and not closing."
   live_holders > /tmp/tally-reset-holders.$$
   while read -r n p; do
     name=$(cat /proc/$p/comm 2>/dev/null || echo '?')
@@ -269,6 +282,6 @@ JOBS=${input.pipelineJobs.join(' ')}
 HOLD=${ingest ? remotePath(ingest.holdFile) : ''}
 INGEST_START=${ingest?.start ?? ''}
 ALARMS=${ALARM_PATTERN}
-STOP_MS=${t.stopMs} DRAIN_MS=${t.drainMs} TERM_MS=${t.termMs} SERVICE_MS=${t.serviceMs} CAM_MS=${t.cameraMs}
+STOP_MS=${t.stopMs} DRAIN_MS=${t.drainMs} STALL_MS=${t.stallMs} TERM_MS=${t.termMs} SERVICE_MS=${t.serviceMs} CAM_MS=${t.cameraMs}
 ${BODY}`;
 }
