@@ -195,6 +195,45 @@ describe.skipIf(!ok)('emergency VPU reset', () => {
     await dialog().waitFor({ state: 'hidden', ...WAIT });
   }, 300_000);
 
+  it('says a reboot is needed when the kernel keeps the sessions, and reboots only with the name typed', async () => {
+    if (!emu) throw new Error('no emulator');
+    await emu.control.keepSessions(true);
+    await page.getByRole('button', { name: 'Emergency VPU reset', exact: true }).click();
+    await dialog().waitFor(WAIT);
+    await holdButton().hover();
+    await page.mouse.down();
+    try {
+      await steps().waitFor(WAIT);
+    } finally {
+      await page.mouse.up();
+    }
+    await dialog()
+      .getByRole('heading', { name: /^Reboot needed/ })
+      .waitFor(RESET);
+    await screenshot(page, 'vpu-reset-reboot-needed');
+
+    await dialog()
+      .getByRole('button', { name: `Reboot ${DEVICE}…` })
+      .click();
+    const ask = page.getByRole('dialog', { name: `Reboot ${DEVICE}?` });
+    await ask.waitFor(WAIT);
+    const confirm = ask.getByRole('button', { name: `Reboot ${DEVICE}`, exact: true });
+    const typed = ask.getByRole('textbox', { name: `Type ${DEVICE} to confirm` });
+    expect(await confirm.isDisabled()).toBe(true);
+    await typed.fill(DEVICE.slice(0, 6));
+    await ask.getByText('Keep typing: the whole name is needed.').waitFor(WAIT);
+    expect(await confirm.isDisabled()).toBe(true);
+    await typed.fill(DEVICE);
+    await confirm.click();
+    await ask.waitFor({ state: 'hidden', ...WAIT });
+    await page.getByText(`${DEVICE} is rebooting. Tally reconnects when it is back.`).waitFor(WAIT);
+    await expect
+      .poll(async () => (await emu?.control.state())?.device['reboots'], { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(1);
+    await dialog().getByRole('button', { name: 'Close' }).click();
+    await dialog().waitFor({ state: 'hidden', ...WAIT });
+  }, 300_000);
+
   it('saw no script errors or CSP violations', () => {
     const real = (session?.problems ?? []).filter(
       (p) => !/frame-ancestors.*ignored when delivered via a <meta>/.test(p),
