@@ -118,7 +118,9 @@ fi
 echo "$JOB" > "$LOCK/job"
 trap 'rm -rf "$LOCK"' EXIT
 emit begin "$(now)" "$JOB"
-for f in $RECS; do emit plan rec "$f"; done
+# One recording path per line: a name with spaces, globs or $(…) stays one name, as text.
+recs() { printf '%s\\n' "$RECS" | while IFS= read -r f; do [ -n "$f" ] && printf '%s\\n' "$f"; done; }
+recs | while IFS= read -r f; do emit plan rec "$f"; done
 for j in $JOBS; do emit plan job "$j"; done
 
 begin_step 1
@@ -146,13 +148,13 @@ if poll "$STOP_MS" stopped_or_stuck; then
 else
   say "Still stopping after $STOP_MS ms: $(systemctl is-active "$RECORDER" 2>/dev/null) — holders of VPU sessions are dealt with next."
 fi
-for f in $RECS; do
+recs | while IFS= read -r f; do
   d=""; why=""
   if command -v ffprobe >/dev/null 2>&1; then
-    d=$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$f" 2>/tmp/tally-reset-probe.$$ | head -n 1)
+    d=$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$f" < /dev/null 2>/tmp/tally-reset-probe.$$ | head -n 1)
     why=$(head -c 300 /tmp/tally-reset-probe.$$ | tr '\\n' ' '); rm -f /tmp/tally-reset-probe.$$
   elif command -v gst-discoverer-1.0 >/dev/null 2>&1; then
-    d=$(gst-discoverer-1.0 "$f" 2>&1 | awk -F': ' '/Duration:/ {split($2, a, ":"); print a[1]*3600 + a[2]*60 + a[3]; exit}')
+    d=$(gst-discoverer-1.0 "$f" < /dev/null 2>&1 | awk -F': ' '/Duration:/ {split($2, a, ":"); print a[1]*3600 + a[2]*60 + a[3]; exit}')
   else
     why="neither ffprobe nor gst-discoverer-1.0 is installed on the device"
   fi
@@ -277,7 +279,7 @@ API=${profile.recorderApi.port}
 MTXHOST=${profile.mediamtx.apiHost}
 MTXAPI=${profile.mediamtx.apiPort}
 CAMS=${profile.cameras.join(' ')}
-RECS=${recs.join(' ')}
+RECS=${recs.join('\n')}
 JOBS=${input.pipelineJobs.join(' ')}
 HOLD=${ingest ? remotePath(ingest.holdFile) : ''}
 INGEST_START=${ingest?.start ?? ''}
