@@ -9,6 +9,7 @@ import { previewsBench } from './previews.js';
 import { samplerCost } from './sampler-cost.js';
 import { sshRoundtrip } from './ssh-roundtrip.js';
 import { uiFlood } from './ui-flood.js';
+import { vpuResetBench } from './vpu-reset.js';
 
 const count = process.env.BENCH_COUNT ? Number(process.env.BENCH_COUNT) : undefined;
 
@@ -18,6 +19,7 @@ const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'classifier', run: () => classifierThroughput() },
   { name: 'sampler-cost', run: () => samplerCost() },
   { name: 'previews', run: () => previewsBench() },
+  { name: 'vpu-reset', run: () => vpuResetBench() },
 ];
 
 const only = process.argv.slice(2);
