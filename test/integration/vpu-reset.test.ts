@@ -7,7 +7,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Recording, ResetPlan, VpuReset } from '../../src-main/contract/index.js';
+import { Console } from '../../src-main/core/console.js';
 import { sh } from '../../src-main/core/device/quote.js';
+import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
 import { emulatorAvailable } from '../emulator/index.js';
 import { startEmulatedConsole, type EmulatedConsole } from '../fixtures/emulated-console.js';
 
@@ -199,6 +201,43 @@ describe.skipIf(!ok)(`emergency VPU reset on the emulated R58${why}`, () => {
     expect(final?.killed.map((k) => k.signal)).toEqual(['TERM', 'KILL']);
     expect(final?.cameras.every((c) => c.state === 'online')).toBe(true);
   }, 240_000);
+
+  it('another console (or this one after a restart) finds the running reset, follows it to its report, and cannot start a second', async () => {
+    await t.until('the link back', () =>
+      t.core.connections.status(t.deviceId).state === 'connected' ? true : undefined,
+    );
+    await waitSessions(4);
+    await t.emu.control.wedge('cam1');
+    const started = await t.call<VpuReset>('vpuReset.start', { deviceId: t.deviceId, confirmed: true });
+    const other = await Console.open({
+      dataDir: t.dataDir,
+      shell: 'cli',
+      secrets: new MemorySecretStore(),
+      version: 'test',
+      knownHostsFiles: [],
+    });
+    try {
+      const call = async <T>(name: string, input: unknown): Promise<T> => {
+        const reply = await other.invoke(name, input, { owner: 'other' });
+        if (!reply.ok) throw new Error(reply.error.message);
+        return reply.result as T;
+      };
+      await call('devices.connect', { id: t.deviceId });
+      await other.connections.waitFor(t.deviceId, ['connected'], 30_000);
+      const plan = await call<ResetPlan>('vpuReset.plan', { deviceId: t.deviceId });
+      expect(plan.running?.id).toBe(started.id);
+      await expect(call('vpuReset.start', { deviceId: t.deviceId, confirmed: true })).rejects.toThrow(
+        /already running on demo-r58/,
+      );
+      const seen = await other.vpuReset.waitForEnd(started.id);
+      expect(seen.outcome, seen.summary).toBe('healthy');
+      expect(seen.who).toBe(started.who);
+      expect(seen.killed.map((k) => k.signal)).toEqual(['TERM', 'KILL']);
+      expect((await t.core.vpuReset.waitForEnd(started.id)).outcome).toBe('healthy');
+    } finally {
+      await other.close();
+    }
+  }, 180_000);
 
   it('a kernel that keeps its sessions: stops at step 3, restarts nothing and asks for a reboot', async () => {
     await t.until(

@@ -57,7 +57,7 @@ const RESET_ID = /^vpu-reset-[a-z0-9-]{6,48}$/;
 
 export class VpuResetService {
   private readonly followed = new Map<string, Followed>();
-  private readonly checking = new Set<string>();
+  private readonly checking = new Map<string, Promise<void>>();
   private readonly dir: string;
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -237,36 +237,40 @@ export class VpuResetService {
    * Find the device's newest reset job and follow it if this console is not already: after a console restart,
    * or when a reset was started by another console. One command, cheap enough for every connect.
    */
-  private async checkDevice(deviceId: string): Promise<void> {
-    if (this.checking.has(deviceId) || this.closed) return;
-    this.checking.add(deviceId);
-    try {
-      const r = await this.opts.connections.exec(
-        deviceId,
-        sh`cd "$HOME"/.tally/jobs 2>/dev/null || exit 0; for d in $(ls -1d vpu-reset-* 2>/dev/null | sort | tail -n 3); do if [ -f "$d/rc" ]; then echo "$d done"; else echo "$d running"; fi; done`,
-        { timeoutMs: 10_000 },
+  private checkDevice(deviceId: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    // Callers that arrive while a check runs wait for it, so they see what it found.
+    const running = this.checking.get(deviceId);
+    if (running) return running;
+    const check = this.findOnDevice(deviceId).finally(() => this.checking.delete(deviceId));
+    this.checking.set(deviceId, check);
+    return check;
+  }
+
+  private async findOnDevice(deviceId: string): Promise<void> {
+    const r = await this.opts.connections.exec(
+      deviceId,
+      sh`cd "$HOME"/.tally/jobs 2>/dev/null || exit 0; for d in $(ls -1d vpu-reset-* 2>/dev/null | sort | tail -n 3); do if [ -f "$d/rc" ]; then echo "$d done"; else echo "$d running"; fi; done`,
+      { timeoutMs: 10_000 },
+    );
+    for (const line of r.stdout.split('\n')) {
+      const [id, state] = line.trim().split(' ');
+      if (!id || !RESET_ID.test(id) || this.followed.has(id)) continue;
+      const stored = await this.load(id);
+      if (state === 'done' && stored && stored.outcome !== 'running') continue;
+      if (stored && stored.deviceId !== deviceId) continue;
+      this.follow(
+        stored
+          ? { id, deviceId, device: stored.device, who: stored.who, startedAt: stored.startedAt }
+          : {
+              id,
+              deviceId,
+              device: this.opts.deviceName(deviceId),
+              who: 'another console',
+              startedAt: new Date().toISOString(),
+            },
+        false,
       );
-      for (const line of r.stdout.split('\n')) {
-        const [id, state] = line.trim().split(' ');
-        if (!id || !RESET_ID.test(id) || this.followed.has(id)) continue;
-        const stored = await this.load(id);
-        if (state === 'done' && stored && stored.outcome !== 'running') continue;
-        if (stored && stored.deviceId !== deviceId) continue;
-        this.follow(
-          stored
-            ? { id, deviceId, device: stored.device, who: stored.who, startedAt: stored.startedAt }
-            : {
-                id,
-                deviceId,
-                device: this.opts.deviceName(deviceId),
-                who: 'another console',
-                startedAt: new Date().toISOString(),
-              },
-          false,
-        );
-      }
-    } finally {
-      this.checking.delete(deviceId);
     }
   }
 
