@@ -185,7 +185,6 @@ class Recorder:
                 "streaming": sum(1 for s in states.values() if s.startswith("streaming")),
                 "no_signal": sum(1 for s in states.values() if s == "no_signal"),
                 "error": sum(1 for s in states.values() if s == "error"),
-                "stopped": sum(1 for s in states.values() if s == "stopped"),
             },
             "cameras": states,
         }
