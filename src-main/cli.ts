@@ -69,6 +69,13 @@ async function scripted(dataDir: string, run: (core: Console) => Promise<number>
   process.exit(code);
 }
 
+function parseMaxSessions(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new InvalidArgumentError('vpu-max-sessions is a whole number from 1 to 64.');
+  return n;
+}
+
 function parseCameras(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 8)
@@ -216,6 +223,11 @@ export function buildProgram(): Command {
           .filter(Boolean),
     )
     .option('--no-ice-tcp', "MediaMTX without ICE-TCP (webrtcLocalTCPAddress: '')")
+    .option(
+      '--vpu-max-sessions <n>',
+      'VPU sessions the kernel allows before refusing (default 8, the practical limit; 16 is the theoretical one)',
+      parseMaxSessions,
+    )
     .action(
       async (o: {
         cameras: number;
@@ -224,6 +236,7 @@ export function buildProgram(): Command {
         verbose?: boolean;
         h265?: string[];
         iceTcp: boolean;
+        vpuMaxSessions?: number;
       }) => {
         const { startEmulator } = await import('../test/emulator/index.js');
         const starting = startEmulator({
@@ -232,6 +245,7 @@ export function buildProgram(): Command {
           vpuProc: o.vpuProc,
           ...(o.h265 ? { h265Cameras: o.h265 } : {}),
           iceTcp: o.iceTcp,
+          ...(o.vpuMaxSessions !== undefined ? { vpuMaxSessions: o.vpuMaxSessions } : {}),
           onLog: o.verbose ? (line) => process.stderr.write(`device: ${line}\n`) : undefined,
         });
         // Ctrl-C during start-up still cleans up: wait for the start to settle, then stop.

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Recording, ResetPlan, VpuReset } from '../../src-main/contract/index.js';
+import type { Operation, Recording, ResetPlan, VpuReset } from '../../src-main/contract/index.js';
 import { Console } from '../../src-main/core/console.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
@@ -238,6 +238,54 @@ describe.skipIf(!ok)(`emergency VPU reset on the emulated R58${why}`, () => {
       await other.close();
     }
   }, 180_000);
+
+  it('a camera that faults as it comes up (seed 000’s panic encoder on cam2): stops there with the Oops as evidence, cam3 not started', async () => {
+    await waitSessions(4);
+    const applied = await t.call<Operation>('config.apply', {
+      deviceId: t.deviceId,
+      cameras: ['cam2'],
+      preset: 'h264-hw',
+      encoder: 'mpph264enc bps=8000000 bps-max=16000000',
+      overrideDanger: true,
+    });
+    const op = await t.until(
+      'the apply to end',
+      () =>
+        t
+          .payloads('operation.changed')
+          .map((p) => p.operation)
+          .find((o) => o.id === applied.id && o.state !== 'running'),
+      120_000,
+    );
+    expect(op.state).toBe('failed');
+
+    const report = await reset();
+    expect(report.outcome).toBe('failed');
+    expect(report.cameras.map((c) => [c.camera, c.state])).toEqual([
+      ['cam0', 'online'],
+      ['cam1', 'online'],
+      ['cam2', 'failed'],
+      ['cam3', 'not_started'],
+    ]);
+    expect(report.evidence.join('\n')).toMatch(/Internal error: Oops/);
+    expect(report.summary).toMatch(/^Stopped at cam2/);
+    expect(report.todo.join(' ')).toMatch(/Cameras cam2, cam3 are not up/);
+
+    // Back to the proven config for the next case.
+    const reverted = await t.call<Operation>('config.revert', {
+      deviceId: t.deviceId,
+      commit: op.previousCommit,
+    });
+    await t.until(
+      'the revert to end',
+      () =>
+        t
+          .payloads('operation.changed')
+          .map((p) => p.operation)
+          .find((o) => o.id === reverted.id && o.state !== 'running'),
+      120_000,
+    );
+  }, 300_000);
 
   it('a kernel that keeps its sessions: stops at step 3, restarts nothing and asks for a reboot', async () => {
     await t.until(

@@ -43,6 +43,8 @@ export interface ResetTimeouts {
   serviceMs: number;
   /** For one camera to stream after its start. */
   cameraMs: number;
+  /** How long the kernel log is watched after each camera streams (an Oops follows a bad encoder open closely). */
+  watchMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: ResetTimeouts = {
@@ -52,6 +54,7 @@ export const DEFAULT_TIMEOUTS: ResetTimeouts = {
   termMs: 2_000,
   serviceMs: 20_000,
   cameraMs: 20_000,
+  watchMs: 1_000,
 };
 
 /** Kernel lines that stop the bring-up: the classifier's critical VPU faults, as `grep -E` patterns. */
@@ -214,7 +217,6 @@ say "No VPU sessions left and no panic in the kernel log."
 end_step ok
 
 begin_step 4
-K=$(klines)
 say "Restarting $MEDIA…"
 sudo -n systemctl restart "$MEDIA" 2>&1 | while read -r l; do say "$l"; done
 poll "$SERVICE_MS" media_up || fail "$MEDIA did not answer on $MTXHOST:$MTXAPI within $SERVICE_MS ms after its restart."
@@ -225,30 +227,38 @@ sudo -n systemctl start "$RECORDER" 2>&1 | while read -r l; do say "$l"; done
 poll "$SERVICE_MS" api_up || fail "The recorder API did not answer on port $API within $SERVICE_MS ms."
 say "The recorder API answers."
 bad=""
-check_kernel() {
-  hits=$(knew "$K" | grep -E "$ALARMS" | head -n 20)
-  K=$(klines)
-  [ -z "$hits" ] && return 0
-  echo "$hits" | while IFS= read -r l; do emit evidence "$l"; done
-  return 1
-}
+HITS=""
+# New kernel lines since K that are alarms; they stay in HITS for show_hits.
+kernel_alarm() { HITS=$(knew "$K" | grep -E "$ALARMS" | head -n 20); [ -n "$HITS" ]; }
+show_hits() { echo "$HITS" | while IFS= read -r l; do emit evidence "$l"; done; }
 if [ -n "$HOLD" ]; then
   for c in $CAMS; do
-    if [ -n "$bad" ]; then emit camera "$c" not_started - "not started: $bad came up with an alarm"; continue; fi
+    if [ -n "$bad" ]; then emit camera "$c" not_started - "not started: the reset stopped at $bad"; continue; fi
     say "Starting $c…"
+    K=$(klines)
     curl -s -o /dev/null -X POST --max-time 10 "http://127.0.0.1:$API$INGEST_START?camera=$c"
-    if poll "$CAM_MS" cam_streaming "$c"; then ok=1; else ok=0; fi
-    s=$(count)
-    if ! check_kernel; then
-      emit camera "$c" failed "$s" "the kernel log showed an alarm as it came up"; bad=$c; continue
+    if poll "$CAM_MS" cam_streaming "$c"; then
+      # Watch the kernel for a moment: a bad encoder setting faults shortly after the session opens.
+      if poll "$WATCH_MS" kernel_alarm; then alarm=1; else alarm=0; fi
+      s=$(count)
+      if [ $alarm = 1 ]; then
+        show_hits; emit camera "$c" failed "$s" "the kernel log showed an alarm as it came up"; bad=$c
+      elif [ "$s" -gt "$PRACTICAL" ]; then
+        emit camera "$c" failed "$s" "$s VPU sessions open: above the practical limit of $PRACTICAL"; bad=$c
+      else
+        emit camera "$c" online "$s" "streaming; $s VPU session(s) open"
+      fi
+    else
+      s=$(count)
+      kernel_alarm && show_hits
+      emit camera "$c" failed "$s" "not streaming after $CAM_MS ms"; bad=$c
     fi
-    if [ $ok = 1 ]; then emit camera "$c" online "$s" "streaming; $s VPU session(s) open"
-    else emit camera "$c" failed "$s" "not streaming after $CAM_MS ms"; bad=$c; fi
   done
 else
+  K=$(klines)
   for c in $CAMS; do poll "$CAM_MS" cam_streaming "$c" || true; done
+  if poll "$WATCH_MS" kernel_alarm; then show_hits; bad="the kernel log"; fi
   s=$(count)
-  check_kernel || bad=kernel
   for c in $CAMS; do
     if cam_streaming "$c"; then emit camera "$c" online "$s" "streaming (the recorder starts all cameras together)"
     else emit camera "$c" failed "$s" "not streaming after $CAM_MS ms"; bad=$c; fi
@@ -284,6 +294,7 @@ JOBS=${input.pipelineJobs.join(' ')}
 HOLD=${ingest ? remotePath(ingest.holdFile) : ''}
 INGEST_START=${ingest?.start ?? ''}
 ALARMS=${ALARM_PATTERN}
-STOP_MS=${t.stopMs} DRAIN_MS=${t.drainMs} STALL_MS=${t.stallMs} TERM_MS=${t.termMs} SERVICE_MS=${t.serviceMs} CAM_MS=${t.cameraMs}
+STOP_MS=${t.stopMs} DRAIN_MS=${t.drainMs} STALL_MS=${t.stallMs} TERM_MS=${t.termMs} SERVICE_MS=${t.serviceMs} CAM_MS=${t.cameraMs} WATCH_MS=${t.watchMs}
+PRACTICAL=${input.profile.vpu.practicalLimit}
 ${BODY}`;
 }
