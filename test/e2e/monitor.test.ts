@@ -125,11 +125,15 @@ describe.skipIf(!ok)('live monitor', () => {
     expect(text).not.toContain('probe success');
   });
 
-  it("leads from the VPU fault to the device's recovery actions (its Overview, for now)", async () => {
+  it("leads from the VPU fault to the device's emergency VPU reset (a guarded dialog over its Overview)", async () => {
     await page.getByRole('tab', { name: 'Monitor' }).click();
     await oopsAlert()
-      .getByRole('button', { name: `Recovery actions for ${DEVICE}` })
+      .getByRole('button', { name: `Emergency VPU reset for ${DEVICE}` })
       .click();
+    const dialog = page.getByRole('dialog', { name: `Emergency VPU reset on ${DEVICE}` });
+    await dialog.getByRole('button', { name: `Hold to reset ${DEVICE}` }).waitFor(WAIT);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden', ...WAIT });
     await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor(WAIT);
   });
 
