@@ -243,10 +243,12 @@ if [ -n "$HOLD" ]; then
       s=$(count)
       if [ $alarm = 1 ]; then
         show_hits; emit camera "$c" failed "$s" "the kernel log showed an alarm as it came up"; bad=$c
+        say "$c: the kernel log showed an alarm as it came up, so the reset stops here."
       elif [ "$s" -gt "$PRACTICAL" ]; then
         emit camera "$c" failed "$s" "$s VPU sessions open: above the practical limit of $PRACTICAL"; bad=$c
       else
         emit camera "$c" online "$s" "streaming; $s VPU session(s) open"
+        say "$c is streaming; $s VPU session(s) open, nothing new in the kernel log."
       fi
     else
       s=$(count)
