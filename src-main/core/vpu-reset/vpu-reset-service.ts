@@ -137,7 +137,12 @@ export class VpuResetService {
       ...(this.opts.timeouts ? { timeouts: this.opts.timeouts } : {}),
     });
     const meta: ResetMeta = { id: jobId, deviceId, device, who, startedAt: new Date().toISOString() };
-    await this.opts.jobs.start(deviceId, cmd, { jobId });
+    try {
+      await this.opts.jobs.start(deviceId, cmd, { jobId });
+    } catch (err) {
+      await this.audit(meta, 'error', `could not start: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
     await this.audit(
       meta,
       'started',
