@@ -129,16 +129,3 @@ export function planHeadline(plan: ResetPlan): string {
 export function ended(reset: Pick<VpuReset, 'outcome'>): boolean {
   return reset.outcome !== 'running';
 }
-
-/** What to say under the reboot confirmation field while the typed name does not match yet. */
-export function rebootNameHint(typed: string, name: string): string {
-  const t = typed.trim();
-  if (t === '' || t === name) return '';
-  if (t.toLowerCase() === name.toLowerCase()) return 'The case differs: type the name exactly as shown.';
-  if (name.startsWith(t)) return 'Keep typing: the whole name is needed.';
-  return 'That is not the name of this device.';
-}
-
-export function rebootNameMatches(typed: string, name: string): boolean {
-  return name.length > 0 && typed.trim() === name;
-}

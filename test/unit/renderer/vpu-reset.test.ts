@@ -21,8 +21,6 @@ import {
   durationText,
   mediaDuration,
   planHeadline,
-  rebootNameHint,
-  rebootNameMatches,
   recordingText,
   sessionsText,
   stepRows,
@@ -230,17 +228,6 @@ describe('reset report wording', () => {
       'r58-a has 12 VPU sessions open now, 1 recording running and no pipelines started from this console.',
     );
     expect(planHeadline({ ...plan, sessions: null })).toContain('an unknown number of VPU sessions');
-  });
-
-  it('asks for the device name exactly before a reboot', () => {
-    expect(rebootNameMatches(' r58-a ', 'r58-a')).toBe(true);
-    expect(rebootNameMatches('R58-A', 'r58-a')).toBe(false);
-    expect(rebootNameMatches('', '')).toBe(false);
-    expect(rebootNameHint('', 'r58-a')).toBe('');
-    expect(rebootNameHint('r58-a', 'r58-a')).toBe('');
-    expect(rebootNameHint('R58-A', 'r58-a')).toMatch(/case differs/);
-    expect(rebootNameHint('r58', 'r58-a')).toMatch(/Keep typing/);
-    expect(rebootNameHint('other', 'r58-a')).toBe('That is not the name of this device.');
   });
 });
 
