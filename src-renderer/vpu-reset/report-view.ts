@@ -12,6 +12,7 @@ import {
   type VpuReset,
 } from '../../src-main/contract/index.js';
 import type { Tone } from '../lib/status.js';
+import { STEP_LOOK, type StepState } from '../lib/step-look.js';
 
 /** `850 ms`, `12.3 s`, `2 min 05 s`, `1 h 02 min`; empty when unknown. */
 export function durationText(ms: number | null | undefined): string {
@@ -32,16 +33,6 @@ export function mediaDuration(seconds: number | null | undefined): string {
   const ss = String(whole % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
-
-type StepState = ResetStep['state'];
-
-export const STEP_LOOK: Record<StepState, { word: string; icon: string; tone: Tone }> = {
-  pending: { word: 'waiting', icon: '○', tone: 'idle' },
-  running: { word: 'running', icon: '◐', tone: 'busy' },
-  done: { word: 'done', icon: '✓', tone: 'ok' },
-  failed: { word: 'failed', icon: '✕', tone: 'bad' },
-  skipped: { word: 'skipped', icon: '–', tone: 'idle' },
-};
 
 export interface StepRow {
   n: number;
