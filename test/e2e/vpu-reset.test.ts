@@ -38,6 +38,17 @@ const steps = (): Locator => dialog().getByRole('list', { name: 'Reset steps' })
 const step = (n: number, word: string): Locator =>
   steps().getByRole('listitem', { name: new RegExp(`^Step ${n}: .*, ${word}$`) });
 
+/** Holds the reset button until the bar fills and the reset's steps replace the plan; lets go even if they do not come. */
+async function holdToReset(): Promise<void> {
+  await holdButton().hover();
+  await page.mouse.down();
+  try {
+    await steps().waitFor(WAIT);
+  } finally {
+    await page.mouse.up();
+  }
+}
+
 let recordingFile = '';
 
 describe.skipIf(!ok)('emergency VPU reset', () => {
@@ -108,14 +119,7 @@ describe.skipIf(!ok)('emergency VPU reset', () => {
   });
 
   it('starts the reset when held, and shows its four steps as they run', async () => {
-    await holdButton().hover();
-    await page.mouse.down();
-    try {
-      // The bar fills while held; once full, the reset starts and its steps replace the plan.
-      await steps().waitFor(WAIT);
-    } finally {
-      await page.mouse.up();
-    }
+    await holdToReset();
     await dialog()
       .getByRole('heading', { name: /^(Reset running|Healthy)/ })
       .waitFor(WAIT);
@@ -200,13 +204,7 @@ describe.skipIf(!ok)('emergency VPU reset', () => {
     await emu.control.keepSessions(true);
     await page.getByRole('button', { name: 'Emergency VPU reset', exact: true }).click();
     await dialog().waitFor(WAIT);
-    await holdButton().hover();
-    await page.mouse.down();
-    try {
-      await steps().waitFor(WAIT);
-    } finally {
-      await page.mouse.up();
-    }
+    await holdToReset();
     await dialog()
       .getByRole('heading', { name: /^Reboot needed/ })
       .waitFor(RESET);
