@@ -4,16 +4,9 @@
  * pipelines (`/vpu/keep`), `sudo systemctl reboot`, and a session limit of 16 so that nine sessions can be open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sh, type ShellCommand } from '../../src-main/core/device/quote.js';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
-import {
-  connectAndWait,
-  createSshConsole,
-  endpointFor,
-  identity,
-  trustKnownHostsLine,
-  type SshConsole,
-} from '../fixtures/ssh-console.js';
+import { sh } from '../../src-main/core/device/quote.js';
+import { emulatorAvailable, type Emulator } from '../emulator/index.js';
+import { startEmulatorSsh, type EmulatorSsh } from '../fixtures/emulator-ssh.js';
 import { until } from '../fixtures/until.js';
 
 const ok = await emulatorAvailable();
@@ -41,10 +34,9 @@ interface DeviceState {
 }
 
 describe.skipIf(!ok)(`emulated R58: emergency VPU reset faults${why}`, () => {
+  let r58: EmulatorSsh | undefined;
   let emu: Emulator;
-  let con: SshConsole;
-  let id: string;
-  const exec = async (cmd: ShellCommand, timeoutMs = 30_000) => con.manager.exec(id, cmd, { timeoutMs });
+  let exec: EmulatorSsh['exec'];
   const sessions = async (): Promise<number> => {
     const r = await exec(sh`sudo -n cat /sys/kernel/debug/mpp_service/session | grep -c '^session' || true`);
     return Number(r.stdout.trim());
@@ -68,17 +60,12 @@ describe.skipIf(!ok)(`emulated R58: emergency VPU reset faults${why}`, () => {
   };
 
   beforeAll(async () => {
-    emu = await startEmulator({ cameras: 4, stopTimeoutMs: 3000, vpuMaxSessions: 16 });
-    con = await createSshConsole();
-    await trustKnownHostsLine(con, emu.ready.ssh, emu.hostKeyLine);
-    const endpoint = endpointFor(emu.ready.ssh, identity(emu.ready.ssh.identityFile));
-    id = endpoint.id;
-    await connectAndWait(con, endpoint);
+    r58 = await startEmulatorSsh({ cameras: 4, stopTimeoutMs: 3000, vpuMaxSessions: 16 });
+    ({ emu, exec } = r58);
   }, 180_000);
 
   afterAll(async () => {
-    await con?.close();
-    await emu?.stop();
+    await r58?.stop();
   }, 60_000);
 
   it('hold file: the recorder starts no camera; /ingest/start and /ingest/stop run them one by one', async () => {

@@ -3,16 +3,9 @@
  * warmer with VPU sessions, and the fault control that pins the SoC at a temperature (`/temperature`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sh, type ShellCommand } from '../../src-main/core/device/quote.js';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
-import {
-  connectAndWait,
-  createSshConsole,
-  endpointFor,
-  identity,
-  trustKnownHostsLine,
-  type SshConsole,
-} from '../fixtures/ssh-console.js';
+import { sh } from '../../src-main/core/device/quote.js';
+import { emulatorAvailable, type Emulator } from '../emulator/index.js';
+import { startEmulatorSsh, type EmulatorSsh } from '../fixtures/emulator-ssh.js';
 import { until } from '../fixtures/until.js';
 
 const ok = await emulatorAvailable();
@@ -31,10 +24,9 @@ const TYPES = [
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!ok)(`emulated R58 thermal zones${why}`, () => {
+  let r58: EmulatorSsh | undefined;
   let emu: Emulator;
-  let con: SshConsole;
-  let id: string;
-  const exec = async (cmd: ShellCommand) => con.manager.exec(id, cmd, { timeoutMs: 30_000 });
+  let exec: EmulatorSsh['exec'];
   /** Every zone's temp in millidegrees, in zone order. */
   const temps = async (): Promise<number[]> => {
     const r = await exec(sh`cat /sys/class/thermal/thermal_zone[0-6]/temp`);
@@ -56,17 +48,12 @@ describe.skipIf(!ok)(`emulated R58 thermal zones${why}`, () => {
     fetch(`${emu.ready.control}/temperature${query}`, { method });
 
   beforeAll(async () => {
-    emu = await startEmulator({ cameras: 4, stopTimeoutMs: 3000 });
-    con = await createSshConsole();
-    await trustKnownHostsLine(con, emu.ready.ssh, emu.hostKeyLine);
-    const endpoint = endpointFor(emu.ready.ssh, identity(emu.ready.ssh.identityFile));
-    id = endpoint.id;
-    await connectAndWait(con, endpoint);
+    r58 = await startEmulatorSsh({ cameras: 4, stopTimeoutMs: 3000 });
+    ({ emu, exec } = r58);
   }, 180_000);
 
   afterAll(async () => {
-    await con?.close();
-    await emu?.stop();
+    await r58?.stop();
   }, 60_000);
 
   it('has the RK3588 zones, readable by the login user and written by nobody else', async () => {
