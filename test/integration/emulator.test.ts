@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import type { ConnectionState } from '../../src-main/contract/index.js';
-import { sh, type ShellCommand } from '../../src-main/core/device/quote.js';
+import { sh } from '../../src-main/core/device/quote.js';
 import {
   emulatorAvailable,
   repoRoot,
@@ -26,6 +26,7 @@ import {
   trustKnownHostsLine,
   type SshConsole,
 } from '../fixtures/ssh-console.js';
+import { startEmulatorSsh, type EmulatorSsh } from '../fixtures/emulator-ssh.js';
 import { until } from '../fixtures/until.js';
 
 const run = promisify(execFile);
@@ -91,7 +92,8 @@ describe.skipIf(!ok)(`emulated R58${why}`, () => {
   let emu: Emulator;
   let con: SshConsole;
   let id: string;
-  const exec = async (cmd: ShellCommand, timeoutMs = 30_000) => con.manager.exec(id, cmd, { timeoutMs });
+  let exec: EmulatorSsh['exec'];
+  let r58: EmulatorSsh | undefined;
   const sessions = async (): Promise<number> => {
     const r = await exec(sh`sudo cat /sys/kernel/debug/mpp_service/session | grep -c session || true`);
     return Number(r.stdout.trim());
@@ -110,21 +112,16 @@ describe.skipIf(!ok)(`emulated R58${why}`, () => {
   };
 
   beforeAll(async () => {
-    emu = await startEmulator({ cameras: 4, stopTimeoutMs: 3000 });
+    r58 = await startEmulatorSsh(
+      { cameras: 4, stopTimeoutMs: 3000 },
+      { console: { keepalive: { intervalMs: 1000, countMax: 3 }, reconnect: { baseMs: 200, maxMs: 1000 } } },
+    );
+    ({ emu, con, id, exec } = r58);
     console.info(`emulator: ready in ${emu.startupMs} ms (4 cameras): ${JSON.stringify(emu.ready)}`);
-    con = await createSshConsole({
-      keepalive: { intervalMs: 1000, countMax: 3 },
-      reconnect: { baseMs: 200, maxMs: 1000 },
-    });
-    await trustKnownHostsLine(con, emu.ready.ssh, emu.hostKeyLine);
-    const endpoint = endpointFor(emu.ready.ssh, identity(emu.ready.ssh.identityFile));
-    id = endpoint.id;
-    await connectAndWait(con, endpoint);
   }, 180_000);
 
   afterAll(async () => {
-    await con?.close();
-    await emu?.stop();
+    await r58?.stop();
   }, 60_000);
 
   it('prints a ready line whose host key fingerprint is the one the console is shown', async () => {
