@@ -12,15 +12,9 @@ import type { MonitorSample } from '../../src-main/contract/index.js';
 import { argv, sh, unitName, type ShellCommand } from '../../src-main/core/device/quote.js';
 import { SampleParser, type SamplerInfo } from '../../src-main/core/monitor/sampler-parse.js';
 import { DEFAULT_VPU_FILES, samplerCommand } from '../../src-main/core/monitor/sampler-script.js';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
-import {
-  connectAndWait,
-  createSshConsole,
-  endpointFor,
-  identity,
-  trustKnownHostsLine,
-  type SshConsole,
-} from '../fixtures/ssh-console.js';
+import { emulatorAvailable, type Emulator } from '../emulator/index.js';
+import { startEmulatorSsh, type EmulatorSsh } from '../fixtures/emulator-ssh.js';
+import type { SshConsole } from '../fixtures/ssh-console.js';
 
 const ok = await emulatorAvailable();
 const why = ok ? '' : ' [skipped: the emulator needs root with network namespaces, veth and nftables]';
@@ -51,8 +45,9 @@ describe.skipIf(!ok)(`sampler on the emulated R58${why}`, () => {
   let emu: Emulator;
   let con: SshConsole;
   let id: string;
+  let exec: EmulatorSsh['exec'];
+  let r58: EmulatorSsh | undefined;
   let sampler: Run;
-  const exec = async (cmd: ShellCommand) => con.manager.exec(id, cmd, { timeoutMs: 30_000 });
   /** `pid comm` of every device process in this process group. */
   const group = async (pgid: number | null): Promise<string[]> => {
     const r = await exec(sh`ps -e -o pid=,pgid=,comm=`);
@@ -124,18 +119,13 @@ describe.skipIf(!ok)(`sampler on the emulated R58${why}`, () => {
   }
 
   beforeAll(async () => {
-    emu = await startEmulator({ cameras: 4, stopTimeoutMs: 3000 });
-    con = await createSshConsole();
-    await trustKnownHostsLine(con, emu.ready.ssh, emu.hostKeyLine);
-    const endpoint = endpointFor(emu.ready.ssh, identity(emu.ready.ssh.identityFile));
-    id = endpoint.id;
-    await connectAndWait(con, endpoint);
+    r58 = await startEmulatorSsh({ cameras: 4, stopTimeoutMs: 3000 });
+    ({ emu, con, id, exec } = r58);
     sampler = start('emulator-root', samplerCommand({ intervalMs: 1000, vpuFiles: DEFAULT_VPU_FILES }));
   }, 180_000);
 
   afterAll(async () => {
-    await con?.close();
-    await emu?.stop();
+    await r58?.stop();
   }, 60_000);
 
   it('streams a sample a second from one long-lived root process, with every vital sign', async () => {
