@@ -9,9 +9,10 @@ import { RecorderApi } from '../../src-main/core/recorder/recorder-api.js';
 import { deleteRecording, listRecordings } from '../../src-main/core/recorder/recordings.js';
 import type { ConnectionManager } from '../../src-main/core/ssh/connection-manager.js';
 import type { ExecOptions, ExecResult } from '../../src-main/core/ssh/types.js';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable } from '../emulator/index.js';
 import { until } from '../fixtures/emulated-console.js';
-import { connectedConsole, type SshConsole } from '../fixtures/ssh-console.js';
+import { startEmulatorSsh, type EmulatorSsh } from '../fixtures/emulator-ssh.js';
+import type { SshConsole } from '../fixtures/ssh-console.js';
 
 const ok = await emulatorAvailable();
 const why = ok ? '' : ' [skipped: the emulator needs root with network namespaces, veth and nftables]';
@@ -21,7 +22,7 @@ const SENTINEL = '/var/recordings/sentinel.mp4';
 const OUTSIDE = '/var/sentinel.mp4';
 
 describe.skipIf(!ok)(`recordings on the emulated R58${why}`, () => {
-  let emu: Emulator;
+  let r58: EmulatorSsh | undefined;
   let con: SshConsole;
   let id: string;
   let api: RecorderApi;
@@ -34,8 +35,8 @@ describe.skipIf(!ok)(`recordings on the emulated R58${why}`, () => {
   const active = async (): Promise<string[]> => (await api.recordStatus()).map((r) => r.file);
 
   beforeAll(async () => {
-    emu = await startEmulator({ cameras: 2 });
-    ({ con, id } = await connectedConsole({ ...emu.ready.ssh, knownHostsLine: emu.hostKeyLine }));
+    r58 = await startEmulatorSsh({ cameras: 2 });
+    ({ con, id } = r58);
     counted = {
       exec: (deviceId: string, cmd: ShellCommand, opts?: ExecOptions): Promise<ExecResult> => {
         sent.push(cmd.text);
@@ -50,8 +51,7 @@ describe.skipIf(!ok)(`recordings on the emulated R58${why}`, () => {
   }, 120_000);
 
   afterAll(async () => {
-    await con?.close();
-    await emu?.stop();
+    await r58?.stop();
   }, 60_000);
 
   it('shows the file being recorded as active and growing between two reads', async () => {
