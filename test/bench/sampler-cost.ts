@@ -18,15 +18,8 @@ import {
   SAMPLER_LOOP,
   samplerCommand,
 } from '../../src-main/core/monitor/sampler-script.js';
-import { startEmulator } from '../emulator/index.js';
-import {
-  connectAndWait,
-  createSshConsole,
-  endpointFor,
-  identity,
-  trustKnownHostsLine,
-  type SshConsole,
-} from '../fixtures/ssh-console.js';
+import { startEmulatorSsh } from '../fixtures/emulator-ssh.js';
+import type { SshConsole } from '../fixtures/ssh-console.js';
 import type { BenchReport } from './stats.js';
 
 const TARGET_PERCENT = 2;
@@ -111,20 +104,17 @@ export async function samplerCost(
 ): Promise<BenchReport> {
   const seconds = opts.seconds ?? 30;
   const intervalMs = opts.intervalMs ?? 1000;
-  const emu = await startEmulator({ cameras: 4 });
-  const con = await createSshConsole();
+  const r58 = await startEmulatorSsh({ cameras: 4 }, { name: 'bench' });
+  const { con, id } = r58;
   const abort = new AbortController();
   try {
-    await trustKnownHostsLine(con, emu.ready.ssh, emu.hostKeyLine);
-    const endpoint = endpointFor(emu.ready.ssh, identity(emu.ready.ssh.identityFile), { name: 'bench' });
-    await connectAndWait(con, endpoint);
-    const hz = Number((await con.manager.exec(endpoint.id, sh`getconf CLK_TCK`)).stdout.trim()) || 100;
+    const hz = Number((await con.manager.exec(id, sh`getconf CLK_TCK`)).stdout.trim()) || 100;
 
     const parser = new SampleParser({ vpuFiles: DEFAULT_VPU_FILES });
     const samples: MonitorSample[] = [];
     let bytes = 0;
     const running = con.manager
-      .exec(endpoint.id, samplerCommand({ intervalMs, vpuFiles: DEFAULT_VPU_FILES }), {
+      .exec(id, samplerCommand({ intervalMs, vpuFiles: DEFAULT_VPU_FILES }), {
         signal: abort.signal,
         maxBufferBytes: 0,
         onStdout: (chunk) => {
@@ -142,11 +132,11 @@ export async function samplerCost(
     const { pgid, privileged } = parser.info;
     if (pgid === null) throw new Error('the sampler did not report its process group');
 
-    const before = await treeCpu(con, endpoint.id, pgid);
+    const before = await treeCpu(con, id, pgid);
     const started = performance.now();
     const [samplesBefore, bytesBefore] = [samples.length, bytes];
     await new Promise((r) => setTimeout(r, seconds * 1000));
-    const after = await treeCpu(con, endpoint.id, pgid);
+    const after = await treeCpu(con, id, pgid);
     const elapsed = (performance.now() - started) / 1000;
     const ticks = samples.length - samplesBefore;
 
@@ -175,7 +165,6 @@ export async function samplerCost(
     };
   } finally {
     abort.abort();
-    await con.close();
-    await emu.stop();
+    await r58.stop();
   }
 }
