@@ -79,7 +79,8 @@ export async function vpuResetBench(): Promise<BenchReport> {
       '',
       'The stop waits for systemd and the recorder to end the cameras with EOS; it moves on as soon as the VPU session',
       'count has not changed for 1.5 s (the holders are then signalled: SIGTERM, SIGKILL after 2 s). Step 4 waits on the',
-      'media server and the recorder API answering, then each camera streaming, one at a time.',
+      'media server and the recorder API answering, then each camera streaming, one at a time, and watches the',
+      'kernel log for 1 s after each camera streams (a bad encoder setting Oopses shortly after its open).',
     );
     return { title: 'Emergency VPU reset, 4 cameras on the emulated R58', lines };
   } finally {
