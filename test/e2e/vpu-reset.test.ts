@@ -199,6 +199,34 @@ describe.skipIf(!ok)('emergency VPU reset', () => {
     await dialog().waitFor({ state: 'hidden', ...WAIT });
   }, 300_000);
 
+  it('says the link to the device is lost while the reset carries on there, and shows its report once back', async () => {
+    if (!emu) throw new Error('no emulator');
+    await emu.control.wedge('cam1');
+    await page.getByRole('button', { name: 'Emergency VPU reset', exact: true }).click();
+    await dialog().waitFor(WAIT);
+    await holdToReset();
+    await steps()
+      .getByRole('listitem', { name: /^Step 2: .*, running$/ })
+      .waitFor(RESET);
+    await emu.control.linkDown();
+    try {
+      await dialog()
+        .getByText(
+          'Link to the device lost — the reset continues on the device; Tally reattaches when the link is back.',
+        )
+        .waitFor(RESET);
+    } finally {
+      await emu.control.linkUp();
+    }
+    await dialog()
+      .getByRole('heading', { name: /^Healthy/ })
+      .waitFor(RESET);
+    const killed = dialog().getByRole('table', { name: 'Killed processes' });
+    await killed.getByRole('cell', { name: 'SIGKILL' }).first().waitFor(WAIT);
+    await dialog().getByRole('button', { name: 'Close' }).click();
+    await dialog().waitFor({ state: 'hidden', ...WAIT });
+  }, 300_000);
+
   it('says a reboot is needed when the kernel keeps the sessions, and reboots only with the name typed', async () => {
     if (!emu) throw new Error('no emulator');
     await emu.control.keepSessions(true);
