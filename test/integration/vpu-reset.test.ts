@@ -322,4 +322,22 @@ describe.skipIf(!ok)(`emergency VPU reset on the emulated R58${why}`, () => {
       90_000,
     );
   }, 240_000);
+
+  it('refuses to start, saying why and what to change, when the login cannot sudo without a password', async () => {
+    // sudo's last matching rule wins: `true` now asks for a password, everything else (the restore) still does not.
+    await exec(
+      "echo 'linaro ALL=(ALL:ALL) PASSWD: /usr/bin/true, /bin/true' | sudo -n tee -a /etc/sudoers > /dev/null",
+    );
+    try {
+      expect(await exec('sudo -n true 2>&1 || echo refused')).toMatch(/refused/);
+      const plan = await t.call<ResetPlan>('vpuReset.plan', { deviceId: t.deviceId });
+      expect(plan.blocked).toMatch(/cannot use sudo without a password.*NOPASSWD/);
+      await expect(t.call('vpuReset.start', { deviceId: t.deviceId, confirmed: true })).rejects.toThrow(
+        /cannot use sudo without a password/,
+      );
+    } finally {
+      await exec("sudo -n sed -i '$d' /etc/sudoers");
+    }
+    expect((await t.call<ResetPlan>('vpuReset.plan', { deviceId: t.deviceId })).blocked).toBeNull();
+  }, 120_000);
 });

@@ -109,6 +109,14 @@ export class VpuResetService {
     const probe = await this.opts.probe(deviceId).catch(() => null);
     if (probe && !probe.vpu.readable)
       blocked = `The VPU sessions cannot be read on ${device} (${probe.vpu.problem ?? 'no session file'}), so a reset could not tell when they are gone.`;
+    const sudo = await this.opts.connections
+      .exec(deviceId, sh`sudo -n true`, { timeoutMs: 10_000 })
+      .catch(() => null);
+    if (sudo && sudo.code !== 0)
+      blocked =
+        `The login on ${device} cannot use sudo without a password, and the reset needs it to stop services, ` +
+        `read the VPU sessions and signal the processes that hold them. Allow it in /etc/sudoers ` +
+        `(e.g. "${profile.login.user} ALL=(ALL) NOPASSWD: ALL"), or follow seed 002's procedure by hand in the Terminal.`;
     return { ...base, recordings, running, blocked };
   }
 
