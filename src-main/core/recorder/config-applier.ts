@@ -519,6 +519,22 @@ export class ConfigApplier {
   private async carryOut(op: Operation, plan: Plan): Promise<void> {
     const { deviceId, profile } = plan;
     const { path: repoPath, config } = profile.repo;
+    // The operation ends once, either way: free the device, tell the UI, write the audit line.
+    const end = async (state: 'succeeded' | 'failed', message: string): Promise<void> => {
+      op.state = state;
+      op.endedAt = now();
+      this.busy.delete(deviceId);
+      this.emit(op);
+      await this.opts
+        .audit({
+          deviceId,
+          action: plan.auditAction,
+          detail: plan.auditDetail,
+          result: state === 'succeeded' ? 'ok' : 'error',
+          message,
+        })
+        .catch(() => undefined);
+    };
     const fail = async (
       index: number,
       detail: string,
@@ -528,19 +544,7 @@ export class ConfigApplier {
       this.finishStep(op, index, 'failed', detail, started === undefined ? undefined : ms(started));
       for (const s of op.steps) if (s.state === 'pending' || s.state === 'running') s.state = 'skipped';
       op.evidence.push(...evidence.slice(0, MAX_EVIDENCE_LINES * 3));
-      op.state = 'failed';
-      op.endedAt = now();
-      this.busy.delete(deviceId);
-      this.emit(op);
-      await this.opts
-        .audit({
-          deviceId,
-          action: plan.auditAction,
-          detail: plan.auditDetail,
-          result: 'error',
-          message: `${this.step(op, index).name}: ${detail}`,
-        })
-        .catch(() => undefined);
+      await end('failed', `${this.step(op, index).name}: ${detail}`);
     };
 
     // Write.
@@ -617,19 +621,10 @@ export class ConfigApplier {
     const outcome = await this.watch(op, plan, since);
     if (outcome) return fail(outcome.index, outcome.detail, outcome.started, outcome.evidence);
 
-    op.state = 'succeeded';
-    op.endedAt = now();
-    this.busy.delete(deviceId);
-    this.emit(op);
-    await this.opts
-      .audit({
-        deviceId,
-        action: plan.auditAction,
-        detail: plan.auditDetail,
-        result: 'ok',
-        message: `Committed ${op.commit ?? '?'} (previous ${op.previousCommit ?? 'none'}); ${plan.cameras.length} camera(s) online, no kernel alarm in ${this.watchMs / 1000} s.`,
-      })
-      .catch(() => undefined);
+    await end(
+      'succeeded',
+      `Committed ${op.commit ?? '?'} (previous ${op.previousCommit ?? 'none'}); ${plan.cameras.length} camera(s) online, no kernel alarm in ${this.watchMs / 1000} s.`,
+    );
   }
 
   /** Resolves null when the cameras came back and the kernel stayed quiet, else the failing step. */
