@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   BudgetPlan,
+  ConnectionState,
   type BudgetResult,
   type ConfigPreview,
   type DeviceStatus,
@@ -36,14 +37,10 @@ export class CliExit extends Error {
   }
 }
 
-const SETTLED: DeviceStatus['state'][] = [
-  'connected',
-  'degraded',
-  'auth_failed',
-  'hostkey_unknown',
-  'hostkey_mismatch',
-  'unreachable',
-];
+/** Every connection state but the two on the way: waiting ends at any of these. */
+const SETTLED: DeviceStatus['state'][] = ConnectionState.options.filter(
+  (s) => s !== 'disconnected' && s !== 'connecting',
+);
 
 export async function openConsole(dataDir: string, version: string): Promise<Console> {
   const core = await Console.open({
