@@ -124,7 +124,8 @@ export class VpuResetService {
     const device = this.opts.deviceName(deviceId);
     if (!LIVE.has(this.opts.connections.status(deviceId).state))
       throw new ContractError('unavailable', `${device} is not connected; connect first.`);
-    await this.checkDevice(deviceId);
+    // The plan looks on the device for a reset already running there (and follows it) before anything else.
+    const plan = await this.plan(deviceId);
     const already = this.running(deviceId);
     if (already)
       throw new ContractError(
@@ -132,7 +133,6 @@ export class VpuResetService {
         `A VPU reset is already running on ${device} (started ${already.report.startedAt} by ${already.report.who}); ` +
           'its progress is shown. Wait for its report before starting another.',
       );
-    const plan = await this.plan(deviceId);
     if (plan.blocked) throw new ContractError('refused', plan.blocked);
     const probe = await this.opts.probe(deviceId).catch(() => null);
     const jobId = `vpu-reset-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').toLowerCase()}-${randomBytes(4).toString('hex')}`;
