@@ -1,4 +1,5 @@
 /** The recorder views' small decisions: forms into contract inputs, errors onto fields, lists kept in order. */
+import { presetById } from '../../../src-main/core/pipelines/presets.js';
 import { describe, expect, it } from 'vitest';
 import type {
   DeviceProbe,
@@ -26,21 +27,8 @@ import {
 } from '../../../src-renderer/recorder/pipeline-form.js';
 import { actionEnabled, unitText, unitTone } from '../../../src-renderer/recorder/service-state.js';
 
-const H264_HW: Preset = {
-  id: 'h264-hw',
-  label: 'H.264 hardware',
-  description: '',
-  codec: 'h264',
-  encoder: {
-    element: 'mpph264enc',
-    properties: { 'qp-init': 26, 'qp-min': 10, 'qp-max': 51, gop: 30, 'rc-mode': 'cbr', bps: 8000000 },
-  },
-  bitrate: { property: 'bps', unit: 'bps', defaultKbps: 8000 },
-  vpuSessions: 1,
-  whepPlayable: true,
-  container: 'mp4',
-  notes: [],
-};
+// The core's own catalogue entry, as `presets.list` hands it to the renderer.
+const H264_HW: Preset = presetById('h264-hw');
 
 describe('encoder text', () => {
   it("writes the seed's proven encoder as a pipeline element, at the chosen bitrate", () => {
