@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
+  isLive,
   BudgetPlan,
   ConnectionState,
   type BudgetResult,
@@ -79,7 +80,7 @@ export async function connect(core: Console, device: DeviceView, timeoutMs: numb
   const status = await core.connections
     .waitFor(device.id, SETTLED, timeoutMs)
     .catch(() => core.connections.status(device.id));
-  if (status.state === 'connected' || status.state === 'degraded') return;
+  if (isLive(status.state)) return;
   throw new CliExit(
     3,
     `${device.name} is ${status.state.replace('_', ' ')}: ${status.detail}${status.state === 'hostkey_unknown' ? ' Trust its key in the app first.' : ''}`,

@@ -100,6 +100,11 @@ export const ConnectionState = z.enum([
 ]);
 export type ConnectionState = z.infer<typeof ConnectionState>;
 
+/** The link is up: commands can run (a degraded link is slow, not down). */
+export function isLive(state: ConnectionState): boolean {
+  return state === 'connected' || state === 'degraded';
+}
+
 export const HostKeyInfo = z.object({
   /** `SHA256:…` exactly as `ssh-keygen -lf` prints it. */
   fingerprint: z.string(),

@@ -4,6 +4,8 @@ export const ErrorCode = z.enum([
   'invalid_input',
   'not_found',
   'conflict',
+  /** Another operation holds the device's lease. */
+  'busy',
   'refused',
   'unavailable',
   'device_error',

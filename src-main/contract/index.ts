@@ -2,6 +2,7 @@ export * from './commands.js';
 export * from './devices.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './lease.js';
 export * from './monitor.js';
 export * from './pipelines.js';
 export * from './previews.js';

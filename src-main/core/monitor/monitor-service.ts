@@ -4,6 +4,7 @@
  */
 import {
   ContractError,
+  isLive,
   type Alarm,
   type DeviceStatus,
   type MonitorSample,
@@ -27,7 +28,6 @@ export interface MonitorServiceOptions {
   retryMs?: number;
 }
 
-const LIVE = new Set<DeviceStatus['state']>(['connected', 'degraded']);
 
 export class MonitorService {
   readonly alarms: AlarmCenter;
@@ -73,7 +73,7 @@ export class MonitorService {
 
   private onStatus(deviceId: string, status: DeviceStatus): void {
     if (!this.opts.store.device(deviceId)) return;
-    if (LIVE.has(status.state)) {
+    if (isLive(status.state)) {
       this.monitor(deviceId).start();
       return;
     }

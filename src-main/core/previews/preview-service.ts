@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import {
+  isLive,
   ContractError,
   type PreviewList,
   type PreviewReach,
@@ -190,7 +191,7 @@ export class PreviewService {
   constructor(private readonly opts: PreviewServiceOptions) {
     const wasUp = new Map<string, boolean>();
     this.offStatus = opts.connections.onStatus((deviceId, status) => {
-      const up = status.state === 'connected' || status.state === 'degraded';
+      const up = isLive(status.state);
       const state = this.devices.get(deviceId);
       if (state && up && wasUp.get(deviceId) === false) state.reach = undefined; // decide again after a reconnect
       wasUp.set(deviceId, up);

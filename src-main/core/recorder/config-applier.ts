@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ConfigChange,
   ContractError,
+  isLive,
   fieldErrors,
   type Alarm,
   type CameraView,
@@ -76,7 +77,6 @@ const POLL_MS = 500;
 const WATCH_POLL_MS = 250;
 const KEEP_OPERATIONS = 100;
 const MAX_EVIDENCE_LINES = 40;
-const LIVE_LINK = new Set(['connected', 'degraded']);
 
 /** Everything a preview found, kept for the apply that follows it. */
 interface Prepared {
@@ -664,7 +664,7 @@ export class ConfigApplier {
         };
       }
       const link = this.opts.connections.status(deviceId);
-      if (!LIVE_LINK.has(link.state)) {
+      if (!isLive(link.state)) {
         if (!camerasDone)
           this.finishStep(op, 4, 'skipped', 'Stopped waiting: the connection dropped.', ms(camerasStarted));
         return {

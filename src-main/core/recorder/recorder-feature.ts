@@ -5,6 +5,7 @@
  */
 import {
   ContractError,
+  isLive,
   type Alarm,
   type BudgetPlan,
   type BudgetResult,
@@ -58,7 +59,6 @@ export interface RecorderFeatureOptions {
   applyWatchMs?: number;
 }
 
-const LIVE = new Set<DeviceStatus['state']>(['connected', 'degraded']);
 const KERNEL_ALARMS = new Set(['oops', 'panic', 'rcu_stall', 'vpu_error']);
 
 export class RecorderFeature {
@@ -129,7 +129,7 @@ export class RecorderFeature {
 
   private onStatus(deviceId: string, status: DeviceStatus): void {
     if (!this.opts.store.device(deviceId)) return;
-    if (LIVE.has(status.state)) {
+    if (isLive(status.state)) {
       this.recorder.startJournal(deviceId);
       // Probe once per connection; a failed probe is retried on the next request.
       if (!this.probing.has(deviceId)) void this.probe(deviceId, true).catch(() => undefined);

@@ -1,5 +1,5 @@
 import type { Client, ClientChannel } from 'ssh2';
-import type { ConnectionState, DeviceStatus } from '../../contract/index.js';
+import { isLive, type ConnectionState, type DeviceStatus } from '../../contract/index.js';
 import { argv } from '../device/quote.js';
 import { ConnectFailure, openClient, type OpenOptions } from './open-client.js';
 import type { Endpoint, PresentedHostKey } from './types.js';
@@ -67,7 +67,7 @@ export class DeviceConnection {
     const since = state === this.current.state ? this.current.since : Date.now();
     this.current = { state, detail, since, ...extra };
     this.emit(this.current);
-    if (state === 'connected' || state === 'degraded') this.readyWaiters.forEach((w) => w());
+    if (isLive(state)) this.readyWaiters.forEach((w) => w());
   }
 
   /** Wait until connected, or until `timeoutMs`. */

@@ -103,6 +103,15 @@ export function execOnClient(
       // Without input, stdin stays open so a timeout or cancel can still signal the command; every command
       // we build reads nothing from stdin.
       if (opts.stdin !== undefined) channel.end(opts.stdin);
+      else
+        opts.input?.({
+          write: (text) => {
+            if (!settled) channel.write(text);
+          },
+          end: () => {
+            if (!settled) channel.end();
+          },
+        });
     };
     try {
       client.exec(cmd.text, onChannel);

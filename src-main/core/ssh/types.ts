@@ -50,8 +50,18 @@ export interface ExecOptions {
   onStderr?: (chunk: Buffer) => void;
   /** Written to the command's stdin, then stdin is closed. */
   stdin?: string | Buffer;
+  /**
+   * Keep the command's stdin open for writing: called once the channel is open. For commands that read a
+   * conversation (a lease holder's heartbeat), not a fixed input; use `stdin` for that.
+   */
+  input?: (channel: ExecInput) => void;
   /** Keep at most this many bytes of stdout/stderr in the result (streams still see everything). */
   maxBufferBytes?: number;
+}
+
+export interface ExecInput {
+  write(text: string): void;
+  end(): void;
 }
 
 export interface ExecResult {

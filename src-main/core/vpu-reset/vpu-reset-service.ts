@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
   ContractError,
+  isLive,
   VpuReset,
   type ActiveRecording,
   type DeviceProbe,
@@ -52,7 +53,6 @@ interface Followed {
   done?: Promise<VpuReset>;
 }
 
-const LIVE = new Set<DeviceStatus['state']>(['connected', 'degraded']);
 const RESET_ID = /^vpu-reset-[a-z0-9-]{6,48}$/;
 
 export class VpuResetService {
@@ -91,7 +91,7 @@ export class VpuResetService {
       units: [profile.units.recorder, profile.units.mediaServer],
       cameras: [...profile.cameras],
     };
-    if (!LIVE.has(this.opts.connections.status(deviceId).state))
+    if (!isLive(this.opts.connections.status(deviceId).state))
       return {
         ...base,
         running: this.running(deviceId)?.report ?? null,
@@ -122,7 +122,7 @@ export class VpuResetService {
 
   async start(deviceId: string, who: string): Promise<VpuReset> {
     const device = this.opts.deviceName(deviceId);
-    if (!LIVE.has(this.opts.connections.status(deviceId).state))
+    if (!isLive(this.opts.connections.status(deviceId).state))
       throw new ContractError('unavailable', `${device} is not connected; connect first.`);
     // The plan looks on the device for a reset already running there (and follows it) before anything else.
     const plan = await this.plan(deviceId);
@@ -236,7 +236,7 @@ export class VpuResetService {
   }
 
   private onStatus(deviceId: string, status: DeviceStatus): void {
-    const live = LIVE.has(status.state);
+    const live = isLive(status.state);
     for (const f of this.followed.values()) {
       if (f.meta.deviceId !== deviceId || f.report.outcome !== 'running' || f.report.following === live)
         continue;
@@ -300,7 +300,7 @@ export class VpuResetService {
     const update = (): void => {
       const next = {
         ...parseResetOutput(followed.output, followed.meta, followed.exit),
-        following: LIVE.has(this.opts.connections.status(meta.deviceId).state),
+        following: isLive(this.opts.connections.status(meta.deviceId).state),
       };
       if (JSON.stringify(next) === JSON.stringify(followed.report)) return;
       const stepMoved = next.steps.some((s, i) => s.state !== followed.report.steps[i]?.state);
