@@ -28,6 +28,9 @@ export interface CliIo {
   err(text: string): void;
 }
 
+/** Exit code of a command refused because another operation holds the device (sysexits' EX_TEMPFAIL). */
+export const EXIT_BUSY = 75;
+
 /** A failure with the exit code a script sees. */
 export class CliExit extends Error {
   constructor(
@@ -59,7 +62,11 @@ export async function openConsole(dataDir: string, version: string): Promise<Con
 
 export async function call<T>(core: Console, name: string, input: unknown): Promise<T> {
   const reply = await core.invoke(name, input, { owner: 'cli' });
-  if (!reply.ok) throw new CliExit(reply.error.code === 'invalid_input' ? 64 : 1, reply.error.message);
+  if (!reply.ok)
+    throw new CliExit(
+      reply.error.code === 'invalid_input' ? 64 : reply.error.code === 'busy' ? EXIT_BUSY : 1,
+      reply.error.message,
+    );
   return reply.result as T;
 }
 

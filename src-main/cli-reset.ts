@@ -3,9 +3,9 @@
  * as the button, progress on stderr as it happens, the report on stdout. Exits 0 only when the device ended healthy.
  */
 import { createInterface } from 'node:readline/promises';
-import type { ResetPlan, VpuReset } from './contract/index.js';
+import { leaseSentence, type ResetPlan, type VpuReset } from './contract/index.js';
 import type { Console } from './core/console.js';
-import { call, CliExit, connect, findDevice, type CliIo } from './cli-ops.js';
+import { call, CliExit, connect, EXIT_BUSY, findDevice, type CliIo } from './cli-ops.js';
 
 export const RESET_EXIT = { healthy: 0, failed: 1, refused: 2, rebootNeeded: 3, notConfirmed: 4 } as const;
 
@@ -19,6 +19,9 @@ export function describePlan(plan: ResetPlan): string {
     `It stops: ${plan.units[0] ?? 'the recorder'}${plan.recordings.length ? `, the recordings ${plan.recordings.map((r) => `${r.camera} → ${r.file}`).join(', ')} (EOS, finalised)` : ' (no recording running)'}` +
       `${plan.pipelines.length ? `, Tally's pipelines ${plan.pipelines.map((p) => p.jobId).join(', ')}` : ''}.`,
     `Then it kills only processes that still hold VPU sessions, restarts ${plan.units.slice(1).join(', ') || 'the media server'} and ${plan.units[0] ?? 'the recorder'}, and brings ${plan.cameras.join(', ')} up one at a time.`,
+    ...(plan.lease
+      ? [`Busy now: ${leaseSentence(plan.lease)} With --interrupt the reset asks it to stop at a safe point first.`]
+      : []),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -63,7 +66,7 @@ export async function resetVpuCommand(
   core: Console,
   io: CliIo,
   deviceName: string,
-  opts: { yes: boolean; timeoutMs: number; interactive: boolean },
+  opts: { yes: boolean; timeoutMs: number; interactive: boolean; interrupt: boolean },
 ): Promise<number> {
   const device = await findDevice(core, deviceName);
   await connect(core, device, opts.timeoutMs);
@@ -75,6 +78,11 @@ export async function resetVpuCommand(
       `A reset is already running on ${device.name} (${plan.running.id}).`,
     );
   if (plan.blocked) throw new CliExit(RESET_EXIT.refused, plan.blocked);
+  if (plan.lease && !opts.interrupt)
+    throw new CliExit(
+      EXIT_BUSY,
+      `${device.name} is busy: ${leaseSentence(plan.lease)} Nothing was done; pass --interrupt to stop it at a safe point and reset.`,
+    );
   if (!opts.yes) {
     if (!opts.interactive)
       throw new CliExit(
@@ -95,7 +103,11 @@ export async function resetVpuCommand(
     last = reset;
   });
   try {
-    const started = await call<VpuReset>(core, 'vpuReset.start', { deviceId: device.id, confirmed: true });
+    const started = await call<VpuReset>(core, 'vpuReset.start', {
+      deviceId: device.id,
+      confirmed: true,
+      interrupt: opts.interrupt,
+    });
     last ??= started;
     const report = await core.vpuReset.waitForEnd(started.id);
     io.out(describeReport(report));

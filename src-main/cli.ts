@@ -417,12 +417,14 @@ export function buildProgram(): Command {
     )
     .argument('<device>', 'device name')
     .option('--yes', 'do not ask (the plan is still printed)')
+    .option('--interrupt', 'interrupt the operation holding the device (it stops at a safe point); else exit 75')
     .option(...dataDirOption)
     .option(...timeoutOption)
-    .action((device: string, o: { yes?: boolean; dataDir: string; timeout: number }) =>
+    .action((device: string, o: { yes?: boolean; interrupt?: boolean; dataDir: string; timeout: number }) =>
       scripted(o.dataDir, (core) =>
         resetVpuCommand(core, io, device, {
           yes: !!o.yes,
+          interrupt: !!o.interrupt,
           timeoutMs: o.timeout * 1000,
           interactive: process.stdin.isTTY === true,
         }),

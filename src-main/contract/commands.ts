@@ -31,6 +31,7 @@ import {
   TerminalRef,
   TerminalResize,
 } from './terminal.js';
+import { DeviceLease } from './lease.js';
 import { RebootRequest, ResetPlan, ResetRef, ResetStart, VpuReset } from './vpu-reset.js';
 
 const DeviceRef = z.object({ id: z.string().min(1) });
@@ -154,6 +155,8 @@ export const commands = {
   'vpuReset.list': command(DeviceRefInput, z.array(VpuReset)),
   /** Reboots the device (offered when the kernel keeps its VPU sessions). `confirmName` must be its name. */
   'device.reboot': command(RebootRequest, Ok),
+  /** Who holds the device's operation lease now, asked of the device (null: free). Reading takes nothing. */
+  'lease.get': command(DeviceRefInput, DeviceLease.nullable()),
 } as const;
 
 export type Commands = typeof commands;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceStatus, DeviceView } from './devices.js';
+import { DeviceLease } from './lease.js';
 import { Alarm, KernelEvent, KernelLine, MonitorSample, MonitorStatus } from './monitor.js';
 import { Operation, PipelineJob } from './pipelines.js';
 import { DeviceProbe, JournalEntry, RecorderState } from './recorder.js';
@@ -30,6 +31,8 @@ export const events = {
   'pipelines.changed': z.object({ job: PipelineJob }),
   /** A reset started, moved on, lost or regained its link, or ended. */
   'vpuReset.changed': z.object({ reset: VpuReset }),
+  /** Who holds the device's operation lease changed (this console's at once, another console's within ~2 s). */
+  'lease.changed': z.object({ deviceId: z.string(), lease: DeviceLease.nullable() }),
 } as const;
 
 export type Events = typeof events;

@@ -120,7 +120,8 @@ export const Operation = z.object({
   deviceId: z.string(),
   kind: z.enum(['config.apply', 'config.revert']),
   title: z.string(),
-  state: z.enum(['running', 'succeeded', 'failed']),
+  /** interrupted: an emergency VPU reset took the device over; it stopped at a safe point, reverting nothing. */
+  state: z.enum(['running', 'succeeded', 'failed', 'interrupted']),
   steps: z.array(
     z.object({
       name: z.string(),

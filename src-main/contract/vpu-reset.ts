@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DeviceLease } from './lease.js';
 import { ActiveRecording } from './recorder.js';
 
 /** The four steps of seed 002's emergency procedure, as Tally runs them. */
@@ -96,6 +97,8 @@ export const ResetPlan = z.object({
   cameras: z.array(z.string()),
   /** A reset already running on the device (then a new one is refused). */
   running: VpuReset.nullable(),
+  /** Another operation holding the device now: the reset can interrupt it (it stops at a safe point). */
+  lease: DeviceLease.nullable(),
   /** Why a reset cannot start now (not connected, no sudo…); null when it can. */
   blocked: z.string().nullable(),
 });
@@ -106,6 +109,8 @@ export const ResetStart = z.object({
   deviceId: DeviceId,
   /** The producer held the button after seeing the plan. */
   confirmed: z.literal(true, { message: 'Hold the button to confirm the reset.' }),
+  /** Interrupt the operation holding the device (the plan names it); without it, a held device is refused. */
+  interrupt: z.boolean().default(false),
 });
 export const ResetRef = z.object({
   deviceId: DeviceId,

@@ -15,14 +15,17 @@ import {
 import { AuditLog } from './audit/audit-log.js';
 import { DeviceService, parseJump } from './devices/device-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
+import { DeviceLeases } from './device/lease.js';
+import { deviceProfile, type DeviceProfile } from './device/profile.js';
 import { UnsafeValueError } from './device/quote.js';
 import { ConnectionManager } from './ssh/connection-manager.js';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './ssh/fingerprint.js';
 import { StoreHostKeyPolicy } from './ssh/host-key-policy.js';
 import { MonitorService } from './monitor/monitor-service.js';
+import { AdhocPipelines } from './pipelines/adhoc-jobs.js';
 import { PreviewService } from './previews/preview-service.js';
 import { RecorderFeature } from './recorder/recorder-feature.js';
-import { RemoteJobs } from './ssh/remote-jobs.js';
+import { RemoteJobs } from './device/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
 import { StateStore } from './store/state-store.js';
 import { TerminalService } from './terminal/terminal-service.js';
@@ -66,7 +69,9 @@ export class Console {
   readonly devices: DeviceService;
   readonly audit: AuditLog;
   readonly monitor: MonitorService;
+  readonly leases: DeviceLeases;
   readonly recorder: RecorderFeature;
+  readonly pipelines: AdhocPipelines;
   readonly previews: PreviewService;
   readonly vpuReset: VpuResetService;
   private readonly terminals: TerminalService;
@@ -90,6 +95,25 @@ export class Console {
       ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
     });
     this.jobs = new RemoteJobs(this.connections);
+    const deviceName = (id: string): string => store.device(id)?.name ?? id;
+    const profileOf = (id: string): DeviceProfile => deviceProfile(store, id);
+    const audit = (entry: {
+      deviceId: string;
+      action: string;
+      detail?: string;
+      result: 'ok' | 'error' | 'refused' | 'started';
+      message?: string;
+    }): Promise<void> => {
+      const name = store.device(entry.deviceId)?.name;
+      return this.audit.record({ ...entry, ...(name ? { device: name } : {}) });
+    };
+    this.leases = new DeviceLeases({
+      connections: this.connections,
+      deviceName,
+      who: this.audit.who,
+      audit,
+      onChange: (deviceId, lease) => this.emit('lease.changed', { deviceId, lease }),
+    });
     this.devices = new DeviceService(store, opts.secrets, this.connections, opts.agentSocket);
     this.terminals = new TerminalService(this.connections, (id) => this.devices.get(id).name, {
       data: (owner, terminalId, data) => this.emit('terminal.data', { terminalId, data }, owner),
@@ -130,37 +154,49 @@ export class Console {
           .catch(() => undefined),
       ...(opts.monitorRetryMs !== undefined ? { retryMs: opts.monitorRetryMs } : {}),
     });
+    const liveSessions = (id: string): number | null => this.monitor.currentSample(id)?.vpu.total ?? null;
     this.recorder = new RecorderFeature({
       connections: this.connections,
-      jobs: this.jobs,
       store,
-      monitor: this.monitor,
       audit: this.audit,
+      leases: this.leases,
+      liveSessions,
+      kernelAlarmsSince: (id, since) => this.monitor.kernelAlarmsSince(id, since),
       events: {
         probed: (probe) => this.emit('device.probed', { probe }),
         state: (deviceId, state) => this.emit('recorder.state', { deviceId, state }),
         journal: (deviceId, entries) => this.emit('recorder.journal', { deviceId, entries }),
         operation: (operation) => this.emit('operation.changed', { operation }),
-        job: (job) => this.emit('pipelines.changed', { job }),
       },
       ...(opts.applyWatchMs !== undefined ? { applyWatchMs: opts.applyWatchMs } : {}),
+    });
+    this.pipelines = new AdhocPipelines({
+      connections: this.connections,
+      jobs: this.jobs,
+      profileOf,
+      liveSessions,
+      sessionsOfPids: (id, pids) => this.monitor.sessionsOfPids(id, pids),
+      onJob: (job) => this.emit('pipelines.changed', { job }),
+      audit,
+      leases: this.leases,
     });
     this.previews = new PreviewService({
       connections: this.connections,
       hostOf: (id) => this.devices.get(id).host,
-      profileOf: (id) => this.recorder.profileOf(id),
+      profileOf,
     });
     this.vpuReset = new VpuResetService({
       connections: this.connections,
       jobs: this.jobs,
       audit: this.audit,
       dataDir: opts.dataDir,
-      deviceName: (id) => store.device(id)?.name ?? id,
-      profileOf: (id) => this.recorder.profileOf(id),
+      deviceName,
+      profileOf,
+      leases: this.leases,
       probe: (id) => this.recorder.probe(id, false),
       sessions: (id) => this.monitor.currentSample(id)?.vpu.total ?? null,
       activeRecordings: (id) => this.recorder.activeRecordings(id),
-      pipelines: (id) => this.recorder.pipelines.list(id),
+      pipelines: (id) => this.pipelines.list(id),
       onChange: (reset) => this.emit('vpuReset.changed', { reset }),
       ...(opts.resetTimeouts ? { timeouts: opts.resetTimeouts } : {}),
     });
@@ -239,7 +275,9 @@ export class Console {
   async close(): Promise<void> {
     await this.previews.close();
     this.vpuReset.close();
+    this.pipelines.close();
     this.recorder.close();
+    this.leases.close();
     this.monitor.close();
     this.terminals.closeAll();
     await this.connections.closeAll();
@@ -437,9 +475,9 @@ export class Console {
       'config.revert': ({ deviceId, commit }) => this.recorder.revert(this.known(deviceId), commit),
       'operations.list': async ({ deviceId }) => this.recorder.applier.list(deviceId),
       'pipelines.run': (request) =>
-        this.recorder.pipelines.run({ ...request, deviceId: this.known(request.deviceId) }),
-      'pipelines.list': async ({ deviceId }) => this.recorder.pipelines.list(this.known(deviceId)),
-      'pipelines.stop': ({ deviceId, jobId }) => this.recorder.pipelines.stop(this.known(deviceId), jobId),
+        this.pipelines.run({ ...request, deviceId: this.known(request.deviceId) }),
+      'pipelines.list': async ({ deviceId }) => this.pipelines.list(this.known(deviceId)),
+      'pipelines.stop': ({ deviceId, jobId }) => this.pipelines.stop(this.known(deviceId), jobId),
       'recordings.list': ({ deviceId }) => this.recorder.recordings(this.known(deviceId)),
       'recordings.start': ({ deviceId, cameras }) =>
         this.recorder.startRecording(this.known(deviceId), cameras),
@@ -451,9 +489,11 @@ export class Console {
       },
       'previews.list': ({ deviceId, route }) => this.previews.list(this.known(deviceId), route),
       'vpuReset.plan': ({ deviceId }) => this.vpuReset.plan(this.known(deviceId)),
-      'vpuReset.start': ({ deviceId }) => this.vpuReset.start(this.known(deviceId), this.audit.who),
+      'vpuReset.start': ({ deviceId, interrupt }) =>
+        this.vpuReset.start(this.known(deviceId), this.audit.who, interrupt),
       'vpuReset.get': ({ deviceId, id }) => this.vpuReset.get(this.known(deviceId), id),
       'vpuReset.list': ({ deviceId }) => this.vpuReset.list(this.known(deviceId)),
+      'lease.get': ({ deviceId }) => this.leases.read(this.known(deviceId)),
       'device.reboot': async ({ deviceId, confirmName }) => {
         await this.vpuReset.reboot(this.known(deviceId), confirmName);
         return { ok: true as const };

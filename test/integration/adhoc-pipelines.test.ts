@@ -8,8 +8,8 @@ import type { PipelineJob, PipelineRequestInput } from '../../src-main/contract/
 import { loadProfile } from '../../src-main/core/device/profile.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { AdhocPipelines, type AdhocAuditInput } from '../../src-main/core/pipelines/adhoc-jobs.js';
-import { presetEncoder } from '../../src-main/core/pipelines/presets.js';
-import { RemoteJobs } from '../../src-main/core/ssh/remote-jobs.js';
+import { presetEncoder } from '../../src-main/core/media/presets.js';
+import { RemoteJobs } from '../../src-main/core/device/remote-jobs.js';
 import { emulatorAvailable } from '../emulator/index.js';
 import { startEmulatedConsole, type EmulatedConsole } from '../fixtures/emulated-console.js';
 
@@ -38,6 +38,7 @@ describe.skipIf(!ok)(`ad-hoc pipelines on the emulated R58${why}`, () => {
     pipelines = new AdhocPipelines({
       connections: t.core.connections,
       jobs: new RemoteJobs(t.core.connections),
+      leases: t.core.leases,
       profileOf: () => loadProfile('r58'),
       liveSessions,
       sessionsOfPids: (id, pids) => {
@@ -139,6 +140,7 @@ describe.skipIf(!ok)(`ad-hoc pipelines on the emulated R58${why}`, () => {
     const impatient = new AdhocPipelines({
       connections: t.core.connections,
       jobs: new RemoteJobs(t.core.connections),
+      leases: t.core.leases,
       profileOf: () => loadProfile('r58'),
       liveSessions,
       sessionsOfPids: () => null,

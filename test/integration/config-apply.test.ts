@@ -78,6 +78,7 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (kernel watch shortened
     audits = [];
     emitted = [];
     applier = new ConfigApplier({
+      leases: t.core.leases,
       connections: counted,
       profileOf,
       deviceName,

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionState, DeviceStatus } from '../../src-main/contract/index.js';
 import { sh } from '../../src-main/core/device/quote.js';
-import { RemoteJobs } from '../../src-main/core/ssh/remote-jobs.js';
+import { RemoteJobs } from '../../src-main/core/device/remote-jobs.js';
 import { createTestHost, netnsAvailable } from '../fixtures/netns.js';
 import {
   connectAndWait,

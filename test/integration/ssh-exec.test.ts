@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContractError } from '../../src-main/contract/index.js';
 import { argv, sh } from '../../src-main/core/device/quote.js';
-import { RemoteJobs } from '../../src-main/core/ssh/remote-jobs.js';
+import { RemoteJobs } from '../../src-main/core/device/remote-jobs.js';
 import {
   connectAndWait,
   connectedConsole,

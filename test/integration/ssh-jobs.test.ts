@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh } from '../../src-main/core/device/quote.js';
-import { RemoteJobs } from '../../src-main/core/ssh/remote-jobs.js';
+import { RemoteJobs } from '../../src-main/core/device/remote-jobs.js';
 import {
   connectAndWait,
   connectedConsole,

@@ -166,16 +166,7 @@ export class DeviceLeases {
       since,
       follow: request.follow,
     };
-    const info = [
-      `id=${id}`,
-      `kind=${leaseValue(request.kind)}`,
-      `what=${leaseValue(request.what)}`,
-      `who=${leaseValue(this.opts.who)}`,
-      `host=${leaseValue(view.host)}`,
-      `console=${this.consoleId}`,
-      `since=${since}`,
-      `follow=${leaseValue(request.follow)}`,
-    ].join('\n');
+    const info = this.describe(id, request, since);
     const beatMs = this.opts.beatMs ?? 2000;
     const expireS = this.opts.expireS ?? 20;
 
@@ -273,7 +264,23 @@ export class DeviceLeases {
     });
   }
 
-  private busyError(device: string, holder: DeviceLease | null): ContractError {
+  /** The description a holder writes beside the lock (`key=value` lines). */
+  describe(id: string, request: LeaseRequest, since: string, jobId?: string): string {
+    return [
+      `id=${id}`,
+      `kind=${leaseValue(request.kind)}`,
+      `what=${leaseValue(request.what)}`,
+      `who=${leaseValue(this.opts.who)}`,
+      `host=${leaseValue(os.hostname())}`,
+      `console=${this.consoleId}`,
+      `since=${since}`,
+      `follow=${leaseValue(request.follow)}`,
+      ...(jobId ? [`job=${jobId}`] : []),
+    ].join('\n');
+  }
+
+  /** The error for a device that another operation holds: what runs, who started it, since when, how to follow. */
+  busyError(device: string, holder: DeviceLease | null): ContractError {
     if (!holder)
       return new ContractError(
         'busy',

@@ -1,7 +1,7 @@
 /**
  * Device profiles: the facts about a kind of box (`resources/profiles/<id>.yaml`), validated once and cached.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -74,21 +74,40 @@ export function profilesDir(): string {
   return path.join(packageRoot(), 'resources', 'profiles');
 }
 
-/** The profile with this id; a missing or invalid file is an error that names the file and what is wrong. */
+/** The ids of the profiles that exist (`<id>.yaml` in the profiles folder). */
+export function profileIds(dir: string = profilesDir()): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.slice(0, -'.yaml'.length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+function unknownProfile(id: string, dir: string): ContractError {
+  const ids = profileIds(dir);
+  return new ContractError(
+    'invalid_input',
+    `Unknown device profile ${JSON.stringify(id)}: the profiles are ${ids.join(', ') || 'none (the profiles folder is empty)'}. ` +
+      `Pick one in the device's settings; Tally never drives a box with another model's units and paths.`,
+  );
+}
+
+/** The profile with this id; an unknown id, a missing or an invalid file is an error that says what is wrong. */
 export function loadProfile(id: string, dir: string = profilesDir()): DeviceProfile {
   const key = `${dir}\0${id}`;
   const known = cache.get(key);
   if (known) return known;
-  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(id))
-    throw new ContractError('invalid_input', `Unknown device profile ${JSON.stringify(id)}.`);
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(id)) throw unknownProfile(id, dir);
   const file = path.join(dir, `${id}.yaml`);
   let raw: unknown;
   try {
     raw = parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    const reason =
-      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
-    throw new ContractError('invalid_input', `The device profile ${file} cannot be read: ${reason}.`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw unknownProfile(id, dir);
+    throw new ContractError('invalid_input', `The device profile ${file} cannot be read: ${(err as Error).message}.`);
   }
   const parsed = DeviceProfile.safeParse(raw);
   if (!parsed.success) {
@@ -100,4 +119,14 @@ export function loadProfile(id: string, dir: string = profilesDir()): DeviceProf
   }
   cache.set(key, parsed.data);
   return parsed.data;
+}
+
+/** The profile of a device in the list: one lookup for every capability. An unknown id is an error. */
+export function deviceProfile(
+  store: { device(id: string): { profile: string } | undefined },
+  deviceId: string,
+): DeviceProfile {
+  const device = store.device(deviceId);
+  if (!device) throw new ContractError('not_found', 'That device is not in the list any more.');
+  return loadProfile(device.profile);
 }

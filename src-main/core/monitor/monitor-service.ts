@@ -11,7 +11,7 @@ import {
   type MonitorSnapshot,
   type MonitorSummary,
 } from '../../contract/index.js';
-import { DEFAULT_PROFILE, loadProfile, type DeviceProfile } from '../device/profile.js';
+import { deviceProfile } from '../device/profile.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { StateStore } from '../store/state-store.js';
 import { AlarmCenter } from './alarm-center.js';
@@ -29,6 +29,8 @@ export interface MonitorServiceOptions {
 }
 
 
+const KERNEL_ALARMS = new Set<Alarm['kind']>(['oops', 'panic', 'rcu_stall', 'vpu_error']);
+
 export class MonitorService {
   readonly alarms: AlarmCenter;
   private readonly monitors = new Map<string, DeviceMonitor>();
@@ -43,23 +45,13 @@ export class MonitorService {
     this.unsubscribe = opts.connections.onStatus((id, status) => this.onStatus(id, status));
   }
 
-  private profileOf(deviceId: string): DeviceProfile {
-    const device = this.opts.store.device(deviceId);
-    try {
-      return loadProfile(device?.profile ?? DEFAULT_PROFILE);
-    } catch {
-      // A device whose profile is unknown is still watched with the R58's limits rather than not at all.
-      return loadProfile(DEFAULT_PROFILE);
-    }
-  }
-
   private monitor(deviceId: string): DeviceMonitor {
     let monitor = this.monitors.get(deviceId);
     if (!monitor) {
       monitor = new DeviceMonitor({
         deviceId,
         deviceName: () => this.opts.store.device(deviceId)?.name ?? deviceId,
-        profile: this.profileOf(deviceId),
+        profile: deviceProfile(this.opts.store, deviceId),
         connections: this.opts.connections,
         alarms: this.alarms,
         sink: this.opts.sink,
@@ -74,13 +66,37 @@ export class MonitorService {
   private onStatus(deviceId: string, status: DeviceStatus): void {
     if (!this.opts.store.device(deviceId)) return;
     if (isLive(status.state)) {
-      this.monitor(deviceId).start();
+      try {
+        this.monitor(deviceId).start();
+      } catch (err) {
+        // An unknown profile: nothing to watch with (its VPU files and limits are the profile's), and it says why.
+        const detail = err instanceof Error ? err.message : String(err);
+        this.opts.sink.status(deviceId, {
+          kernelLog: { state: 'unavailable', source: null, detail },
+          sampler: { state: 'unavailable', detail },
+        });
+      }
       return;
     }
     const monitor = this.monitors.get(deviceId);
     if (!monitor) return;
     if (status.state === 'disconnected') monitor.pause('Disconnected.');
     else monitor.pause(`Waiting for the connection (${status.state.replace('_', ' ')}).`);
+  }
+
+  /** Kernel alarms of the device (Oops, panic, RCU stall, VPU errors) raised or repeated since an ISO time. */
+  kernelAlarmsSince(deviceId: string, sinceIso: string): Alarm[] {
+    return this.alarms
+      .list()
+      .filter((a) => a.deviceId === deviceId && KERNEL_ALARMS.has(a.kind) && a.lastAt >= sinceIso);
+  }
+
+  /** Sessions those processes hold in the latest reading; null when unknown. */
+  sessionsOfPids(deviceId: string, pids: number[]): number | null {
+    const sample = this.currentSample(deviceId);
+    if (!sample || sample.vpu.total === null) return null;
+    const wanted = new Set(pids);
+    return sample.vpu.byProcess.filter((p) => wanted.has(p.pid)).reduce((n, p) => n + p.sessions, 0);
   }
 
   snapshot(deviceId: string): MonitorSnapshot {

@@ -12,13 +12,14 @@ import {
   type PipelineJob,
   type PipelineRequestInput,
 } from '../../contract/index.js';
+import type { DeviceLeases } from '../device/lease.js';
 import type { DeviceProfile } from '../device/profile.js';
 import { argv as argvCommand, sh } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
-import type { RemoteJobs } from '../ssh/remote-jobs.js';
-import { elementInfo } from './elements.js';
-import { buildPipeline, parseTypedPipeline, pipelineSessions, pipelineText } from './pipeline-builder.js';
-import { dangerOf } from './presets.js';
+import type { RemoteJobs } from '../device/remote-jobs.js';
+import { elementInfo } from '../media/elements.js';
+import { buildPipeline, parseTypedPipeline, pipelineSessions, pipelineText } from '../media/pipeline-builder.js';
+import { dangerOf } from '../media/presets.js';
 
 export interface AdhocAuditInput {
   deviceId: string;
@@ -38,6 +39,8 @@ export interface AdhocPipelinesOptions {
   sessionsOfPids(deviceId: string, pids: number[]): number | null;
   onJob(job: PipelineJob): void;
   audit(entry: AdhocAuditInput): Promise<void>;
+  /** Starting a pipeline takes the device's lease (stopping one never waits for it). */
+  leases: Pick<DeviceLeases, 'run'>;
   /** Stop: SIGINT (EOS with -e), then SIGTERM after this, then SIGKILL after twice this. Default 5 s. */
   stopGraceMs?: number;
 }
@@ -180,7 +183,15 @@ export class AdhocPipelines {
     const jobId = jobIdNow();
     const command = sh`exec ${argvCommand(GST, '-e', ...words)}`;
     try {
-      await this.opts.jobs.start(deviceId, command, { jobId });
+      await this.opts.leases.run(
+        deviceId,
+        {
+          kind: 'pipelines.run',
+          what: `Start the pipeline ${text.length > 80 ? `${text.slice(0, 77)}…` : text}`,
+          follow: 'Starting takes a moment; the Recorder tab lists the pipelines.',
+        },
+        () => this.opts.jobs.start(deviceId, command, { jobId }),
+      );
     } catch (err) {
       await this.opts
         .audit({ deviceId, action: 'pipelines.run', detail: text, result: 'error', message: message(err) })

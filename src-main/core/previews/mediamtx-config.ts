@@ -4,7 +4,7 @@
  */
 import type { DeviceProfile } from '../device/profile.js';
 import type { ShellCommand } from '../device/quote.js';
-import { curl, parseJson, type HttpReply } from '../recorder/recorder-api.js';
+import { curl, parseJson, type HttpReply } from '../device/http.js';
 
 export const ICE_TCP_HINT =
   'Set webrtcLocalTCPAddress: :8189 in mediamtx.yml on the device and restart mediamtx';

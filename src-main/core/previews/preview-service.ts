@@ -15,8 +15,9 @@ import {
 } from '../../contract/index.js';
 import type { DeviceProfile } from '../device/profile.js';
 import { sh } from '../device/quote.js';
-import { parseMediaPaths, type MediaPath } from '../recorder/cameras.js';
-import { curl, parseCurl, parseJson, parseSections, section } from '../recorder/recorder-api.js';
+import { parseMediaPaths, type MediaPath } from '../device/mediamtx.js';
+import { curl, parseCurl, parseJson } from '../device/http.js';
+import { parseSections, section } from '../device/batch.js';
 import type { ConnectionManager, LocalForward } from '../ssh/connection-manager.js';
 import {
   configCommand,

@@ -19,19 +19,20 @@ import {
   type Operation,
   type RecorderState,
 } from '../../contract/index.js';
+import type { DeviceLeases, Lease } from '../device/lease.js';
 import type { DeviceProfile } from '../device/profile.js';
 import { commitId, UnsafeValueError } from '../device/quote.js';
-import { codecOf } from '../pipelines/elements.js';
-import { encoderToText, parseEncoderText } from '../pipelines/encoder-text.js';
-import { dangerOf, presetById, presetEncoder } from '../pipelines/presets.js';
+import { codecOf } from '../media/elements.js';
+import { encoderToText, parseEncoderText } from '../media/encoder-text.js';
+import { dangerOf, presetById, presetEncoder } from '../media/presets.js';
 import {
   changeEncoders,
   configDiff,
   parseRecorderConfig,
   planFromConfig,
   type RecorderConfig,
-} from '../pipelines/recorder-config.js';
-import { checkBudget } from '../pipelines/vpu-budget.js';
+} from '../media/recorder-config.js';
+import { checkBudget } from '../media/vpu-budget.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { CameraReader } from './cameras.js';
 import { DeviceRepo, type CommitAuthor, type RepoFile, type RepoState } from './device-repo.js';
@@ -55,6 +56,8 @@ export interface ConfigApplierOptions {
   kernelAlarmsSince(deviceId: string, sinceIso: string): Alarm[];
   audit(entry: AuditInput): Promise<void>;
   onOperation(op: Operation): void;
+  /** The device's operation lease: an apply or revert holds it from its check to its end. */
+  leases: Pick<DeviceLeases, 'acquire'>;
   /** How long the kernel is watched after the restart; 30 s by default (the issue). */
   watchMs?: number;
   /** How long the changed cameras have to come back online; 20 s by default. */
@@ -153,8 +156,6 @@ function ms(start: number): number {
 export class ConfigApplier {
   private readonly repo: DeviceRepo;
   private readonly operations: Operation[] = [];
-  /** Devices with an operation running. */
-  private readonly busy = new Map<string, string>();
   private readonly watchMs: number;
   private readonly camerasTimeoutMs: number;
   private readonly author: CommitAuthor;
@@ -274,14 +275,12 @@ export class ConfigApplier {
 
   // ---- apply / revert --------------------------------------------------------------------------------------------
 
-  private lock(deviceId: string, what: string): void {
-    const running = this.busy.get(deviceId);
-    if (running)
-      throw new ContractError(
-        'conflict',
-        `${this.opts.deviceName(deviceId)} is busy with "${running}"; wait for it to finish before starting another change.`,
-      );
-    this.busy.set(deviceId, what);
+  private lease(deviceId: string, kind: Operation['kind'], what: string): Promise<Lease> {
+    return this.opts.leases.acquire(deviceId, {
+      kind,
+      what: `${what} on ${this.opts.deviceName(deviceId)}`,
+      follow: `Its steps are in the Recorder tab's changes on the console that started it; the Monitor tab shows the restart here.`,
+    });
   }
 
   async apply(input: ConfigChangeInput): Promise<Operation> {
@@ -289,7 +288,11 @@ export class ConfigApplier {
     this.encoderOf(change);
     const { deviceId } = change;
     const checkStarted = performance.now();
-    this.lock(deviceId, 'apply a config change');
+    const lease = await this.lease(
+      deviceId,
+      'config.apply',
+      `Apply ${change.encoder === undefined ? change.preset : 'a typed encoder'} to ${change.cameras === 'all' ? 'all cameras' : cameraRange(change.cameras)}`,
+    );
     let handedOff = false;
     try {
       const prepared = await this.prepare(change);
@@ -337,7 +340,7 @@ export class ConfigApplier {
       );
       await this.opts.audit({ deviceId, action: 'config.apply', detail: what, result: 'started' });
       handedOff = true;
-      void this.carryOut(op, {
+      void this.carryOut(op, lease, {
         deviceId,
         profile: prepared.profile,
         before: prepared.file,
@@ -349,7 +352,7 @@ export class ConfigApplier {
       });
       return structuredClone(op);
     } finally {
-      if (!handedOff) this.busy.delete(deviceId);
+      if (!handedOff) await lease.release();
     }
   }
 
@@ -362,7 +365,7 @@ export class ConfigApplier {
       });
     }
     const checkStarted = performance.now();
-    this.lock(deviceId, 'revert config.yml');
+    const lease = await this.lease(deviceId, 'config.revert', `Revert config.yml to ${commit.slice(0, 7)}`);
     let handedOff = false;
     const detail = `to ${commit}`;
     const refuse = async (why: string): Promise<never> => {
@@ -426,7 +429,7 @@ export class ConfigApplier {
         result: 'started',
       });
       handedOff = true;
-      void this.carryOut(op, {
+      void this.carryOut(op, lease, {
         deviceId,
         profile,
         before,
@@ -438,7 +441,7 @@ export class ConfigApplier {
       });
       return structuredClone(op);
     } finally {
-      if (!handedOff) this.busy.delete(deviceId);
+      if (!handedOff) await lease.release();
     }
   }
 
@@ -516,21 +519,21 @@ export class ConfigApplier {
   }
 
   /** Write → commit → restart → cameras and kernel watch. Never throws: every end is reported on the operation. */
-  private async carryOut(op: Operation, plan: Plan): Promise<void> {
+  private async carryOut(op: Operation, lease: Lease, plan: Plan): Promise<void> {
     const { deviceId, profile } = plan;
     const { path: repoPath, config } = profile.repo;
     // The operation ends once, either way: free the device, tell the UI, write the audit line.
-    const end = async (state: 'succeeded' | 'failed', message: string): Promise<void> => {
+    const end = async (state: 'succeeded' | 'failed' | 'interrupted', message: string): Promise<void> => {
       op.state = state;
       op.endedAt = now();
-      this.busy.delete(deviceId);
+      await lease.release().catch(() => undefined);
       this.emit(op);
       await this.opts
         .audit({
           deviceId,
           action: plan.auditAction,
           detail: plan.auditDetail,
-          result: state === 'succeeded' ? 'ok' : 'error',
+          result: state === 'succeeded' ? 'ok' : state === 'interrupted' ? 'refused' : 'error',
           message,
         })
         .catch(() => undefined);
@@ -546,6 +549,16 @@ export class ConfigApplier {
       op.evidence.push(...evidence.slice(0, MAX_EVIDENCE_LINES * 3));
       await end('failed', `${this.step(op, index).name}: ${detail}`);
     };
+    // An emergency VPU reset asked for the device: stop here, say where, and revert nothing over the reset.
+    const interrupted = async (index: number, detail: string, started?: number): Promise<void> => {
+      this.finishStep(op, index, 'skipped', detail, started === undefined ? undefined : ms(started));
+      for (const s of op.steps) if (s.state === 'pending' || s.state === 'running') s.state = 'skipped';
+      await end('interrupted', `Interrupted by ${lease.interruptedBy ?? 'an emergency VPU reset'}: ${detail}`);
+    };
+    const by = (): string => lease.interruptedBy ?? 'an emergency VPU reset';
+
+    if (lease.interruptedBy !== null)
+      return interrupted(1, `Interrupted by ${by()} before anything was written; nothing was changed.`);
 
     // Write.
     let started = this.startStep(op, 1, `Writing ${repoPath}/${config} (temp file, then rename).`);
@@ -578,6 +591,12 @@ export class ConfigApplier {
       }
       return fail(2, `${message(err)} ${restored}`, started, []);
     }
+
+    if (lease.interruptedBy !== null)
+      return interrupted(
+        3,
+        `Interrupted by ${by()}: ${config} is committed as ${op.commit?.slice(0, 7)}, but this change did not restart the recorder; the reset does, and the recorder then runs it. Nothing was reverted.`,
+      );
 
     // Restart. From here on the new config is committed; the way back is previousCommit.
     const since = now();
@@ -618,7 +637,12 @@ export class ConfigApplier {
     );
 
     // Cameras and kernel, side by side: a kernel fault can come while the cameras are still starting.
-    const outcome = await this.watch(op, plan, since);
+    const outcome = await this.watch(op, plan, since, lease);
+    if (outcome === 'interrupted')
+      return interrupted(
+        5,
+        `Interrupted by ${by()} while watching the restart: ${op.commit?.slice(0, 7)} stays committed and nothing was reverted; the reset's report says how the board came back.`,
+      );
     if (outcome) return fail(outcome.index, outcome.detail, outcome.started, outcome.evidence);
 
     await end(
@@ -632,7 +656,8 @@ export class ConfigApplier {
     op: Operation,
     plan: Plan,
     since: string,
-  ): Promise<{ index: number; detail: string; started: number; evidence: string[] } | null> {
+    lease: Lease,
+  ): Promise<{ index: number; detail: string; started: number; evidence: string[] } | 'interrupted' | null> {
     const { deviceId } = plan;
     const camerasStarted = this.startStep(op, 4, `Waiting for ${cameraRange(plan.cameras)}.`);
     const watchStarted = this.startStep(op, 5, 'No kernel alarm so far.');
@@ -645,6 +670,10 @@ export class ConfigApplier {
     let nextCameraPoll = 0;
 
     for (;;) {
+      if (lease.interruptedBy !== null) {
+        if (!camerasDone) this.finishStep(op, 4, 'skipped', 'Stopped waiting: interrupted.', ms(camerasStarted));
+        return 'interrupted';
+      }
       const alarms = this.opts.kernelAlarmsSince(deviceId, since);
       if (alarms.length > 0) {
         const titles = alarms.map((a) => a.title).join('; ');

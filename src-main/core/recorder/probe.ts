@@ -7,15 +7,8 @@ import type { DeviceProbe } from '../../contract/index.js';
 import type { DeviceProfile } from '../device/profile.js';
 import { remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
-import {
-  curl,
-  describeReply,
-  parseCurl,
-  parseJson,
-  parseSections,
-  section,
-  type Section,
-} from './recorder-api.js';
+import { curl, describeReply, parseCurl, parseJson } from '../device/http.js';
+import { parseSections, section, type Section } from '../device/batch.js';
 import { parseSystemctlShow } from './recorder-service.js';
 
 type Feature = DeviceProbe['features'][number];

@@ -1,13 +1,11 @@
 /**
  * The recorder's HTTP API (uvicorn on the device, `recorderApi.port`), read through the SSH connection with curl on
  * the device's loopback: the API is not exposed to the network on every box, and one SSH connection already exists.
- *
- * Also the two helpers the other recorder modules share to ask several things in ONE remote command: `section`
- * frames each part's output with markers, `parseSections` splits it again.
  */
 import { ContractError } from '../../contract/index.js';
 import type { DeviceProfile } from '../device/profile.js';
-import { sh, type ShellCommand } from '../device/quote.js';
+import { parseSections, section } from '../device/batch.js';
+import { curl, parseCurl, parseJson, type HttpReply } from '../device/http.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 
 export interface RecorderStatusSummary {
@@ -24,121 +22,6 @@ export interface ActiveRecordingFile {
 export interface StartReport {
   started: Record<string, string>;
   errors: Record<string, string>;
-}
-
-// ---- one remote command, several answers ------------------------------------------------------------------------
-
-const BEGIN = '@@tally-section ';
-const END = '@@tally-rc ';
-
-export interface Section {
-  /** Everything the part printed (stdout and stderr), without the framing newline. */
-  text: string;
-  /** The part's exit code; null when the command was cut off before it finished. */
-  code: number | null;
-}
-
-/** Frame one part of a compound command; its stderr goes to the same stream so failures carry their reason. */
-export function section(name: string, command: ShellCommand): ShellCommand {
-  return sh`printf '%s\\n' ${BEGIN + name}; { ${command}; } 2>&1; printf '\\n%s%s\\n' ${END} "$?"`;
-}
-
-export function parseSections(stdout: string): Map<string, Section> {
-  const out = new Map<string, Section>();
-  let name: string | undefined;
-  let lines: string[] = [];
-  const close = (code: number | null): void => {
-    if (name === undefined) return;
-    // The END marker is printed after a newline of its own: drop it again.
-    if (code !== null && lines.at(-1) === '') lines.pop();
-    out.set(name, { text: lines.join('\n'), code });
-    name = undefined;
-    lines = [];
-  };
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith(BEGIN)) {
-      close(null);
-      name = line.slice(BEGIN.length);
-    } else if (line.startsWith(END) && name !== undefined) {
-      const code = Number(line.slice(END.length));
-      close(Number.isInteger(code) ? code : null);
-    } else if (name !== undefined) lines.push(line);
-  }
-  close(null);
-  return out;
-}
-
-// ---- curl ---------------------------------------------------------------------------------------------------------
-
-export interface HttpReply {
-  /** HTTP status, or null when nothing answered. */
-  status: number | null;
-  body: string;
-  /** Why there is no answer (curl's own words), or null. */
-  error: string | null;
-}
-
-const STATUS_MARK = '@@http ';
-
-/** curl on the device. The HTTP status comes last on its own line, so a body without a final newline is kept whole. */
-export function curl(
-  host: string,
-  port: number,
-  pathAndQuery: string,
-  opts: { method?: 'GET' | 'POST'; maxTimeS?: number } = {},
-): ShellCommand {
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${pathAndQuery}`;
-  const maxTime = opts.maxTimeS ?? 5;
-  const head =
-    opts.method === 'POST'
-      ? sh`curl -sS --max-time ${maxTime} --data ''`
-      : sh`curl -sS --max-time ${maxTime}`;
-  return sh`${head} -w ${`\\n${STATUS_MARK}%{http_code}`} ${url}`;
-}
-
-export function parseCurl(section: Section | undefined): HttpReply {
-  if (!section) return { status: null, body: '', error: 'no answer (the command was cut off)' };
-  const text = section.text;
-  const at = text.lastIndexOf(STATUS_MARK);
-  if (at < 0) {
-    const why = firstLine(text) || `exit ${section.code ?? 'unknown'}`;
-    return {
-      status: null,
-      body: '',
-      error: /not found/i.test(why) && section.code === 127 ? 'curl is not installed' : why,
-    };
-  }
-  const status = Number(text.slice(at + STATUS_MARK.length).trim());
-  // The -w text starts with its own newline.
-  const body = text.slice(0, at).replace(/\n$/, '');
-  if (!Number.isInteger(status) || status === 0) {
-    const why = body.split('\n').find((l) => l.startsWith('curl:')) ?? firstLine(body);
-    return { status: null, body: '', error: why || `curl exit ${section.code ?? 'unknown'}` };
-  }
-  return { status, body, error: null };
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .find((l) => l.length > 0) ?? ''
-  );
-}
-
-/** One line for a message: "answers (HTTP 200)", "curl: (7) Failed to connect …". */
-export function describeReply(reply: HttpReply): string {
-  if (reply.status === null) return reply.error ?? 'no answer';
-  return `HTTP ${reply.status}`;
-}
-
-export function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---- the recorder's JSON ------------------------------------------------------------------------------------------

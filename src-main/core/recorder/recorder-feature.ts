@@ -1,7 +1,7 @@
 /**
- * Issue 5's services put together for one Console: the probe on connect, the recorder unit and its journal,
- * cameras, recordings, presets and the VPU budget, config changes and ad-hoc pipelines. The Console's command
- * handlers call only this.
+ * The recorder capability put together for one Console: the probe on connect, the recorder unit and its journal,
+ * cameras, recordings, presets and the VPU budget, and config changes. The Console's command handlers call only
+ * this. Everything here that changes the device takes the device's lease.
  */
 import {
   ContractError,
@@ -16,21 +16,18 @@ import {
   type DeviceStatus,
   type JournalEntry,
   type Operation,
-  type PipelineJob,
   type Preset,
   type Recording,
   type RecorderControlResult,
   type RecorderState,
 } from '../../contract/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { DEFAULT_PROFILE, loadProfile, type DeviceProfile } from '../device/profile.js';
-import type { MonitorService } from '../monitor/monitor-service.js';
-import { AdhocPipelines } from '../pipelines/adhoc-jobs.js';
-import { PRESETS } from '../pipelines/presets.js';
-import { parseRecorderConfig, planFromConfig } from '../pipelines/recorder-config.js';
-import { checkBudget } from '../pipelines/vpu-budget.js';
+import type { DeviceLeases } from '../device/lease.js';
+import { deviceProfile, type DeviceProfile } from '../device/profile.js';
+import { PRESETS } from '../media/presets.js';
+import { parseRecorderConfig, planFromConfig } from '../media/recorder-config.js';
+import { checkBudget } from '../media/vpu-budget.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
-import type { RemoteJobs } from '../ssh/remote-jobs.js';
 import type { StateStore } from '../store/state-store.js';
 import { CameraReader } from './cameras.js';
 import { ConfigApplier } from './config-applier.js';
@@ -45,27 +42,28 @@ export interface RecorderFeatureEvents {
   state(deviceId: string, state: RecorderState): void;
   journal(deviceId: string, entries: JournalEntry[]): void;
   operation(op: Operation): void;
-  job(job: PipelineJob): void;
 }
 
 export interface RecorderFeatureOptions {
   connections: ConnectionManager;
-  jobs: RemoteJobs;
   store: StateStore;
-  monitor: MonitorService;
   audit: AuditLog;
+  leases: DeviceLeases;
+  /** The monitor's latest VPU session count for the device; null when unknown. */
+  liveSessions(deviceId: string): number | null;
+  /** Kernel alarms of the device raised since an ISO time (Oops, panic, RCU stall, VPU errors). */
+  kernelAlarmsSince(deviceId: string, sinceIso: string): Alarm[];
   events: RecorderFeatureEvents;
   /** How long an applied change is watched for kernel alarms (default 30 s, from the issue). */
   applyWatchMs?: number;
 }
 
-const KERNEL_ALARMS = new Set(['oops', 'panic', 'rcu_stall', 'vpu_error']);
+const FOLLOW_SHORT = 'It takes a few seconds; the Recorder tab shows the outcome.';
 
 export class RecorderFeature {
   readonly recorder: RecorderService;
   readonly cameras: CameraReader;
   readonly applier: ConfigApplier;
-  readonly pipelines: AdhocPipelines;
   private readonly repo: DeviceRepo;
   private readonly probes = new Map<string, DeviceProbe>();
   private readonly probing = new Map<string, Promise<DeviceProbe>>();
@@ -99,32 +97,18 @@ export class RecorderFeature {
       deviceName,
       recorder: this.recorder,
       cameras: this.cameras,
-      liveSessions: (id) => this.liveSessions(id),
-      kernelAlarmsSince: (id, since) => this.kernelAlarmsSince(id, since),
+      liveSessions: (id) => opts.liveSessions(id),
+      kernelAlarmsSince: (id, since) => opts.kernelAlarmsSince(id, since),
       audit,
+      leases: opts.leases,
       onOperation: (op) => opts.events.operation(op),
       ...(opts.applyWatchMs !== undefined ? { watchMs: opts.applyWatchMs } : {}),
-    });
-    this.pipelines = new AdhocPipelines({
-      connections: opts.connections,
-      jobs: opts.jobs,
-      profileOf,
-      liveSessions: (id) => this.liveSessions(id),
-      sessionsOfPids: (id, pids) => this.sessionsOfPids(id, pids),
-      onJob: (job) => opts.events.job(job),
-      audit,
     });
     this.unsubscribe = opts.connections.onStatus((id, status) => this.onStatus(id, status));
   }
 
   profileOf(deviceId: string): DeviceProfile {
-    const device = this.opts.store.device(deviceId);
-    if (!device) throw new ContractError('not_found', 'That device is not in the list any more.');
-    try {
-      return loadProfile(device.profile);
-    } catch {
-      return loadProfile(DEFAULT_PROFILE);
-    }
+    return deviceProfile(this.opts.store, deviceId);
   }
 
   private onStatus(deviceId: string, status: DeviceStatus): void {
@@ -137,23 +121,6 @@ export class RecorderFeature {
       this.recorder.pauseJournal(deviceId);
       this.probing.delete(deviceId);
     }
-  }
-
-  private liveSessions(deviceId: string): number | null {
-    return this.opts.monitor.currentSample(deviceId)?.vpu.total ?? null;
-  }
-
-  private sessionsOfPids(deviceId: string, pids: number[]): number | null {
-    const sample = this.opts.monitor.currentSample(deviceId);
-    if (!sample || sample.vpu.total === null) return null;
-    const wanted = new Set(pids);
-    return sample.vpu.byProcess.filter((p) => wanted.has(p.pid)).reduce((n, p) => n + p.sessions, 0);
-  }
-
-  private kernelAlarmsSince(deviceId: string, sinceIso: string): Alarm[] {
-    return this.opts.monitor.alarms
-      .list()
-      .filter((a) => a.deviceId === deviceId && KERNEL_ALARMS.has(a.kind) && a.lastAt >= sinceIso);
   }
 
   async probe(deviceId: string, refresh: boolean): Promise<DeviceProbe> {
@@ -186,9 +153,9 @@ export class RecorderFeature {
   async budget(deviceId: string, plan: BudgetPlan | undefined): Promise<BudgetResult> {
     const profile = this.profileOf(deviceId);
     const limits = { safe: profile.vpu.safeLimit, practical: profile.vpu.practicalLimit };
-    if (plan) return checkBudget(plan, limits, this.liveSessions(deviceId));
+    if (plan) return checkBudget(plan, limits, this.opts.liveSessions(deviceId));
     const { text } = await this.repo.readFile(deviceId, profile.repo.path, profile.repo.config);
-    return checkBudget(planFromConfig(parseRecorderConfig(text)), limits, this.liveSessions(deviceId));
+    return checkBudget(planFromConfig(parseRecorderConfig(text)), limits, this.opts.liveSessions(deviceId));
   }
 
   preview(change: ConfigChange): Promise<ConfigPreview> {
@@ -208,7 +175,13 @@ export class RecorderFeature {
     action: 'start' | 'stop' | 'restart',
     confirmed: boolean,
   ): Promise<RecorderControlResult> {
-    return this.recorder.control(deviceId, action, confirmed);
+    const unit = this.profileOf(deviceId).units.recorder;
+    const verb = { start: 'Start', stop: 'Stop', restart: 'Restart' }[action];
+    return this.opts.leases.run(
+      deviceId,
+      { kind: `recorder.${action}`, what: `${verb} ${unit}`, follow: FOLLOW_SHORT },
+      () => this.recorder.control(deviceId, action, confirmed),
+    );
   }
 
   cameraList(deviceId: string): Promise<CameraView[]> {
@@ -247,28 +220,48 @@ export class RecorderFeature {
     );
   }
 
-  async startRecording(deviceId: string, cameras: string[] | undefined): Promise<RecorderState> {
-    await this.api(deviceId).startRecording(cameras);
-    await this.audit(deviceId, 'recordings.start', cameras?.join(',') ?? 'all');
-    return this.recorder.status(deviceId);
-  }
-
-  async stopRecording(deviceId: string, cameras: string[] | undefined): Promise<RecorderState> {
-    await this.api(deviceId).stopRecording(cameras);
-    await this.audit(deviceId, 'recordings.stop', cameras?.join(',') ?? 'all');
-    return this.recorder.status(deviceId);
-  }
-
-  async deleteRecording(deviceId: string, name: string, confirmName: string): Promise<void> {
-    await deleteRecording(
-      this.opts.connections,
+  startRecording(deviceId: string, cameras: string[] | undefined): Promise<RecorderState> {
+    const which = cameras?.join(', ') ?? 'all cameras';
+    return this.opts.leases.run(
       deviceId,
-      this.profileOf(deviceId),
-      name,
-      confirmName,
-      await this.activeFiles(deviceId, true),
+      { kind: 'recordings.start', what: `Start recording ${which}`, follow: FOLLOW_SHORT },
+      async () => {
+        await this.api(deviceId).startRecording(cameras);
+        await this.audit(deviceId, 'recordings.start', cameras?.join(',') ?? 'all');
+        return this.recorder.status(deviceId);
+      },
     );
-    await this.audit(deviceId, 'recordings.delete', name);
+  }
+
+  stopRecording(deviceId: string, cameras: string[] | undefined): Promise<RecorderState> {
+    const which = cameras?.join(', ') ?? 'all cameras';
+    return this.opts.leases.run(
+      deviceId,
+      { kind: 'recordings.stop', what: `Stop recording ${which}`, follow: FOLLOW_SHORT },
+      async () => {
+        await this.api(deviceId).stopRecording(cameras);
+        await this.audit(deviceId, 'recordings.stop', cameras?.join(',') ?? 'all');
+        return this.recorder.status(deviceId);
+      },
+    );
+  }
+
+  deleteRecording(deviceId: string, name: string, confirmName: string): Promise<void> {
+    return this.opts.leases.run(
+      deviceId,
+      { kind: 'recordings.delete', what: `Delete the recording ${name}`, follow: FOLLOW_SHORT },
+      async () => {
+        await deleteRecording(
+          this.opts.connections,
+          deviceId,
+          this.profileOf(deviceId),
+          name,
+          confirmName,
+          await this.activeFiles(deviceId, true),
+        );
+        await this.audit(deviceId, 'recordings.delete', name);
+      },
+    );
   }
 
   private audit(deviceId: string, action: string, detail: string): Promise<void> {
@@ -291,7 +284,6 @@ export class RecorderFeature {
 
   close(): void {
     this.unsubscribe();
-    this.pipelines.close();
     this.recorder.close();
   }
 }

@@ -13,15 +13,9 @@ import {
 import type { DeviceProfile } from '../device/profile.js';
 import { sh, unitName } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
-import {
-  curl,
-  parseCurl,
-  parseJson,
-  parseRecordStatus,
-  parseSections,
-  RecorderApi,
-  section,
-} from './recorder-api.js';
+import { parseRecordStatus, RecorderApi } from './recorder-api.js';
+import { curl, parseCurl, parseJson } from '../device/http.js';
+import { parseSections, section } from '../device/batch.js';
 import { UnitJournal } from './unit-journal.js';
 
 export interface RecorderServiceOptions {

@@ -57,6 +57,7 @@ export function parseResetOutput(output: string, meta: ResetMeta, jobExit: numbe
   let endedAt: string | null = null;
   let startedAt = meta.startedAt;
   let refusedBy: string | null = null;
+  let busyWith: string | null = null;
   const unparsed: string[] = [];
 
   // Only whole lines: a half-written last line is read on the next call.
@@ -148,6 +149,9 @@ export function parseResetOutput(output: string, meta: ResetMeta, jobExit: numbe
       case 'refused':
         refusedBy = rest[0] ?? 'unknown';
         break;
+      case 'busy':
+        busyWith = rest.join(' ') || 'another operation';
+        break;
       default:
         unparsed.push(line);
     }
@@ -156,6 +160,9 @@ export function parseResetOutput(output: string, meta: ResetMeta, jobExit: numbe
   if (refusedBy !== null) {
     outcome = 'failed';
     summary = `Refused: another reset (${refusedBy}) is running on this device.`;
+  } else if (busyWith !== null) {
+    outcome = 'failed';
+    summary = `Refused: "${busyWith}" holds the device and was not to be interrupted; nothing was changed.`;
   } else if (jobExit !== null && outcome === 'running') {
     // The program ended without saying how (killed, or the device rebooted under it).
     outcome = 'failed';

@@ -16,7 +16,9 @@
  */
 import path from 'node:path';
 import type { DeviceProfile } from '../device/profile.js';
+import { LEASE_JOB_FUNCTIONS } from '../device/lease-script.js';
 import { remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
+import { JOBS_DIR } from '../device/remote-jobs.js';
 
 export interface ResetScriptInput {
   jobId: string;
@@ -27,6 +29,12 @@ export interface ResetScriptInput {
   recordings: string[];
   /** Detached jobs of pipelines this console started. */
   pipelineJobs: string[];
+  /** The device's lease: the reset's own description, and whether to interrupt the operation holding it. */
+  lease: {
+    info: string;
+    /** Asked of the holder: "the emergency VPU reset started by …"; null: refuse when the device is held. */
+    interrupt: string | null;
+  };
   timeouts?: Partial<ResetTimeouts>;
 }
 
@@ -45,6 +53,8 @@ export interface ResetTimeouts {
   cameraMs: number;
   /** How long the kernel log is watched after each camera streams (an Oops follows a bad encoder open closely). */
   watchMs: number;
+  /** For an interrupted operation to stop at a safe point before its lease is broken. */
+  interruptMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: ResetTimeouts = {
@@ -55,6 +65,7 @@ export const DEFAULT_TIMEOUTS: ResetTimeouts = {
   serviceMs: 20_000,
   cameraMs: 20_000,
   watchMs: 1_000,
+  interruptMs: 20_000,
 };
 
 /** Kernel lines that stop the bring-up: the classifier's critical VPU faults, as `grep -E` patterns. */
@@ -87,7 +98,7 @@ holders() {
 alive() { [ -d /proc/$1 ]; }
 live_holders() { holders | while read -r n p; do alive "$p" && echo "$n $p"; done; }
 unit_stopped() { s=$(systemctl is-active "$1" 2>/dev/null); [ "$s" != active ] && [ "$s" != deactivating ] && [ "$s" != reloading ]; }
-jobs_done() { for j in $JOBS; do [ -f "$HOME/.tally/jobs/$j/rc" ] || return 1; done; return 0; }
+jobs_done() { for j in $JOBS; do [ -f "$JOBS_DIR/$j/rc" ] || return 1; done; return 0; }
 all_stopped() { unit_stopped "$RECORDER" && jobs_done; }
 # "Stuck": sessions still open and their count unchanged for STALL_MS — nothing more will close by waiting.
 LASTC=-1; LASTT=0
@@ -108,18 +119,24 @@ end_step() { emit step "$STEP" end "$1" "$(now)" "$W"; }
 finish() { emit outcome "$1" "$(now)" "$2"; case $1 in healthy) exit 0;; reboot_needed) exit 3;; *) exit 1;; esac; }
 fail() { end_step failed; finish failed "$1"; }
 
-LOCK="$HOME/.tally/vpu-reset.lock"
-mkdir -p "$HOME/.tally"
-if ! mkdir "$LOCK" 2>/dev/null; then
-  other=$(cat "$LOCK/job" 2>/dev/null)
-  if [ -n "$other" ] && [ ! -f "$HOME/.tally/jobs/$other/rc" ] && [ -d "$HOME/.tally/jobs/$other" ]; then
-    emit refused "$other"; exit 4
+# The device's lease: one operation at a time. Another reset is never interrupted; anything else only when asked.
+if lease_held && [ "$(lease_field kind)" = vpu.reset ]; then emit refused "$(lease_field job)"; exit 4; fi
+HELD_WHAT=$(lease_held && lease_field what)
+HELD_WHO=$(lease_held && lease_field who)
+if [ -n "$INTERRUPT" ]; then
+  lease_take "$JOB" "$LEASE_INFO" "$INTERRUPT" $(( (INTERRUPT_MS + 999) / 1000 )); rc=$?
+  if [ "$rc" -eq 75 ]; then
+    # It did not reach a safe point in time: break its lease (its flock process), so the reset can go on.
+    BROKE=$(lease_field pid); [ -n "$BROKE" ] && kill -TERM "$BROKE" 2>/dev/null
+    lease_take "$JOB" "$LEASE_INFO" "" 5; rc=$?
   fi
-  # The lock of a reset that ended without cleaning up (the device rebooted under it).
-  rm -rf "$LOCK"; mkdir "$LOCK" || { emit refused unknown; exit 4; }
+else
+  lease_take "$JOB" "$LEASE_INFO" "" 2; rc=$?
 fi
-echo "$JOB" > "$LOCK/job"
-trap 'rm -rf "$LOCK"' EXIT
+if [ "$rc" -ne 0 ]; then
+  if [ "$(lease_field kind)" = vpu.reset ]; then emit refused "$(lease_field job)"; else emit busy "$(lease_field what)"; fi
+  exit 4
+fi
 emit begin "$(now)" "$JOB"
 # One recording path per line: a name with spaces, globs or $(…) stays one name, as text.
 recs() { printf '%s\\n' "$RECS" | while IFS= read -r f; do [ -n "$f" ] && printf '%s\\n' "$f"; done; }
@@ -127,6 +144,13 @@ recs | while IFS= read -r f; do emit plan rec "$f"; done
 for j in $JOBS; do emit plan job "$j"; done
 
 begin_step 1
+if [ -n "$HELD_WHAT" ]; then
+  if [ -n "$BROKE" ]; then say "Interrupted \"$HELD_WHAT\" ($HELD_WHO): it did not stop within $INTERRUPT_MS ms, so its lease was broken."
+  else say "Interrupted \"$HELD_WHAT\" ($HELD_WHO): it stopped at a safe point and reverts nothing over this reset."; fi
+fi
+if grep -q '^@broken' "$LD/take.$JOB" 2>/dev/null && [ -z "$HELD_WHAT" ]; then
+  say "Took over the lease of \"$(sed -n 's/^@was what=//p' "$LD/take.$JOB" | head -n 1)\", whose holder had died."
+fi
 if ! sudo -n true 2>/dev/null; then
   say "$(id -un) cannot use sudo without a password here; the reset needs it to stop services and read the VPU sessions."
   fail "Nothing was changed: $(id -un) needs passwordless sudo on this device."
@@ -139,7 +163,7 @@ if [ -n "$RECS" ]; then
   say "The recorder API answered HTTP $code to the stop."
 fi
 for j in $JOBS; do
-  p=$(cat "$HOME/.tally/jobs/$j/pid" 2>/dev/null) || continue
+  p=$(cat "$JOBS_DIR/$j/pid" 2>/dev/null) || continue
   for q in $(pgrep -g "$p"); do [ "$q" = "$p" ] || kill -INT "$q" 2>/dev/null; done
   say "Sent EOS (SIGINT) to the console's pipeline $j."
 done
@@ -293,10 +317,16 @@ MTXAPI=${profile.mediamtx.apiPort}
 CAMS=${profile.cameras.join(' ')}
 RECS=${recs.join('\n')}
 JOBS=${input.pipelineJobs.join(' ')}
+JOBS_DIR=${JOBS_DIR}
 HOLD=${ingest ? remotePath(ingest.holdFile) : ''}
 INGEST_START=${ingest?.start ?? ''}
 ALARMS=${ALARM_PATTERN}
 STOP_MS=${t.stopMs} DRAIN_MS=${t.drainMs} STALL_MS=${t.stallMs} TERM_MS=${t.termMs} SERVICE_MS=${t.serviceMs} CAM_MS=${t.cameraMs} WATCH_MS=${t.watchMs}
 PRACTICAL=${input.profile.vpu.practicalLimit}
+INTERRUPT_MS=${t.interruptMs}
+LEASE_INFO=${input.lease.info}
+INTERRUPT=${input.lease.interrupt ?? ''}
+BROKE=
+${LEASE_JOB_FUNCTIONS}
 ${BODY}`;
 }

@@ -10,17 +10,20 @@ import {
   ContractError,
   isLive,
   VpuReset,
+  leaseSentence,
   type ActiveRecording,
+  type DeviceLease,
   type DeviceProbe,
   type DeviceStatus,
   type PipelineJob,
   type ResetPlan,
 } from '../../contract/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { DeviceLeases, LeaseRequest } from '../device/lease.js';
 import type { DeviceProfile } from '../device/profile.js';
-import { sh } from '../device/quote.js';
+import { argv, sudo } from '../device/quote.js';
+import type { RemoteJobs } from '../device/remote-jobs.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
-import type { RemoteJobs } from '../ssh/remote-jobs.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { parseResetOutput, type ResetMeta } from './reset-report.js';
 import { resetScript, type ResetTimeouts } from './reset-script.js';
@@ -29,6 +32,8 @@ export interface VpuResetServiceOptions {
   connections: ConnectionManager;
   jobs: RemoteJobs;
   audit: AuditLog;
+  /** The reset takes the device's lease on the device itself, interrupting its holder when the producer says so. */
+  leases: DeviceLeases;
   dataDir: string;
   deviceName(deviceId: string): string;
   profileOf(deviceId: string): DeviceProfile;
@@ -54,6 +59,8 @@ interface Followed {
 }
 
 const RESET_ID = /^vpu-reset-[a-z0-9-]{6,48}$/;
+const FOLLOW =
+  "Open the device's Emergency VPU reset: it follows the running reset to its report, on any console.";
 
 export class VpuResetService {
   private readonly followed = new Map<string, Followed>();
@@ -95,6 +102,7 @@ export class VpuResetService {
       return {
         ...base,
         running: this.running(deviceId)?.report ?? null,
+        lease: this.opts.leases.current(deviceId),
         blocked: `${device} is not connected. Connect first; a reset that is already running on it carries on by itself.`,
       };
     await this.checkDevice(deviceId);
@@ -109,18 +117,21 @@ export class VpuResetService {
     const probe = await this.opts.probe(deviceId).catch(() => null);
     if (probe && !probe.vpu.readable)
       blocked = `The VPU sessions cannot be read on ${device} (${probe.vpu.problem ?? 'no session file'}), so a reset could not tell when they are gone.`;
-    const sudo = await this.opts.connections
-      .exec(deviceId, sh`sudo -n true`, { timeoutMs: 10_000 })
-      .catch(() => null);
-    if (sudo && sudo.code !== 0)
+    const [canSudo, held] = await Promise.all([
+      this.opts.connections.exec(deviceId, sudo(argv('true')), { timeoutMs: 10_000 }).catch(() => null),
+      this.opts.leases.read(deviceId).catch(() => this.opts.leases.current(deviceId)),
+    ]);
+    // A running reset is shown as `running`, not as something to interrupt.
+    const lease: DeviceLease | null = held && held.kind !== 'vpu.reset' ? held : null;
+    if (canSudo && canSudo.code !== 0)
       blocked =
         `The login on ${device} cannot use sudo without a password, and the reset needs it to stop services, ` +
         `read the VPU sessions and signal the processes that hold them. Allow it in /etc/sudoers ` +
         `(e.g. "${profile.login.user} ALL=(ALL) NOPASSWD: ALL"), or follow seed 002's procedure by hand in the Terminal.`;
-    return { ...base, recordings, running, blocked };
+    return { ...base, recordings, running, lease, blocked };
   }
 
-  async start(deviceId: string, who: string): Promise<VpuReset> {
+  async start(deviceId: string, who: string, interrupt = false): Promise<VpuReset> {
     const device = this.opts.deviceName(deviceId);
     if (!isLive(this.opts.connections.status(deviceId).state))
       throw new ContractError('unavailable', `${device} is not connected; connect first.`);
@@ -134,6 +145,12 @@ export class VpuResetService {
           'its progress is shown. Wait for its report before starting another.',
       );
     if (plan.blocked) throw new ContractError('refused', plan.blocked);
+    if (plan.lease && !interrupt)
+      throw new ContractError(
+        'busy',
+        `${device} is busy: ${leaseSentence(plan.lease)} The reset can interrupt it (it stops at a safe point and ` +
+          'reverts nothing over the reset): confirm the interruption in the reset dialog, or pass --interrupt.',
+      );
     const probe = await this.opts.probe(deviceId).catch(() => null);
     const jobId = `vpu-reset-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').toLowerCase()}-${randomBytes(4).toString('hex')}`;
     const cmd = resetScript({
@@ -142,6 +159,10 @@ export class VpuResetService {
       sessionFile: probe?.vpu.file ?? null,
       recordings: plan.recordings.map((r) => r.file),
       pipelineJobs: plan.pipelines.map((p) => p.jobId),
+      lease: {
+        info: this.opts.leases.describe(jobId, this.leaseRequest(device), new Date().toISOString(), jobId),
+        interrupt: interrupt && plan.lease ? `the emergency VPU reset started by ${who}` : null,
+      },
       ...(this.opts.timeouts ? { timeouts: this.opts.timeouts } : {}),
     });
     const meta: ResetMeta = { id: jobId, deviceId, device, who, startedAt: new Date().toISOString() };
@@ -154,7 +175,8 @@ export class VpuResetService {
     await this.audit(
       meta,
       'started',
-      `sessions ${plan.sessions ?? '?'}; stopping ${plan.recordings.length} recording(s), ${plan.pipelines.length} pipeline(s)`,
+      `sessions ${plan.sessions ?? '?'}; stopping ${plan.recordings.length} recording(s), ${plan.pipelines.length} pipeline(s)` +
+        (interrupt && plan.lease ? `; interrupting "${plan.lease.what}" (${plan.lease.who})` : ''),
     );
     const followed = this.follow(meta, true);
     await this.save(followed.report);
@@ -208,13 +230,18 @@ export class VpuResetService {
         'conflict',
         `A VPU reset is running on ${device}; wait for its report before rebooting.`,
       );
-    const r = await this.opts.connections
-      .exec(deviceId, sh`sudo -n systemctl reboot`, { timeoutMs: 15_000 })
-      .catch((err: unknown) => {
-        // The link going down under the command is what a reboot does.
-        if (err instanceof ContractError && err.code === 'unavailable') return { code: 0, stderr: '' };
-        throw err;
-      });
+    const r = await this.opts.leases.run(
+      deviceId,
+      { kind: 'device.reboot', what: `Reboot ${device}`, follow: 'The device comes back by itself; Tally reconnects.' },
+      () =>
+        this.opts.connections
+          .exec(deviceId, sudo(argv('systemctl', 'reboot')), { timeoutMs: 15_000 })
+          .catch((err: unknown) => {
+            // The link going down under the command is what a reboot does.
+            if (err instanceof ContractError && err.code === 'unavailable') return { code: 0, stderr: '' };
+            throw err;
+          }),
+    );
     await this.opts.audit.record({
       deviceId,
       device,
@@ -261,14 +288,8 @@ export class VpuResetService {
   }
 
   private async findOnDevice(deviceId: string): Promise<void> {
-    const r = await this.opts.connections.exec(
-      deviceId,
-      sh`cd "$HOME"/.tally/jobs 2>/dev/null || exit 0; for d in $(ls -1d vpu-reset-* 2>/dev/null | sort | tail -n 3); do if [ -f "$d/rc" ]; then echo "$d done"; else echo "$d running"; fi; done`,
-      { timeoutMs: 10_000 },
-    );
-    for (const line of r.stdout.split('\n')) {
-      const [id, state] = line.trim().split(' ');
-      if (!id || !RESET_ID.test(id) || this.followed.has(id)) continue;
+    for (const { jobId: id, state } of await this.opts.jobs.list(deviceId, 'vpu-reset-', 3)) {
+      if (!RESET_ID.test(id) || this.followed.has(id)) continue;
       const stored = await this.load(id);
       if (state === 'done' && stored && stored.outcome !== 'running') continue;
       if (stored && stored.deviceId !== deviceId) continue;
@@ -354,6 +375,10 @@ export class VpuResetService {
     followed.done = done;
     if (!fresh) this.opts.onChange(followed.report);
     return followed;
+  }
+
+  private leaseRequest(device: string): LeaseRequest {
+    return { kind: 'vpu.reset', what: `Emergency VPU reset of ${device}`, follow: FOLLOW };
   }
 
   private async audit(meta: ResetMeta, result: 'ok' | 'error' | 'started', message: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BudgetResult, ContractError, type BudgetPlan } from '../../../src-main/contract/index.js';
-import { presetEncoder } from '../../../src-main/core/pipelines/presets.js';
-import { checkBudget, SEED_002_LIMITS, seed002Plan } from '../../../src-main/core/pipelines/vpu-budget.js';
+import { presetEncoder } from '../../../src-main/core/media/presets.js';
+import { checkBudget, SEED_002_LIMITS, seed002Plan } from '../../../src-main/core/media/vpu-budget.js';
 
 describe('checkBudget', () => {
   it("refuses seed 002's unsafe plan: 12 sessions, 3 per camera", () => {

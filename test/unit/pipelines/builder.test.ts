@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ContractError } from '../../../src-main/contract/index.js';
-import { parseEncoderText } from '../../../src-main/core/pipelines/encoder-text.js';
+import { parseEncoderText } from '../../../src-main/core/media/encoder-text.js';
 import {
   buildPipeline,
   parseTypedPipeline,
   pipelineSessions,
   pipelineText,
-} from '../../../src-main/core/pipelines/pipeline-builder.js';
-import { presetEncoder } from '../../../src-main/core/pipelines/presets.js';
+} from '../../../src-main/core/media/pipeline-builder.js';
+import { presetEncoder } from '../../../src-main/core/media/presets.js';
 import {
   SEED_001_CAM3_INGEST,
   SEED_001_TEST_1,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ContractError, Preset } from '../../../src-main/contract/index.js';
-import { ELEMENTS, validateElement, vpuSessionsOf } from '../../../src-main/core/pipelines/elements.js';
-import { encoderToText, parseEncoderText } from '../../../src-main/core/pipelines/encoder-text.js';
-import { dangerOf, presetById, presetEncoder, PRESETS } from '../../../src-main/core/pipelines/presets.js';
+import { ELEMENTS, validateElement, vpuSessionsOf } from '../../../src-main/core/media/elements.js';
+import { encoderToText, parseEncoderText } from '../../../src-main/core/media/encoder-text.js';
+import { dangerOf, presetById, presetEncoder, PRESETS } from '../../../src-main/core/media/presets.js';
 
 function contractError(fn: () => unknown): ContractError {
   try {

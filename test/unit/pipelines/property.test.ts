@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ContractError } from '../../../src-main/contract/index.js';
-import { ELEMENTS } from '../../../src-main/core/pipelines/elements.js';
-import { encoderToText, parseEncoderText } from '../../../src-main/core/pipelines/encoder-text.js';
-import { parseTypedPipeline, pipelineText } from '../../../src-main/core/pipelines/pipeline-builder.js';
+import { ELEMENTS } from '../../../src-main/core/media/elements.js';
+import { encoderToText, parseEncoderText } from '../../../src-main/core/media/encoder-text.js';
+import { parseTypedPipeline, pipelineText } from '../../../src-main/core/media/pipeline-builder.js';
 
 /** Characters a shell or gst-launch would read as more than a word. */
 const METACHARS = /["'`$;\\&|<>(){}[\]*?~#!\s\p{Cc}]/u;

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ContractError } from '../../../src-main/contract/index.js';
-import { encoderToText, parseEncoderText } from '../../../src-main/core/pipelines/encoder-text.js';
-import { presetEncoder } from '../../../src-main/core/pipelines/presets.js';
+import { encoderToText, parseEncoderText } from '../../../src-main/core/media/encoder-text.js';
+import { presetEncoder } from '../../../src-main/core/media/presets.js';
 import {
   changeEncoders,
   configDiff,
   parseRecorderConfig,
   planFromConfig,
-} from '../../../src-main/core/pipelines/recorder-config.js';
-import { checkBudget, SEED_002_LIMITS } from '../../../src-main/core/pipelines/vpu-budget.js';
+} from '../../../src-main/core/media/recorder-config.js';
+import { checkBudget, SEED_002_LIMITS } from '../../../src-main/core/media/vpu-budget.js';
 import {
   cameraSpecs,
   configYml,

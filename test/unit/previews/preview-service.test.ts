@@ -9,7 +9,7 @@ import {
   previewUrls,
   tcpProbe,
 } from '../../../src-main/core/previews/preview-service.js';
-import type { MediaPath } from '../../../src-main/core/recorder/cameras.js';
+import type { MediaPath } from '../../../src-main/core/device/mediamtx.js';
 
 const path = (name: string, codec: string | null, online = true, readers = 0): MediaPath => ({
   name,

@@ -13,6 +13,7 @@ import type {
   RecorderState,
 } from '../../../src-main/contract/index.js';
 import { loadProfile } from '../../../src-main/core/device/profile.js';
+import { Lease } from '../../../src-main/core/device/lease.js';
 import type { ShellCommand } from '../../../src-main/core/device/quote.js';
 import { encodersIn } from '../../../src-main/core/pipelines/adhoc-jobs.js';
 import type { CameraReader } from '../../../src-main/core/recorder/cameras.js';
@@ -98,6 +99,12 @@ interface Setup {
   restarts: number;
 }
 
+/** A lease that is always free: the device-side lease has its own integration test. */
+function heldLease(deviceId: string): Lease {
+  const view = { deviceId, id: 'lease-test', kind: 'config.apply', what: 'test', who: 'test', host: 'test', mine: true, since: '', follow: '' };
+  return new Lease(deviceId, view, async () => undefined);
+}
+
 function setup(
   opts: {
     control?: () => RecorderControlResult;
@@ -133,6 +140,7 @@ function setup(
       audits.push(entry);
     },
     onOperation: () => undefined,
+    leases: { acquire: async (deviceId) => heldLease(deviceId) },
     watchMs: 300,
     camerasTimeoutMs: 1_200,
   });

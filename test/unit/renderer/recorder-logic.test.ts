@@ -1,5 +1,5 @@
 /** The recorder views' small decisions: forms into contract inputs, errors onto fields, lists kept in order. */
-import { presetById } from '../../../src-main/core/pipelines/presets.js';
+import { presetById } from '../../../src-main/core/media/presets.js';
 import { describe, expect, it } from 'vitest';
 import type {
   DeviceProbe,

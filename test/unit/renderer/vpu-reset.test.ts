@@ -222,6 +222,7 @@ describe('reset report wording', () => {
       units: ['preke-recorder'],
       cameras: ['cam0', 'cam1'],
       running: null,
+      lease: null,
       blocked: null,
     };
     expect(planHeadline(plan)).toBe(

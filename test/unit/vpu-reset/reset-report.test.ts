@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { until } from '../../fixtures/until.js';
 import { loadProfile } from '../../../src-main/core/device/profile.js';
 import { parseResetOutput } from '../../../src-main/core/vpu-reset/reset-report.js';
 import { resetScript } from '../../../src-main/core/vpu-reset/reset-script.js';
@@ -127,6 +128,7 @@ describe('VPU reset job script', () => {
     sessionFile: '/sys/kernel/debug/mpp_service/session',
     recordings: ['cam1_20261121_120000.mp4'],
     pipelineJobs: ['20261121120000-deadbeef'],
+    lease: { info: `id=${meta.id}\nkind=vpu.reset\nwhat=Emergency VPU reset`, interrupt: null },
   };
 
   it('is valid POSIX sh (dash -n) and carries the values as quoted variables', () => {
@@ -164,8 +166,9 @@ describe('VPU reset job script', () => {
       expect(report.outcome).toBe('failed');
       expect(report.summary).toMatch(/Nothing was changed: .* needs passwordless sudo/);
       expect(report.steps.map((s) => s.state)).toEqual(['failed', 'skipped', 'skipped', 'skipped']);
-      // The lock is released for the next reset.
-      await expect(fs.access(path.join(home, '.tally', 'vpu-reset.lock'))).rejects.toThrow();
+      // The device's lease went with the job, for the next operation.
+      const leaseInfo = path.join(home, '.tally', 'lease', 'info');
+      await until('the lease to be let go', async () => !(await fs.stat(leaseInfo).catch(() => null)), 5_000);
     } finally {
       await fs.rm(home, { recursive: true, force: true });
     }

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { ContractError } from '../../contract/index.js';
-import { sh, type ShellCommand } from '../device/quote.js';
-import type { ConnectionManager } from './connection-manager.js';
+import type { ConnectionManager } from '../ssh/connection-manager.js';
+import { sh, type ShellCommand } from './quote.js';
 
 const JOB_ID = /^[a-z0-9-]{6,64}$/;
 
+/** Where detached jobs live on the device, one folder each (cmd, pid, out, rc), as a shell word. */
+export const JOBS_DIR = sh`"$HOME"/.tally/jobs`;
+
 function jobDir(jobId: string): ShellCommand {
   if (!JOB_ID.test(jobId)) throw new ContractError('invalid_input', `Not a job id: ${jobId}`);
-  return sh`"$HOME"/.tally/jobs/${jobId}`;
+  return sh`${JOBS_DIR}/${jobId}`;
 }
 
 export interface JobResult {
@@ -45,6 +48,25 @@ export class RemoteJobs {
         `Could not start the job on the device: ${result.stderr.trim() || `exit ${result.code}`}.`,
       );
     return { jobId };
+  }
+
+  /** The newest jobs whose id starts with `prefix` (at most `limit`), oldest first, and whether each has ended. */
+  async list(
+    deviceId: string,
+    prefix: string,
+    limit: number,
+  ): Promise<{ jobId: string; state: 'running' | 'done' }[]> {
+    if (!/^[a-z0-9-]{1,40}$/.test(prefix)) throw new ContractError('invalid_input', `Not a job prefix: ${prefix}`);
+    const r = await this.connections.exec(
+      deviceId,
+      sh`cd ${JOBS_DIR} 2>/dev/null || exit 0; for d in $(ls -1d ${prefix}* 2>/dev/null | sort | tail -n ${limit}); do if [ -f "$d/rc" ]; then echo "$d done"; else echo "$d running"; fi; done`,
+      { timeoutMs: 10_000 },
+    );
+    return r.stdout
+      .split('\n')
+      .map((line) => line.trim().split(' '))
+      .filter(([id, state]) => id !== undefined && JOB_ID.test(id) && (state === 'done' || state === 'running'))
+      .map(([id, state]) => ({ jobId: id as string, state: state as 'running' | 'done' }));
   }
 
   /** 'running', 'done' with its exit code, or 'unknown' when the device has no such job. */
