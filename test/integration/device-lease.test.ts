@@ -70,7 +70,11 @@ describe.skipIf(!ok)(`the device's operation lease on the emulated R58${why}`, (
     await held.release();
     expect(changes.at(-1)).toBeNull();
     expect(await b.read(d.id)).toBeNull();
-    const next = await b.acquire(d.id, { kind: 'recorder.restart', what: 'Restart the recorder', follow: '' });
+    const next = await b.acquire(d.id, {
+      kind: 'recorder.restart',
+      what: 'Restart the recorder',
+      follow: '',
+    });
     await next.release();
     expect(audits.filter((e) => e.action === 'lease.broken')).toHaveLength(0);
   });
@@ -83,7 +87,11 @@ describe.skipIf(!ok)(`the device's operation lease on the emulated R58${why}`, (
     await until('the killed holder to be noticed', () => held.ended !== null, 10_000);
     expect(held.ended).toBe('orphaned');
 
-    const next = await b.acquire(d.id, { kind: 'recorder.restart', what: 'Restart the recorder', follow: '' });
+    const next = await b.acquire(d.id, {
+      kind: 'recorder.restart',
+      what: 'Restart the recorder',
+      follow: '',
+    });
     await until('the broken lease to be audited', () => audits.find((e) => e.action === 'lease.broken'));
     expect(audits.find((e) => e.action === 'lease.broken')?.message).toMatch(
       new RegExp(`lease of "Apply x264 to cam0".*holder \\(pid ${pid}\\) is gone`),

@@ -319,9 +319,8 @@ export class DeviceLeases {
     }
     if (this.held.has(deviceId)) return;
     const before = this.known.get(deviceId) ?? null;
-    if (JSON.stringify(before) === JSON.stringify(lease)) return;
     this.known.set(deviceId, lease);
-    this.opts.onChange(deviceId, lease);
+    if (JSON.stringify(before) !== JSON.stringify(lease)) this.opts.onChange(deviceId, lease);
   }
 
   private async poll(): Promise<void> {

@@ -557,8 +557,16 @@ export class ConfigApplier {
     };
     const by = (): string => lease.interruptedBy ?? 'an emergency VPU reset';
 
+    // The lease ended under the operation (its holder on the device was killed, or the link stayed away longer than
+    // the lease lasts): another operation may be changing the device now, so stop instead of acting on it.
+    const lost = (): string | null =>
+      lease.ended === null || lease.ended === 'released'
+        ? null
+        : `Lost ${this.opts.deviceName(deviceId)}'s lease (${lease.ended === 'expired' ? 'no word from this console for too long' : 'its holder on the device was killed'}): another operation may be changing the device, so this one stopped here.`;
+
     if (lease.interruptedBy !== null)
       return interrupted(1, `Interrupted by ${by()} before anything was written; nothing was changed.`);
+    if (lost()) return fail(1, `${lost()} Nothing was changed.`, undefined, []);
 
     // Write.
     let started = this.startStep(op, 1, `Writing ${repoPath}/${config} (temp file, then rename).`);
@@ -596,6 +604,14 @@ export class ConfigApplier {
       return interrupted(
         3,
         `Interrupted by ${by()}: ${config} is committed as ${op.commit?.slice(0, 7)}, but this change did not restart the recorder; the reset does, and the recorder then runs it. Nothing was reverted.`,
+      );
+
+    if (lost())
+      return fail(
+        3,
+        `${lost()} ${config} is committed as ${op.commit?.slice(0, 7)} but the recorder was not restarted: restart it, or revert.`,
+        undefined,
+        [],
       );
 
     // Restart. From here on the new config is committed; the way back is previousCommit.
@@ -673,6 +689,15 @@ export class ConfigApplier {
       if (lease.interruptedBy !== null) {
         if (!camerasDone) this.finishStep(op, 4, 'skipped', 'Stopped waiting: interrupted.', ms(camerasStarted));
         return 'interrupted';
+      }
+      if (lease.ended !== null && lease.ended !== 'released') {
+        if (!camerasDone) this.finishStep(op, 4, 'skipped', 'Stopped waiting: the lease was lost.', ms(camerasStarted));
+        return {
+          index: 5,
+          detail: `Lost ${this.opts.deviceName(deviceId)}'s lease during the watch (${lease.ended === 'expired' ? 'no word from this console for too long' : 'its holder on the device was killed'}): another operation may be changing the device, so the watch stopped. ${op.commit?.slice(0, 7)} stays committed; check the device before trusting this change.`,
+          started: watchStarted,
+          evidence: [],
+        };
       }
       const alarms = this.opts.kernelAlarmsSince(deviceId, since);
       if (alarms.length > 0) {

@@ -145,11 +145,11 @@ for j in $JOBS; do emit plan job "$j"; done
 
 begin_step 1
 if [ -n "$HELD_WHAT" ]; then
-  if [ -n "$BROKE" ]; then say "Interrupted \"$HELD_WHAT\" ($HELD_WHO): it did not stop within $INTERRUPT_MS ms, so its lease was broken."
-  else say "Interrupted \"$HELD_WHAT\" ($HELD_WHO): it stopped at a safe point and reverts nothing over this reset."; fi
+  if [ -n "$BROKE" ]; then say "Interrupted “$HELD_WHAT” ($HELD_WHO): it did not stop within $INTERRUPT_MS ms, so its lease was broken."
+  else say "Interrupted “$HELD_WHAT” ($HELD_WHO): it stopped at a safe point and reverts nothing over this reset."; fi
 fi
 if grep -q '^@broken' "$LD/take.$JOB" 2>/dev/null && [ -z "$HELD_WHAT" ]; then
-  say "Took over the lease of \"$(sed -n 's/^@was what=//p' "$LD/take.$JOB" | head -n 1)\", whose holder had died."
+  say "Took over the lease of “$(sed -n 's/^@was what=//p' "$LD/take.$JOB" | head -n 1)”, whose holder had died."
 fi
 if ! sudo -n true 2>/dev/null; then
   say "$(id -un) cannot use sudo without a password here; the reset needs it to stop services and read the VPU sessions."
