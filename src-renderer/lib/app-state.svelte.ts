@@ -8,6 +8,7 @@ import {
 import { AlarmStore } from '../alarms/alarm-store.svelte.js';
 import { MonitorStore } from '../monitor/monitor-store.svelte.js';
 import { RecorderStore } from '../recorder/recorder-store.svelte.js';
+import { LeaseStore } from './lease-store.svelte.js';
 import { createClient, type Client } from './client.js';
 
 /** The selection key of the laptop itself (local terminals). Device ids never start with a colon. */
@@ -44,6 +45,8 @@ export class AppState {
   readonly monitor: MonitorStore;
   /** Probe, recorder service, cameras, recordings, config operations and pipeline jobs per device. */
   readonly recorder: RecorderStore;
+  /** Who holds each device's operation lease: buttons that would be refused say so before they are pressed. */
+  readonly leases: LeaseStore;
   info = $state<AppInfo | undefined>();
   /** Store problems from app.info plus any `store.problem` events since. */
   problems = $state<string[]>([]);
@@ -83,6 +86,7 @@ export class AppState {
     this.alarms = new AlarmStore(client);
     this.monitor = new MonitorStore(client);
     this.recorder = new RecorderStore(client);
+    this.leases = new LeaseStore(client);
   }
 
   /** Subscribe to the core and load the first state. Returns the unsubscribe function. */
@@ -104,6 +108,7 @@ export class AppState {
       this.alarms.subscribe(),
       this.monitor.subscribe(),
       this.recorder.subscribe(),
+      this.leases.subscribe(),
     ];
     void this.refresh();
     return () => offs.forEach((off) => off());
@@ -140,6 +145,7 @@ export class AppState {
     this.devices = devices;
     this.monitor.retain(devices.map((d) => d.id));
     this.recorder.retain(devices.map((d) => d.id));
+    this.leases.retain(devices.map((d) => d.id));
     if (this.selected && this.selected !== LOCAL && !devices.some((d) => d.id === this.selected)) {
       // The selected device was removed: show another one rather than an empty page.
       this.selected = devices[0]?.id;

@@ -28,7 +28,8 @@ let page: Page;
 // The core watches the kernel for 30 s after an apply; the web console takes a shorter watch from its environment.
 const watchBefore = process.env['TALLY_APPLY_WATCH_MS'];
 beforeAll(() => {
-  if (ok) process.env['TALLY_APPLY_WATCH_MS'] = watchBefore ?? '3000';
+  // 8 s: long enough to look at the other buttons while an apply runs.
+  if (ok) process.env['TALLY_APPLY_WATCH_MS'] = watchBefore ?? '8000';
 });
 afterAll(() => {
   if (watchBefore === undefined) delete process.env['TALLY_APPLY_WATCH_MS'];
@@ -127,7 +128,26 @@ describe.skipIf(!ok)('recorder', () => {
     await op.waitFor(WAIT);
     await op.scrollIntoViewIfNeeded();
     await screenshot(page, 'recorder-apply-running');
+    // While it runs it holds the device: Restart is off, and says why on hover and to a screen reader.
+    const restart = section('Service').getByRole('button', { name: 'Restart', exact: true });
+    await expect.poll(() => restart.isDisabled(), { timeout: 10_000 }).toBe(true);
+    const why =
+      /^Busy: Apply h264-hw to cam0-cam3 on studio-r58 is running \(started by this console at \d\d:\d\d:\d\d UTC/;
+    expect(await restart.getAttribute('title')).toMatch(why);
+    expect(
+      await restart.evaluate(
+        (b) => document.getElementById(b.getAttribute('aria-describedby') ?? '')?.textContent ?? '',
+      ),
+    ).toMatch(why);
+    await panel()
+      .getByRole('status')
+      .filter({ hasText: /^Busy: Apply h264-hw/ })
+      .first()
+      .waitFor(WAIT);
+    await restart.scrollIntoViewIfNeeded();
+    await screenshot(page, 'recorder-busy-restart');
     await op.getByRole('status').getByText('Succeeded', { exact: true }).waitFor(APPLY);
+    await expect.poll(() => restart.isEnabled(), { timeout: 10_000 }).toBe(true);
     const steps = op.getByRole('list', { name: /^Steps of / }).getByRole('listitem');
     const count = await steps.count();
     expect(count).toBeGreaterThan(3);

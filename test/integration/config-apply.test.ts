@@ -247,8 +247,10 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (kernel watch shortened
     await expect(
       applier.apply({ deviceId: t.deviceId, cameras: ['cam3'], preset: 'h264-hw', bitrateKbps: 5000 }),
     ).rejects.toMatchObject({
-      code: 'conflict',
-      message: expect.stringMatching(/busy with "apply a config change"/),
+      code: 'busy',
+      message: expect.stringMatching(
+        /demo-r58 is busy: Apply h264-hw to cam2 on demo-r58 is running \(started by this console at/,
+      ),
     });
     expect((await finished(first.id)).state).toBe('succeeded');
   });

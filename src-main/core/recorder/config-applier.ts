@@ -524,9 +524,10 @@ export class ConfigApplier {
     const { path: repoPath, config } = profile.repo;
     // The operation ends once, either way: free the device, tell the UI, write the audit line.
     const end = async (state: 'succeeded' | 'failed' | 'interrupted', message: string): Promise<void> => {
+      // Free the device first: whoever sees this operation ended may start the next one at once.
+      await lease.release().catch(() => undefined);
       op.state = state;
       op.endedAt = now();
-      await lease.release().catch(() => undefined);
       this.emit(op);
       await this.opts
         .audit({

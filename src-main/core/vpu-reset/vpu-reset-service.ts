@@ -118,7 +118,8 @@ export class VpuResetService {
     if (probe && !probe.vpu.readable)
       blocked = `The VPU sessions cannot be read on ${device} (${probe.vpu.problem ?? 'no session file'}), so a reset could not tell when they are gone.`;
     const [canSudo, held] = await Promise.all([
-      this.opts.connections.exec(deviceId, sudo(argv('true')), { timeoutMs: 10_000 }).catch(() => null),
+      // The very call the reset job makes first (`sudo -n true`), so a rule for some commands only counts as it will.
+      this.opts.connections.exec(deviceId, argv('sudo', '-n', 'true'), { timeoutMs: 10_000 }).catch(() => null),
       this.opts.leases.read(deviceId).catch(() => this.opts.leases.current(deviceId)),
     ]);
     // A running reset is shown as `running`, not as something to interrupt.
