@@ -20,7 +20,9 @@ export function describePlan(plan: ResetPlan): string {
       `${plan.pipelines.length ? `, Tally's pipelines ${plan.pipelines.map((p) => p.jobId).join(', ')}` : ''}.`,
     `Then it kills only processes that still hold VPU sessions, restarts ${plan.units.slice(1).join(', ') || 'the media server'} and ${plan.units[0] ?? 'the recorder'}, and brings ${plan.cameras.join(', ')} up one at a time.`,
     ...(plan.lease
-      ? [`Busy now: ${leaseSentence(plan.lease)} With --interrupt the reset asks it to stop at a safe point first.`]
+      ? [
+          `Busy now: ${leaseSentence(plan.lease)} With --interrupt the reset asks it to stop at a safe point first.`,
+        ]
       : []),
   ];
   return `${lines.join('\n')}\n`;

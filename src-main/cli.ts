@@ -417,7 +417,10 @@ export function buildProgram(): Command {
     )
     .argument('<device>', 'device name')
     .option('--yes', 'do not ask (the plan is still printed)')
-    .option('--interrupt', 'interrupt the operation holding the device (it stops at a safe point); else exit 75')
+    .option(
+      '--interrupt',
+      'interrupt the operation holding the device (it stops at a safe point); else exit 75',
+    )
     .option(...dataDirOption)
     .option(...timeoutOption)
     .action((device: string, o: { yes?: boolean; interrupt?: boolean; dataDir: string; timeout: number }) =>

@@ -1,3 +1,4 @@
+export * from './backoff.js';
 export * from './commands.js';
 export * from './devices.js';
 export * from './errors.js';

@@ -1,4 +1,5 @@
 import {
+  backoffDelay,
   ContractError,
   type CommandInput,
   type CommandName,
@@ -64,7 +65,8 @@ class WebSocketTransport implements Transport {
   private readonly eventListeners = new Set<(name: string, payload: unknown) => void>();
   private readonly stateListeners = new Set<(state: 'open' | 'closed') => void>();
   private opened: Promise<WebSocket> | undefined;
-  private retryMs = 250;
+  /** Failed opens in a row, for the retry delay (250 ms doubling to 5 s). */
+  private failures = 0;
 
   constructor(private readonly url: string) {}
 
@@ -74,7 +76,7 @@ class WebSocketTransport implements Transport {
       const socket = new WebSocket(this.url);
       socket.onopen = () => {
         this.socket = socket;
-        this.retryMs = 250;
+        this.failures = 0;
         this.stateListeners.forEach((l) => l('open'));
         resolve(socket);
       };
@@ -91,8 +93,9 @@ class WebSocketTransport implements Transport {
         }
         this.stateListeners.forEach((l) => l('closed'));
         reject(new Error('closed'));
-        setTimeout(() => void this.open().catch(() => undefined), this.retryMs);
-        this.retryMs = Math.min(this.retryMs * 2, 5000);
+        this.failures++;
+        const delay = backoffDelay(this.failures, { baseMs: 250, maxMs: 5000, jitter: 0.2 });
+        setTimeout(() => void this.open().catch(() => undefined), delay);
       };
     });
     return this.opened;

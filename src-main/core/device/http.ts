@@ -5,7 +5,6 @@
 import { sh, type ShellCommand } from './quote.js';
 import type { Section } from './batch.js';
 
-
 export interface HttpReply {
   /** HTTP status, or null when nothing answered. */
   status: number | null;

@@ -107,7 +107,10 @@ export function loadProfile(id: string, dir: string = profilesDir()): DeviceProf
     raw = parse(readFileSync(file, 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw unknownProfile(id, dir);
-    throw new ContractError('invalid_input', `The device profile ${file} cannot be read: ${(err as Error).message}.`);
+    throw new ContractError(
+      'invalid_input',
+      `The device profile ${file} cannot be read: ${(err as Error).message}.`,
+    );
   }
   const parsed = DeviceProfile.safeParse(raw);
   if (!parsed.success) {

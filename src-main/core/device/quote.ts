@@ -8,9 +8,12 @@ const token = Symbol('ShellCommand');
 /** A finished device command. Only this module can make one, so a plain string can never pass as a command. */
 export class ShellCommand {
   readonly text: string;
-  constructor(text: string, key: symbol) {
+  /** A plain program and its arguments (from `argv`), which `sudo` can run without a shell. */
+  readonly words: readonly string[] | undefined;
+  constructor(text: string, key: symbol, words?: readonly string[]) {
     if (key !== token) throw new Error('ShellCommand is built only through device/quote');
     this.text = text;
+    this.words = words;
   }
   toString(): string {
     return this.text;
@@ -36,8 +39,8 @@ export function quote(value: string | number): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-function made(text: string): ShellCommand {
-  return new ShellCommand(text, token);
+function made(text: string, words?: readonly string[]): ShellCommand {
+  return new ShellCommand(text, token, words);
 }
 
 /**
@@ -62,11 +65,17 @@ export function sh(strings: TemplateStringsArray, ...values: Interpolation[]): S
 
 /** A command from an argument vector: every element quoted. */
 export function argv(program: string, ...args: (string | number)[]): ShellCommand {
-  return made([program, ...args].map((a) => quote(a)).join(' '));
+  const words = [program, ...args].map(String);
+  return made(words.map((a) => quote(a)).join(' '), words);
 }
 
-/** Run a command with sudo, non-interactively, so a missing sudo rule fails instead of hanging on a prompt. */
+/**
+ * Run a command as root through sudo, non-interactively, so a missing sudo rule fails instead of hanging on a
+ * prompt. A plain `argv` command runs as itself (`sudo -n systemctl restart …`), so a sudo rule for that one
+ * program is enough; anything else runs through `sh -c`.
+ */
 export function sudo(command: ShellCommand): ShellCommand {
+  if (command.words) return made(`sudo -n ${command.text}`);
   return made(`sudo -n sh -c ${quote(command.text)}`);
 }
 

@@ -56,7 +56,8 @@ export class RemoteJobs {
     prefix: string,
     limit: number,
   ): Promise<{ jobId: string; state: 'running' | 'done' }[]> {
-    if (!/^[a-z0-9-]{1,40}$/.test(prefix)) throw new ContractError('invalid_input', `Not a job prefix: ${prefix}`);
+    if (!/^[a-z0-9-]{1,40}$/.test(prefix))
+      throw new ContractError('invalid_input', `Not a job prefix: ${prefix}`);
     const r = await this.connections.exec(
       deviceId,
       sh`cd ${JOBS_DIR} 2>/dev/null || exit 0; for d in $(ls -1d ${prefix}* 2>/dev/null | sort | tail -n ${limit}); do if [ -f "$d/rc" ]; then echo "$d done"; else echo "$d running"; fi; done`,
@@ -65,7 +66,9 @@ export class RemoteJobs {
     return r.stdout
       .split('\n')
       .map((line) => line.trim().split(' '))
-      .filter(([id, state]) => id !== undefined && JOB_ID.test(id) && (state === 'done' || state === 'running'))
+      .filter(
+        ([id, state]) => id !== undefined && JOB_ID.test(id) && (state === 'done' || state === 'running'),
+      )
       .map(([id, state]) => ({ jobId: id as string, state: state as 'running' | 'done' }));
   }
 

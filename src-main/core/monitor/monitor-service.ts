@@ -28,7 +28,6 @@ export interface MonitorServiceOptions {
   retryMs?: number;
 }
 
-
 const KERNEL_ALARMS = new Set<Alarm['kind']>(['oops', 'panic', 'rcu_stall', 'vpu_error']);
 
 export class MonitorService {

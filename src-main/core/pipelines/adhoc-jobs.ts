@@ -18,7 +18,12 @@ import { argv as argvCommand, sh } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
 import { elementInfo } from '../media/elements.js';
-import { buildPipeline, parseTypedPipeline, pipelineSessions, pipelineText } from '../media/pipeline-builder.js';
+import {
+  buildPipeline,
+  parseTypedPipeline,
+  pipelineSessions,
+  pipelineText,
+} from '../media/pipeline-builder.js';
 import { dangerOf } from '../media/presets.js';
 
 export interface AdhocAuditInput {

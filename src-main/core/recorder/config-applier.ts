@@ -554,7 +554,10 @@ export class ConfigApplier {
     const interrupted = async (index: number, detail: string, started?: number): Promise<void> => {
       this.finishStep(op, index, 'skipped', detail, started === undefined ? undefined : ms(started));
       for (const s of op.steps) if (s.state === 'pending' || s.state === 'running') s.state = 'skipped';
-      await end('interrupted', `Interrupted by ${lease.interruptedBy ?? 'an emergency VPU reset'}: ${detail}`);
+      await end(
+        'interrupted',
+        `Interrupted by ${lease.interruptedBy ?? 'an emergency VPU reset'}: ${detail}`,
+      );
     };
     const by = (): string => lease.interruptedBy ?? 'an emergency VPU reset';
 
@@ -688,11 +691,13 @@ export class ConfigApplier {
 
     for (;;) {
       if (lease.interruptedBy !== null) {
-        if (!camerasDone) this.finishStep(op, 4, 'skipped', 'Stopped waiting: interrupted.', ms(camerasStarted));
+        if (!camerasDone)
+          this.finishStep(op, 4, 'skipped', 'Stopped waiting: interrupted.', ms(camerasStarted));
         return 'interrupted';
       }
       if (lease.ended !== null && lease.ended !== 'released') {
-        if (!camerasDone) this.finishStep(op, 4, 'skipped', 'Stopped waiting: the lease was lost.', ms(camerasStarted));
+        if (!camerasDone)
+          this.finishStep(op, 4, 'skipped', 'Stopped waiting: the lease was lost.', ms(camerasStarted));
         return {
           index: 5,
           detail: `Lost ${this.opts.deviceName(deviceId)}'s lease during the watch (${lease.ended === 'expired' ? 'no word from this console for too long' : 'its holder on the device was killed'}): another operation may be changing the device, so the watch stopped. ${op.commit?.slice(0, 7)} stays committed; check the device before trusting this change.`,

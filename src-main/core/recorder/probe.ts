@@ -5,7 +5,7 @@
  */
 import type { DeviceProbe } from '../../contract/index.js';
 import type { DeviceProfile } from '../device/profile.js';
-import { remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
+import { argv, remotePath, sh, sudo, unitName, type ShellCommand } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { curl, describeReply, parseCurl, parseJson } from '../device/http.js';
 import { parseSections, section, type Section } from '../device/batch.js';
@@ -27,7 +27,7 @@ export function probeCommand(profile: DeviceProfile): ShellCommand {
   const parts: ShellCommand[] = [
     section('model', sh`tr -d '\\000' < /sys/firmware/devicetree/base/model`),
     section('kernel', sh`uname -r`),
-    section('sudo', sh`sudo -n true`),
+    section('sudo', sudo(argv('true'))),
     ...unitsOf(profile).map((u) =>
       section(`unit:${u}`, sh`systemctl show -p LoadState,ActiveState ${unitName(u)}`),
     ),

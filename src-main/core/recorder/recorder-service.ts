@@ -11,7 +11,7 @@ import {
   type RecorderState,
 } from '../../contract/index.js';
 import type { DeviceProfile } from '../device/profile.js';
-import { sh, unitName } from '../device/quote.js';
+import { argv, sh, sudo, unitName } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { parseRecordStatus, RecorderApi } from './recorder-api.js';
 import { curl, parseCurl, parseJson } from '../device/http.js';
@@ -186,7 +186,7 @@ export class RecorderService {
         }
       }
     }
-    const result = await this.opts.connections.exec(deviceId, sh`sudo -n systemctl ${action} ${unit}`, {
+    const result = await this.opts.connections.exec(deviceId, sudo(argv('systemctl', action, unit)), {
       // systemctl waits for the job; a stop can take the unit's whole TimeoutStopSec (90 s by default).
       timeoutMs: 120_000,
     });

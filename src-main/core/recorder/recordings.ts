@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { ContractError, RecordingDelete, type Recording } from '../../contract/index.js';
 import type { DeviceProfile } from '../device/profile.js';
-import { remotePath, sh, type ShellCommand } from '../device/quote.js';
+import { argv, remotePath, sh, sudo, type ShellCommand } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { sudoProblem } from './recorder-service.js';
 
@@ -278,7 +278,7 @@ export async function deleteRecording(
       'conflict',
       `${name} is being recorded now, so it was not deleted. Stop its recording first, then delete it.`,
     );
-  const cmd = sh`f=${full}; d=${remotePath(dir)}; if [ ! -e "$f" ] && [ ! -L "$f" ]; then echo @@missing; exit 0; fi; if [ ! -f "$f" ] || [ -L "$f" ]; then echo @@notfile; exit 0; fi; if [ -w "$d" ]; then rm -- "$f"; else sudo -n rm -- "$f"; fi`;
+  const cmd = sh`f=${full}; d=${remotePath(dir)}; if [ ! -e "$f" ] && [ ! -L "$f" ]; then echo @@missing; exit 0; fi; if [ ! -f "$f" ] || [ -L "$f" ]; then echo @@notfile; exit 0; fi; if [ -w "$d" ]; then ${argv('rm', '--', full)}; else ${sudo(argv('rm', '--', full))}; fi`;
   const result = await connections.exec(deviceId, cmd, { timeoutMs: 20_000 });
   const said = result.stdout.trim();
   if (said === '@@missing')

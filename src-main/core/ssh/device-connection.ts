@@ -1,5 +1,5 @@
 import type { Client, ClientChannel } from 'ssh2';
-import { isLive, type ConnectionState, type DeviceStatus } from '../../contract/index.js';
+import { backoffDelay, isLive, type ConnectionState, type DeviceStatus } from '../../contract/index.js';
 import { argv } from '../device/quote.js';
 import { ConnectFailure, openClient, type OpenOptions } from './open-client.js';
 import type { Endpoint, PresentedHostKey } from './types.js';
@@ -180,10 +180,9 @@ export class DeviceConnection {
       this.set(state, detail);
       return;
     }
-    const exp = Math.min(this.reconnect.maxMs, this.reconnect.baseMs * 2 ** this.attempt);
-    // Jitter keeps a fleet of consoles from hammering a box that just came back.
-    const delay = Math.round(exp * (0.5 + Math.random() * 0.5));
     this.attempt++;
+    // Jitter keeps a fleet of consoles from hammering a box that just came back.
+    const delay = backoffDelay(this.attempt, { ...this.reconnect, jitter: 0.5 });
     const at = Date.now() + delay;
     this.set(state, `${detail} Retrying in ${Math.ceil(delay / 1000)} s.`, {
       retry: { attempt: this.attempt, at },

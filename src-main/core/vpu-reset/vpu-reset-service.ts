@@ -119,7 +119,7 @@ export class VpuResetService {
       blocked = `The VPU sessions cannot be read on ${device} (${probe.vpu.problem ?? 'no session file'}), so a reset could not tell when they are gone.`;
     const [canSudo, held] = await Promise.all([
       // The very call the reset job makes first (`sudo -n true`), so a rule for some commands only counts as it will.
-      this.opts.connections.exec(deviceId, argv('sudo', '-n', 'true'), { timeoutMs: 10_000 }).catch(() => null),
+      this.opts.connections.exec(deviceId, sudo(argv('true')), { timeoutMs: 10_000 }).catch(() => null),
       this.opts.leases.read(deviceId).catch(() => this.opts.leases.current(deviceId)),
     ]);
     // A running reset is shown as `running`, not as something to interrupt.
@@ -233,7 +233,11 @@ export class VpuResetService {
       );
     const r = await this.opts.leases.run(
       deviceId,
-      { kind: 'device.reboot', what: `Reboot ${device}`, follow: 'The device comes back by itself; Tally reconnects.' },
+      {
+        kind: 'device.reboot',
+        what: `Reboot ${device}`,
+        follow: 'The device comes back by itself; Tally reconnects.',
+      },
       () =>
         this.opts.connections
           .exec(deviceId, sudo(argv('systemctl', 'reboot')), { timeoutMs: 15_000 })

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfile } from '../../../src-main/core/device/profile.js';
 import type { ShellCommand } from '../../../src-main/core/device/quote.js';
-import { bitrateKbps, CameraReader, cameraViews, parseCameraWord } from '../../../src-main/core/recorder/cameras.js';
+import {
+  bitrateKbps,
+  CameraReader,
+  cameraViews,
+  parseCameraWord,
+} from '../../../src-main/core/recorder/cameras.js';
 import { parseMediaPaths } from '../../../src-main/core/device/mediamtx.js';
 import type { ConnectionManager } from '../../../src-main/core/ssh/connection-manager.js';
 import type { ExecResult } from '../../../src-main/core/ssh/types.js';

@@ -101,7 +101,17 @@ interface Setup {
 
 /** A lease that is always free: the device-side lease has its own integration test. */
 function heldLease(deviceId: string): Lease {
-  const view = { deviceId, id: 'lease-test', kind: 'config.apply', what: 'test', who: 'test', host: 'test', mine: true, since: '', follow: '' };
+  const view = {
+    deviceId,
+    id: 'lease-test',
+    kind: 'config.apply',
+    what: 'test',
+    who: 'test',
+    host: 'test',
+    mine: true,
+    since: '',
+    follow: '',
+  };
   return new Lease(deviceId, view, async () => undefined);
 }
 

@@ -2,7 +2,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { sh, type ShellCommand } from '../../../src-main/core/device/quote.js';
-import { parseRecorderStatus, parseRecordStatus, parseStartReport, RecorderApi } from '../../../src-main/core/recorder/recorder-api.js';
+import {
+  parseRecorderStatus,
+  parseRecordStatus,
+  parseStartReport,
+  RecorderApi,
+} from '../../../src-main/core/recorder/recorder-api.js';
 import { curl, parseCurl } from '../../../src-main/core/device/http.js';
 import { parseSections, section } from '../../../src-main/core/device/batch.js';
 import { loadProfile } from '../../../src-main/core/device/profile.js';

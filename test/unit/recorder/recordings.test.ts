@@ -240,7 +240,7 @@ describe('deleteRecording', () => {
     await deleteRecording(connections, 'd', profile, 'cam0_x.mp4', 'cam0_x.mp4', []);
     expect(sent).toEqual([
       'f=/var/recordings/cam0_x.mp4; d=/var/recordings; if [ ! -e "$f" ] && [ ! -L "$f" ]; then echo @@missing; exit 0; fi; ' +
-        'if [ ! -f "$f" ] || [ -L "$f" ]; then echo @@notfile; exit 0; fi; if [ -w "$d" ]; then rm -- "$f"; else sudo -n rm -- "$f"; fi',
+        'if [ ! -f "$f" ] || [ -L "$f" ]; then echo @@notfile; exit 0; fi; if [ -w "$d" ]; then rm -- /var/recordings/cam0_x.mp4; else sudo -n rm -- /var/recordings/cam0_x.mp4; fi',
     ]);
   });
 
