@@ -199,7 +199,13 @@ export class AdhocPipelines {
       );
     } catch (err) {
       await this.opts
-        .audit({ deviceId, action: 'pipelines.run', detail: text, result: 'error', message: message(err) })
+        .audit({
+          deviceId,
+          action: 'pipelines.run',
+          detail: text,
+          result: err instanceof ContractError && err.code === 'busy' ? 'refused' : 'error',
+          message: message(err),
+        })
         .catch(() => undefined);
       throw err;
     }
