@@ -238,7 +238,7 @@ export function buildProgram(): Command {
         iceTcp: boolean;
         vpuMaxSessions?: number;
       }) => {
-        const { startEmulator } = await import('../test/emulator/index.js');
+        const { startEmulator } = await import('./emulator/index.js');
         const starting = startEmulator({
           cameras: o.cameras,
           stateDir: o.stateDir ? path.resolve(o.stateDir) : undefined,
@@ -283,7 +283,7 @@ export function buildProgram(): Command {
     )
     .action(async (o: { web?: boolean; port: number; cameras: number; dataDir: string }) => {
       const dataDir = path.resolve(o.dataDir);
-      const { startEmulator } = await import('../test/emulator/index.js');
+      const { startEmulator } = await import('./emulator/index.js');
       const starting = startEmulator({ cameras: o.cameras });
       let stopConsole: () => Promise<void> = async () => undefined;
       onSignals(async () => {

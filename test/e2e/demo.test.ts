@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { emulatorAvailable } from '../emulator/index.js';
+import { emulatorAvailable } from '../../src-main/emulator/index.js';
 import { ensureRendererBuilt, openBrowser, ROOT, screenshot, type BrowserSession } from './harness.js';
 import { overview, screenText, SHELL_WAIT, shootOnFailure, WAIT } from './steps.js';
 
