@@ -4,6 +4,59 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import svelteConfig from './svelte.config.js';
 
+/*
+ * Import boundaries. In flat config the last block that matches a file replaces the options an earlier block gave
+ * the same rule, so boundaries are not stacked block by block: each scope below lists every boundary that holds for
+ * its files, and `importBoundaries` builds its block. To add a boundary, define it here and add it to the list of
+ * every scope it holds for (or add a scope, after the wider ones it narrows).
+ *
+ * A boundary is what `no-restricted-imports` checks, exact module names (`names`) or gitignore-style patterns
+ * matched against the import text (`group`), plus `dynamic`: a regular expression for the same imports written as
+ * `import('…')`, which that rule does not see (checked with `no-restricted-syntax`; write `/` as `\x2F`, since
+ * the selector's regex cannot contain it).
+ */
+const ELECTRON = {
+  names: ['electron'],
+  dynamic: '^electron$',
+  message: 'Only the Electron shell (src-main/electron/) imports Electron.',
+};
+const NO_TEST_CODE = {
+  group: ['**/test/**'],
+  dynamic: '(^|\\x2F)test\\x2F',
+  message:
+    'Product code imports nothing from test/. Move what it needs into product code (the emulator lives in ' +
+    'src-main/emulator/) and let the tests import it from there.',
+};
+const RENDERER_THROUGH_CONTRACT = {
+  group: ['**/src-main/core/**', '**/src-main/web/**', '**/src-main/electron/**', 'node:*'],
+  dynamic: 'src-main\\x2F(core|web|electron)\\x2F|^node:',
+  message: 'The renderer reaches the core only through src-renderer/lib/client.ts and the contract.',
+};
+
+/** One scope's block: `files` (minus `ignores`) may import nothing that `boundaries` forbid, statically or not. */
+function importBoundaries({ files, ignores = [], boundaries }) {
+  return {
+    files,
+    ignores,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: boundaries.flatMap(({ names = [], message }) => names.map((name) => ({ name, message }))),
+          patterns: boundaries.filter(({ group }) => group).map(({ group, message }) => ({ group, message })),
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        ...boundaries.map(({ dynamic, message }) => ({
+          selector: `ImportExpression > Literal.source[value=/${dynamic}/]`,
+          message,
+        })),
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['out/', 'node_modules/', 'test-results/'] },
   js.configs.recommended,
@@ -22,23 +75,14 @@ export default tseslint.config(
       parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'], svelteConfig },
     },
   },
-  {
-    // Only the Electron shell may import Electron.
-    files: ['src-main/**/*.ts', 'src-renderer/**/*'],
+  importBoundaries({ files: ['bin/**', 'src-main/electron/**'], boundaries: [NO_TEST_CODE] }),
+  importBoundaries({
+    files: ['src-main/**'],
     ignores: ['src-main/electron/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: ['electron'] }] },
-  },
-  {
-    // The renderer talks to the core only through the contract.
-    files: ['src-renderer/**/*'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: ['electron'],
-          patterns: ['**/src-main/core/**', '**/src-main/web/**', '**/src-main/electron/**', 'node:*'],
-        },
-      ],
-    },
-  },
+    boundaries: [ELECTRON, NO_TEST_CODE],
+  }),
+  importBoundaries({
+    files: ['src-renderer/**'],
+    boundaries: [ELECTRON, NO_TEST_CODE, RENDERER_THROUGH_CONTRACT],
+  }),
 );

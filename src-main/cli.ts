@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { execa } from 'execa';
 import {
   applyPresetCommand,
   budgetCommand,
@@ -17,7 +16,6 @@ import { MemorySecretStore } from './core/store/secrets.js';
 import { DEMO_DEVICE, seedDemoDevice } from './demo.js';
 import { resetVpuCommand } from './cli-reset.js';
 import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
-import { startWebServer } from './web/web-server.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
@@ -89,6 +87,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export async function ensureBuilt(): Promise<void> {
   if (existsSync(path.join(rendererDir(), 'index.html'))) return;
   process.stderr.write('Building the console UI (first run)…\n');
+  const { execa } = await import('execa');
   await execa('npx', ['electron-vite', 'build'], {
     cwd: packageRoot(),
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -121,6 +120,8 @@ export async function runWeb(
       : {}),
   });
   for (const problem of core.store.problems) process.stderr.write(`Warning: ${problem}\n`);
+  // Loaded here, not at the top: the scriptable commands start faster without the web server and ws.
+  const { startWebServer } = await import('./web/web-server.js');
   const server = await startWebServer({
     console: core,
     rendererDir: rendererDir(),
@@ -157,9 +158,10 @@ export function electronBinary(): string | undefined {
   return existsSync(bin) ? bin : undefined;
 }
 
-/** Build, then run the desktop app until its window closes. */
+/** Run the desktop app until its window closes (bin/tally.mjs has built it, if it was not current). */
 async function runElectron(bin: string, dataDir: string): Promise<void> {
-  await execa('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: 'inherit' });
+  // Loaded here, not at the top: execa costs the scriptable commands ~0.1 s of start-up.
+  const { execa } = await import('execa');
   await execa(bin, ['.', `--tally-data-dir=${dataDir}`], { cwd: packageRoot(), stdio: 'inherit' });
 }
 
@@ -238,7 +240,7 @@ export function buildProgram(): Command {
         iceTcp: boolean;
         vpuMaxSessions?: number;
       }) => {
-        const { startEmulator } = await import('../test/emulator/index.js');
+        const { startEmulator } = await import('./emulator/index.js');
         const starting = startEmulator({
           cameras: o.cameras,
           stateDir: o.stateDir ? path.resolve(o.stateDir) : undefined,
@@ -283,7 +285,7 @@ export function buildProgram(): Command {
     )
     .action(async (o: { web?: boolean; port: number; cameras: number; dataDir: string }) => {
       const dataDir = path.resolve(o.dataDir);
-      const { startEmulator } = await import('../test/emulator/index.js');
+      const { startEmulator } = await import('./emulator/index.js');
       const starting = startEmulator({ cameras: o.cameras });
       let stopConsole: () => Promise<void> = async () => undefined;
       onSignals(async () => {

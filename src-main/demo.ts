@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Console } from './core/console.js';
 import { MemorySecretStore } from './core/store/secrets.js';
 
-/** What the demo needs from the emulator it starts (see test/emulator/index.ts). */
+/** What the demo needs from the emulator it starts (see emulator/index.ts). */
 export interface DemoEmulator {
   ready: {
     ssh: { host: string; port: number; user: string; identityFile: string; hostKeyFingerprint: string };

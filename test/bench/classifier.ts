@@ -10,8 +10,8 @@ import {
   type RawKernelLine,
 } from '../../src-main/core/monitor/kernel-parse.js';
 import { ReportAssembler } from '../../src-main/core/monitor/kernel-reports.js';
-import { levelPriority } from '../emulator/device/kernel/log.js';
-import { bootLines, oopsLines, tooManySessionsLines } from '../emulator/device/kernel/text.js';
+import { levelPriority } from '../../src-main/emulator/device/kernel/log.js';
+import { bootLines, oopsLines, tooManySessionsLines } from '../../src-main/emulator/device/kernel/text.js';
 import { percentile, table, type BenchReport } from './stats.js';
 
 const TARGET_LINES_PER_SECOND = 200_000;

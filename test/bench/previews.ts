@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 import { ROOT, openBrowser, startWebConsole, type BrowserSession, type WebConsole } from '../e2e/harness.js';
 import { addEmulatedDevice } from '../e2e/monitor-steps.js';
 import { ms, summarize, table, type BenchReport } from './stats.js';

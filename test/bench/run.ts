@@ -5,6 +5,7 @@
  */
 import type { BenchReport } from './stats.js';
 import { classifierThroughput } from './classifier.js';
+import { cliStartBench } from './cli-start.js';
 import { previewsBench } from './previews.js';
 import { samplerCost } from './sampler-cost.js';
 import { sshRoundtrip } from './ssh-roundtrip.js';
@@ -20,6 +21,7 @@ const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'sampler-cost', run: () => samplerCost() },
   { name: 'previews', run: () => previewsBench() },
   { name: 'vpu-reset', run: () => vpuResetBench() },
+  { name: 'cli', run: () => cliStartBench(count ? { count } : {}) },
 ];
 
 const only = process.argv.slice(2);

@@ -8,9 +8,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
-import { oopsLines } from '../emulator/device/kernel/text.js';
-import { KERNEL_LEVELS } from '../emulator/device/kernel/log.js';
+import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
+import { oopsLines } from '../../src-main/emulator/device/kernel/text.js';
+import { KERNEL_LEVELS } from '../../src-main/emulator/device/kernel/log.js';
 import { ROOT, openBrowser, startWebConsole, type BrowserSession, type WebConsole } from '../e2e/harness.js';
 import { addEmulatedDevice } from '../e2e/monitor-steps.js';
 import { ms, table, type BenchReport } from './stats.js';

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { emulatorAvailable } from '../emulator/index.js';
-import { ensureRendererBuilt, openBrowser, ROOT, screenshot, type BrowserSession } from './harness.js';
+import { emulatorAvailable } from '../../src-main/emulator/index.js';
+import { openBrowser, ROOT, screenshot, type BrowserSession } from './harness.js';
 import { overview, screenText, SHELL_WAIT, shootOnFailure, WAIT } from './steps.js';
 
 const ok = await emulatorAvailable();
@@ -34,7 +34,6 @@ function stop(proc: ChildProcess): Promise<void> {
 
 beforeAll(async () => {
   if (!ok) return;
-  await ensureRendererBuilt();
   base = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-demo-e2e-'));
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: base, XDG_CONFIG_HOME: path.join(base, '.config') };
   delete env['SSH_AUTH_SOCK'];

@@ -3,44 +3,17 @@
  * playwright-core. Everything runs in throwaway directories: the data dir, HOME (so no real ~/.ssh leaks in) and
  * the browser profile (Playwright's `launch` makes a fresh one and deletes it).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-
-const run = promisify(execFile);
 
 import { launchChromium } from '../fixtures/chromium.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const RESULTS = path.join(ROOT, 'test-results', 'e2e');
-
-async function newestMtime(dir: string): Promise<number> {
-  let newest = 0;
-  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const stat = await fs.stat(path.join(entry.parentPath, entry.name));
-    newest = Math.max(newest, stat.mtimeMs);
-  }
-  return newest;
-}
-
-/** Build the renderer if `out/renderer` is missing or older than its sources (the web console serves it). */
-export async function ensureRendererBuilt(): Promise<void> {
-  const index = path.join(ROOT, 'out', 'renderer', 'index.html');
-  if (existsSync(index)) {
-    const built = (await fs.stat(index)).mtimeMs;
-    const sources = Math.max(
-      await newestMtime(path.join(ROOT, 'src-renderer')),
-      await newestMtime(path.join(ROOT, 'src-main', 'contract')),
-    );
-    if (sources <= built) return;
-  }
-  await run('npx', ['electron-vite', 'build'], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
-}
 
 export interface WebConsole {
   /** The URL `tally web` printed, with its token. */
@@ -67,7 +40,7 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 
 /** Start `node bin/tally.mjs web --port 0` and read the one line it prints. */
 export async function startWebConsole(): Promise<WebConsole> {
-  await ensureRendererBuilt();
+  // bin/tally.mjs builds first when out/ is missing or older than the sources.
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-e2e-'));
   const dataDir = path.join(base, 'data');
   const home = path.join(base, 'home');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { keyAlgorithm, keyTypeLabel } from '../../src-main/core/ssh/fingerprint.js';
-import type { Emulator } from '../emulator/index.js';
+import type { Emulator } from '../../src-main/emulator/index.js';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { openConsole, type BrowserSession, type WebConsole } from './harness.js';
 import { addDevice, connectAndTrust, shootOnFailure } from './steps.js';

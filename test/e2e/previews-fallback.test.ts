@@ -7,7 +7,7 @@
  */
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 import { until } from '../fixtures/until.js';
 import { screenshot } from './harness.js';
 import { addEmulatedDevice, useEmulatedConsole } from './monitor-steps.js';

@@ -8,7 +8,7 @@
  */
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 import { screenshot, type BrowserSession } from './harness.js';
 import { PANIC_PIPELINE, addEmulatedDevice, runOnDevice, useEmulatedConsole } from './monitor-steps.js';
 import { WAIT } from './steps.js';

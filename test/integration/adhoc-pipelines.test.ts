@@ -10,7 +10,7 @@ import { sh } from '../../src-main/core/device/quote.js';
 import { AdhocPipelines, type AdhocAuditInput } from '../../src-main/core/pipelines/adhoc-jobs.js';
 import { presetEncoder } from '../../src-main/core/media/presets.js';
 import { RemoteJobs } from '../../src-main/core/device/remote-jobs.js';
-import { emulatorAvailable } from '../emulator/index.js';
+import { emulatorAvailable } from '../../src-main/emulator/index.js';
 import { startEmulatedConsole, type EmulatedConsole } from '../fixtures/emulated-console.js';
 
 const ok = await emulatorAvailable();

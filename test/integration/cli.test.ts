@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DEVICE, seedDemoDevice } from '../../src-main/demo.js';
-import { emulatorAvailable, repoRoot, startEmulator, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable, repoRoot, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 
 const ok = await emulatorAvailable();
 const why = ok ? '' : ' [skipped: the emulator needs root with network namespaces, veth and nftables]';

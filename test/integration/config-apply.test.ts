@@ -11,7 +11,7 @@ import { CameraReader } from '../../src-main/core/recorder/cameras.js';
 import { ConfigApplier, type AuditInput } from '../../src-main/core/recorder/config-applier.js';
 import { RecorderService } from '../../src-main/core/recorder/recorder-service.js';
 import type { ConnectionManager } from '../../src-main/core/ssh/connection-manager.js';
-import { emulatorAvailable } from '../emulator/index.js';
+import { emulatorAvailable } from '../../src-main/emulator/index.js';
 import { startEmulatedConsole, type EmulatedConsole } from '../fixtures/emulated-console.js';
 
 const ok = await emulatorAvailable();

@@ -9,7 +9,7 @@ import { ContractError, type DeviceLease } from '../../src-main/contract/index.j
 import { DeviceLeases, type LeaseAudit } from '../../src-main/core/device/lease.js';
 import { LEASE_JOB_FUNCTIONS } from '../../src-main/core/device/lease-script.js';
 import { sh } from '../../src-main/core/device/quote.js';
-import { emulatorAvailable } from '../emulator/index.js';
+import { emulatorAvailable } from '../../src-main/emulator/index.js';
 import { startEmulatorSsh, type EmulatorSsh } from '../fixtures/emulator-ssh.js';
 import { until } from '../fixtures/until.js';
 

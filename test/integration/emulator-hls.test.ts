@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 import { until } from '../fixtures/until.js';
 
 const run = promisify(execFile);

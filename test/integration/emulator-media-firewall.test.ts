@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 import {
   freePort,
   launchChromium,
@@ -18,8 +18,8 @@ import {
   playerStats,
   servePlayerPage,
   stopPlayer,
-} from '../emulator/media/testing/harness.js';
-import { canConnect } from '../fixtures/tcp-probe.js';
+} from '../fixtures/media-server/harness.js';
+import { canConnect } from '../../src-main/emulator/tcp-probe.js';
 import { until } from '../fixtures/until.js';
 
 const run = promisify(execFile);

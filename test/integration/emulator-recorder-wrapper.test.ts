@@ -10,13 +10,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMiniDaemon, type MiniDaemon } from '../emulator/device/kernel/mini-daemon.js';
+import { startMiniDaemon, type MiniDaemon } from '../../src-main/emulator/device/kernel/mini-daemon.js';
 import { until } from '../fixtures/until.js';
 
 const run = promisify(execFile);
 const WRAPPER = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../emulator/device/gst/gst-launch.py',
+  '../../src-main/emulator/device/gst/gst-launch.py',
 );
 const PROVEN = 'qp-init=26 qp-min=10 qp-max=51 gop=30 rc-mode=cbr bps=8000000'.split(' ');
 const LIVE_SOURCE = [

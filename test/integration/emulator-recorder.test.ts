@@ -13,15 +13,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startMiniDaemon, type MiniDaemon } from '../emulator/device/kernel/mini-daemon.js';
-import { configYml, cameraSpecs, type EncoderStage } from '../emulator/device/repo/index.js';
+import { startMiniDaemon, type MiniDaemon } from '../../src-main/emulator/device/kernel/mini-daemon.js';
+import { configYml, cameraSpecs, type EncoderStage } from '../../src-main/emulator/device/repo/index.js';
 
 const run = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DEVICE = path.resolve(HERE, '../emulator/device');
+const DEVICE = path.resolve(HERE, '../../src-main/emulator/device');
 const WRAPPER = path.join(DEVICE, 'gst/gst-launch.py');
 const RECORDER = path.join(DEVICE, 'recorder/recorder.py');
-const RTSP_SERVER = path.join(DEVICE, 'recorder/testing/rtsp_record_server.py');
+const RTSP_SERVER = path.resolve(HERE, '../fixtures/rtsp_record_server.py');
 const PYTHON = '/usr/bin/python3';
 
 interface Status {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh } from '../../src-main/core/device/quote.js';
-import { emulatorAvailable, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable, type Emulator } from '../../src-main/emulator/index.js';
 import { startEmulatorSsh, type EmulatorSsh } from '../fixtures/emulator-ssh.js';
 import { until } from '../fixtures/until.js';
 

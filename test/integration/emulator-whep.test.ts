@@ -9,8 +9,8 @@ import {
   servePlayerPage,
   stopPlayer,
   waitFor,
-} from '../emulator/media/testing/harness.js';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
+} from '../fixtures/media-server/harness.js';
+import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 
 const ok = await emulatorAvailable();
 

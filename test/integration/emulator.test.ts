@@ -17,7 +17,7 @@ import {
   startEmulator,
   type Emulator,
   type ReadyInfo,
-} from '../emulator/index.js';
+} from '../../src-main/emulator/index.js';
 import {
   connectAndWait,
   createSshConsole,

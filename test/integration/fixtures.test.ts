@@ -4,9 +4,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHost, netnsAvailable } from '../fixtures/netns.js';
+import { createTestHost, netnsAvailable } from '../../src-main/emulator/netns.js';
 import { opensshClientArgs, startSshd, type SshdHandle } from '../fixtures/sshd.js';
-import { startTcpProxy } from '../fixtures/tcp-proxy.js';
+import { startTcpProxy } from '../../src-main/emulator/tcp-proxy.js';
 
 const run = promisify(execFile);
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, Operation, Reply, VpuReset } from '../../src-main/contract/index.js';
 import { sh } from '../../src-main/core/device/quote.js';
-import { emulatorAvailable } from '../emulator/index.js';
+import { emulatorAvailable } from '../../src-main/emulator/index.js';
 import {
   openEmulatedConsole,
   startEmulatedConsole,

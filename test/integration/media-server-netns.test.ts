@@ -5,7 +5,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHost, netnsAvailable, type TestHost } from '../fixtures/netns.js';
+import { createTestHost, netnsAvailable, type TestHost } from '../../src-main/emulator/netns.js';
 import {
   launchChromium,
   play,
@@ -16,7 +16,7 @@ import {
   waitFor,
   type Publisher,
   type RunningMediaServer,
-} from '../emulator/media/testing/harness.js';
+} from '../fixtures/media-server/harness.js';
 
 const ok = await netnsAvailable();
 const why = ok

@@ -3,17 +3,17 @@
  * the ICE-TCP mux's STUN peek, and the command line.
  */
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../emulator/media/config.js';
-import { startsKeyframe } from '../emulator/media/keyframes.js';
-import { parseRtpHeader, rewriteRtp } from '../emulator/media/rtp.js';
-import { stunUsernameFromFrame } from '../emulator/media/webrtc/ice-tcp-mux.js';
+import { parseArgs } from '../../src-main/emulator/media/config.js';
+import { startsKeyframe } from '../../src-main/emulator/media/keyframes.js';
+import { parseRtpHeader, rewriteRtp } from '../../src-main/emulator/media/rtp.js';
+import { stunUsernameFromFrame } from '../../src-main/emulator/media/webrtc/ice-tcp-mux.js';
 import {
   checkOffer,
   parseTrickleFragment,
   pickH264PayloadType,
   restrictVideoFormats,
   rewriteAnswerCandidates,
-} from '../emulator/media/webrtc/sdp.js';
+} from '../../src-main/emulator/media/webrtc/sdp.js';
 
 const chromeLikeOffer = [
   'v=0',

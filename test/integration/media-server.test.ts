@@ -1,5 +1,5 @@
 /**
- * The emulated R58's MediaMTX stand-in (test/emulator/media), run as its unit would run it, on host loopback
+ * The emulated R58's MediaMTX stand-in (src-main/emulator/media), run as its unit would run it, on host loopback
  * ports: RTSP pushes from gst-launch (TCP, UDP, H.265), the v3 API, WHEP played by headless Chromium over UDP
  * and over ICE-TCP only, errors, the recorder's internal forward, and a 4-camera load measurement (printed).
  */
@@ -25,7 +25,7 @@ import {
   waitFor,
   type Publisher,
   type RunningMediaServer,
-} from '../emulator/media/testing/harness.js';
+} from '../fixtures/media-server/harness.js';
 
 const H265_ERROR =
   "the stream doesn't contain any supported codec, which are currently AV1, VP9, VP8, H264, Opus, G722, G711";

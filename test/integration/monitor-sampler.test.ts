@@ -12,7 +12,7 @@ import type { MonitorSample } from '../../src-main/contract/index.js';
 import { argv, sh, unitName, type ShellCommand } from '../../src-main/core/device/quote.js';
 import { SampleParser, type SamplerInfo } from '../../src-main/core/monitor/sampler-parse.js';
 import { DEFAULT_VPU_FILES, samplerCommand } from '../../src-main/core/monitor/sampler-script.js';
-import { emulatorAvailable, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable, type Emulator } from '../../src-main/emulator/index.js';
 import { startEmulatorSsh, type EmulatorSsh } from '../fixtures/emulator-ssh.js';
 import type { SshConsole } from '../fixtures/ssh-console.js';
 

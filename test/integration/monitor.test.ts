@@ -13,7 +13,7 @@ import type {
   MonitorSummary,
 } from '../../src-main/contract/index.js';
 import { sh } from '../../src-main/core/device/quote.js';
-import { emulatorAvailable } from '../emulator/index.js';
+import { emulatorAvailable } from '../../src-main/emulator/index.js';
 import { startEmulatedConsole, type EmulatedConsole } from '../fixtures/emulated-console.js';
 
 const ok = await emulatorAvailable();

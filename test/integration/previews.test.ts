@@ -14,13 +14,18 @@ import { listCandidates } from '../../src-main/core/previews/sdp-candidates.js';
 import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
 import { DEMO_DEVICE, seedDemoDevice } from '../../src-main/demo.js';
 import { startWebServer, type WebServer } from '../../src-main/web/web-server.js';
-import { emulatorAvailable, startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js';
+import {
+  emulatorAvailable,
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+} from '../../src-main/emulator/index.js';
 import {
   launchChromium,
   play as playInPage,
   playerStats,
   stopPlayer,
-} from '../emulator/media/testing/harness.js';
+} from '../fixtures/media-server/harness.js';
 import { until } from '../fixtures/until.js';
 
 const ok = await emulatorAvailable();
@@ -401,7 +406,7 @@ describe.skipIf(!ok)('previews through the console in Chromium', () => {
   let page: Page;
   beforeAll(async () => {
     // The media tests' player page, served by the console's web server: its script as a file, for the CSP.
-    const html = readFileSync(new URL('../emulator/media/testing/whep-player.html', import.meta.url), 'utf8');
+    const html = readFileSync(new URL('../fixtures/media-server/whep-player.html', import.meta.url), 'utf8');
     const script = /<script>([\s\S]*)<\/script>/.exec(html)?.[1] ?? '';
     writeFileSync(path.join(rig.rendererDir, 'player.js'), script);
     writeFileSync(

@@ -9,7 +9,7 @@ import { RecorderApi } from '../../src-main/core/recorder/recorder-api.js';
 import { deleteRecording, listRecordings } from '../../src-main/core/recorder/recordings.js';
 import type { ConnectionManager } from '../../src-main/core/ssh/connection-manager.js';
 import type { ExecOptions, ExecResult } from '../../src-main/core/ssh/types.js';
-import { emulatorAvailable } from '../emulator/index.js';
+import { emulatorAvailable } from '../../src-main/emulator/index.js';
 import { until } from '../fixtures/emulated-console.js';
 import { startEmulatorSsh, type EmulatorSsh } from '../fixtures/emulator-ssh.js';
 import type { SshConsole } from '../fixtures/ssh-console.js';

@@ -14,7 +14,7 @@ import { RecorderApi } from '../../src-main/core/recorder/recorder-api.js';
 import { RecorderService } from '../../src-main/core/recorder/recorder-service.js';
 import { parseJournalEntry } from '../../src-main/core/recorder/unit-journal.js';
 import { listRecordings } from '../../src-main/core/recorder/recordings.js';
-import { emulatorAvailable, startEmulator, type Emulator } from '../emulator/index.js';
+import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 import { until } from '../fixtures/emulated-console.js';
 import { connectedConsole, type SshConsole } from '../fixtures/ssh-console.js';
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionState, DeviceStatus } from '../../src-main/contract/index.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { RemoteJobs } from '../../src-main/core/device/remote-jobs.js';
-import { createTestHost, netnsAvailable } from '../fixtures/netns.js';
+import { createTestHost, netnsAvailable } from '../../src-main/emulator/netns.js';
 import {
   connectAndWait,
   createSshConsole,
@@ -15,7 +15,7 @@ import {
   trustKnownHostsLine,
 } from '../fixtures/ssh-console.js';
 import { startSshd } from '../fixtures/sshd.js';
-import { startTcpProxy } from '../fixtures/tcp-proxy.js';
+import { startTcpProxy } from '../../src-main/emulator/tcp-proxy.js';
 
 const LOST: ConnectionState[] = ['disconnected', 'connecting', 'unreachable'];
 const LINES = 80;

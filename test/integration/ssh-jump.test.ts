@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Console } from '../../src-main/core/console.js';
 import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
-import { createTestHost, netnsAvailable, type TestHost } from '../fixtures/netns.js';
+import { createTestHost, netnsAvailable, type TestHost } from '../../src-main/emulator/netns.js';
 import { canConnect, startSshd, type SshdHandle } from '../fixtures/sshd.js';
 
 // The target listens only on the namespace's own loopback: the laptop cannot reach it except through the jump

@@ -10,7 +10,7 @@ import type { Operation, Recording, ResetPlan, VpuReset } from '../../src-main/c
 import { Console } from '../../src-main/core/console.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
-import { emulatorAvailable } from '../emulator/index.js';
+import { emulatorAvailable } from '../../src-main/emulator/index.js';
 import { startEmulatedConsole, type EmulatedConsole } from '../fixtures/emulated-console.js';
 
 const ok = await emulatorAvailable();

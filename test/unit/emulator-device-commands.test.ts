@@ -3,16 +3,16 @@
  * exit codes against a journal, a kernel model and units that are never started.
  */
 import { describe, expect, it } from 'vitest';
-import { scanArgs } from '../emulator/device/argv.js';
-import type { CommandContext, CommandDone, CommandOutcome } from '../emulator/device/command.js';
-import { dmesg } from '../emulator/device/dmesg.js';
-import { Journal } from '../emulator/device/journal.js';
-import { journalctl } from '../emulator/device/journalctl.js';
-import { KernelModel } from '../emulator/device/kernel/index.js';
-import { systemctl } from '../emulator/device/systemctl.js';
-import { parseSince } from '../emulator/device/time-format.js';
-import { uname } from '../emulator/device/uname.js';
-import { ServiceManager } from '../emulator/device/units.js';
+import { scanArgs } from '../../src-main/emulator/device/argv.js';
+import type { CommandContext, CommandDone, CommandOutcome } from '../../src-main/emulator/device/command.js';
+import { dmesg } from '../../src-main/emulator/device/dmesg.js';
+import { Journal } from '../../src-main/emulator/device/journal.js';
+import { journalctl } from '../../src-main/emulator/device/journalctl.js';
+import { KernelModel } from '../../src-main/emulator/device/kernel/index.js';
+import { systemctl } from '../../src-main/emulator/device/systemctl.js';
+import { parseSince } from '../../src-main/emulator/device/time-format.js';
+import { uname } from '../../src-main/emulator/device/uname.js';
+import { ServiceManager } from '../../src-main/emulator/device/units.js';
 
 function context(uid = 1000): CommandContext {
   const kernel = new KernelModel({

@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { pipelineLabel } from '../emulator/device/kernel/index.js';
+import { pipelineLabel } from '../../src-main/emulator/device/kernel/index.js';
 
 const WRAPPER = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../emulator/device/gst/gst-launch.py',
+  '../../src-main/emulator/device/gst/gst-launch.py',
 );
 
 interface Rewritten {

@@ -11,7 +11,7 @@ import {
   pipelineLabel,
   type KillSignal,
   type VpuOpenRequest,
-} from '../emulator/device/kernel/index.js';
+} from '../../src-main/emulator/device/kernel/index.js';
 
 const PROVEN = { 'qp-init': 26, 'qp-min': 10, 'qp-max': 51, gop: 30, 'rc-mode': 'cbr', bps: 8000000 };
 const PANIC = { bps: 8000000, 'bps-max': 16000000 };

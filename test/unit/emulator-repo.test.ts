@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { createRecorderRepo, type RecorderRepo } from '../emulator/device/repo/index.js';
+import { createRecorderRepo, type RecorderRepo } from '../../src-main/emulator/device/repo/index.js';
 
 interface CameraConfig {
   codec: string;
@@ -121,7 +121,7 @@ describe('recorder repo', () => {
 
 const MINI_YAML = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../emulator/device/recorder/mini_yaml.py',
+  '../../src-main/emulator/device/recorder/mini_yaml.py',
 );
 
 /** The recorder's fallback parser (used where python3-yaml is missing). */

@@ -3,7 +3,11 @@
  * are gone (until a reboot), a raised session limit, and the reboot itself.
  */
 import { describe, expect, it } from 'vitest';
-import { handleKernelApi, KernelModel, type VpuOpenRequest } from '../emulator/device/kernel/index.js';
+import {
+  handleKernelApi,
+  KernelModel,
+  type VpuOpenRequest,
+} from '../../src-main/emulator/device/kernel/index.js';
 
 const PROVEN = { 'qp-init': 26, 'qp-min': 10, 'qp-max': 51, gop: 30, bps: 8000000 };
 const PANIC = { bps: 8000000, 'bps-max': 16000000 };

@@ -6,8 +6,12 @@ import {
   ReportAssembler,
   type ClassifiedLine,
 } from '../../../src-main/core/monitor/kernel-reports.js';
-import { KernelLog } from '../../emulator/device/kernel/log.js';
-import { oopsLines, tooManySessionsLines, type KernelText } from '../../emulator/device/kernel/text.js';
+import { KernelLog } from '../../../src-main/emulator/device/kernel/log.js';
+import {
+  oopsLines,
+  tooManySessionsLines,
+  type KernelText,
+} from '../../../src-main/emulator/device/kernel/text.js';
 import { assemble, fixtureLines, parseAll, type Run } from './fixtures/pipeline.js';
 
 const dmesg = (name: string): Run => assemble(parseAll(fixtureLines(name), parseDmesgLine));

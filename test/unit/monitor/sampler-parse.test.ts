@@ -24,7 +24,7 @@ import {
   procSessionsInfoText,
   procSessionsSummaryText,
   type VpuSession,
-} from '../../emulator/device/kernel/vpu-files.js';
+} from '../../../src-main/emulator/device/kernel/vpu-files.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'sampler');
 const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');

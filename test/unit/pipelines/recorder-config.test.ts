@@ -14,7 +14,7 @@ import {
   configYml,
   encoderFor,
   type EncoderStage,
-} from '../../emulator/device/repo/config-yml.js';
+} from '../../../src-main/emulator/device/repo/config-yml.js';
 
 const STAGES: EncoderStage[] = ['x264', 'mpp-panic', 'h265', 'h264-hw'];
 

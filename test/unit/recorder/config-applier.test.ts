@@ -26,7 +26,7 @@ import { parsePorcelainZ } from '../../../src-main/core/recorder/device-repo.js'
 import type { RecorderService } from '../../../src-main/core/recorder/recorder-service.js';
 import type { ConnectionManager } from '../../../src-main/core/ssh/connection-manager.js';
 import type { ExecOptions, ExecResult } from '../../../src-main/core/ssh/types.js';
-import { cameraSpecs, configYml } from '../../emulator/device/repo/config-yml.js';
+import { cameraSpecs, configYml } from '../../../src-main/emulator/device/repo/config-yml.js';
 
 const HEAD = 'a'.repeat(40);
 const NEW = 'b'.repeat(40);

@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import type { DeviceConfig } from './device/config.js';
 import { withH265Cameras } from './device/repo/config-yml.js';
 import { createRecorderRepo, REPO_AUTHOR } from './device/repo/index.js';
+import { emulatorFile } from './files.js';
 
 const run = promisify(execFile);
 
@@ -318,7 +319,7 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
 
 /** The device's /usr/local/bin: the daemon-backed commands, and the gst-launch-1.0 wrapper. */
 async function installCommands(bin: string, repoRoot: string): Promise<void> {
-  const script = path.join(repoRoot, 'test', 'emulator', 'device', 'commands', 'device-command.sh');
+  const script = emulatorFile(repoRoot, 'device', 'commands', 'device-command.sh');
   await Promise.all(
     ['systemctl', 'journalctl', 'dmesg', 'uname'].map(async (name) => {
       await fs.copyFile(script, path.join(bin, name));
@@ -328,7 +329,7 @@ async function installCommands(bin: string, repoRoot: string): Promise<void> {
   // A copy, not a symlink: the login user must be able to run it even when the checkout sits in a directory only
   // root can enter (a fresh clone in `mktemp -d`), or PATH would fall through to the real gst-launch-1.0.
   const wrapper = path.join(bin, 'gst-launch-1.0');
-  await fs.copyFile(path.join(repoRoot, 'test', 'emulator', 'device', 'gst', 'gst-launch.py'), wrapper);
+  await fs.copyFile(emulatorFile(repoRoot, 'device', 'gst', 'gst-launch.py'), wrapper);
   await fs.chmod(wrapper, 0o755);
 }
 

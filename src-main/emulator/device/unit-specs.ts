@@ -1,9 +1,9 @@
 /**
- * The R58's services: `ssh` (real OpenSSH), `mediamtx` (the media server stand-in, test/emulator/media/) and
- * `preke-recorder` (the recorder stand-in, test/emulator/device/recorder/), started in that order.
+ * The R58's services: `ssh` (real OpenSSH), `mediamtx` (the media server stand-in, src-main/emulator/media/) and
+ * `preke-recorder` (the recorder stand-in, src-main/emulator/device/recorder/), started in that order.
  */
-import { canConnect } from '../../fixtures/tcp-probe.js';
-import path from 'node:path';
+import { emulatorFile, nodeEntryArgs } from '../files.js';
+import { canConnect } from '../tcp-probe.js';
 import { DAEMON_SOCKET, type DeviceConfig } from './config.js';
 import type { UnitSpec } from './units.js';
 
@@ -36,7 +36,6 @@ export function unitSpecs(config: DeviceConfig): UnitSpec[] {
     restartDelayMs: config.restartDelayMs,
     stopTimeoutMs: config.stopTimeoutMs,
   };
-  const emulator = path.join(config.repoRoot, 'test', 'emulator');
   return [
     {
       ...common,
@@ -56,9 +55,7 @@ export function unitSpecs(config: DeviceConfig): UnitSpec[] {
       description: 'MediaMTX',
       exec: [
         process.execPath,
-        '--import',
-        'tsx',
-        path.join(emulator, 'media', 'main.ts'),
+        ...nodeEntryArgs(config.repoRoot, 'emulator-media-server'),
         '--rtsp-port',
         String(MEDIA_PORTS.rtsp),
         '--whep-port',
@@ -74,7 +71,7 @@ export function unitSpecs(config: DeviceConfig): UnitSpec[] {
         '--paths',
         [...cameraNames(config.cameras), 'program'].join(','),
       ],
-      // `--import tsx` resolves from the working directory.
+      // From source, `--import tsx` resolves from the working directory.
       cwd: config.repoRoot,
       identifier: 'mediamtx',
       killMode: 'control-group',
@@ -88,7 +85,7 @@ export function unitSpecs(config: DeviceConfig): UnitSpec[] {
       description: 'Preke R58 recorder',
       exec: [
         '/usr/bin/python3',
-        path.join(emulator, 'device', 'recorder', 'recorder.py'),
+        emulatorFile(config.repoRoot, 'device', 'recorder', 'recorder.py'),
         '--config',
         `${RECORDER_DIR}/config.yml`,
         '--api-port',

@@ -1,5 +1,5 @@
 /**
- * What the launcher (test/emulator/namespace.ts) tells the device daemon, as one JSON file. Paths are as the
+ * What the launcher (src-main/emulator/namespace.ts) tells the device daemon, as one JSON file. Paths are as the
  * device sees them; the launcher has already mounted everything (see namespace.ts) before the daemon starts.
  */
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * The emulator's fault control over HTTP on 127.0.0.1 (the `control` URL of the ready line). The table is in
- * test/emulator/README.md ("Fault control"). Bad input gets 400 with a message, unknown paths 404, a wrong method
+ * src-main/emulator/README.md ("Fault control"). Bad input gets 400 with a message, unknown paths 404, a wrong method
  * 405; nothing a client sends can take the emulator down.
  */
 import http from 'node:http';
@@ -119,7 +119,7 @@ export async function startControlServer(control: EmulatorControl, port = 0): Pr
         req.resume();
         return send(res, 404, {
           ok: false,
-          error: `No such control: ${url.pathname}. See test/emulator/README.md ("Fault control").`,
+          error: `No such control: ${url.pathname}. See src-main/emulator/README.md ("Fault control").`,
         });
       }
       const handle =

@@ -5,7 +5,7 @@
  * UDP (ICE), and UDP towards it. Port 22 and anything from the device itself (an SSH tunnel ends there) pass.
  */
 import { execFile } from 'node:child_process';
-import type { TestHost } from '../fixtures/netns.js';
+import type { TestHost } from './netns.js';
 
 export const BLOCKED_MEDIA_TCP_PORTS = [8889, 8189, 8888] as const;
 

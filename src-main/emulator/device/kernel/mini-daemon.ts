@@ -2,7 +2,7 @@
  * A stand-in for the device daemon's kernel routes, for tests that run the gst-launch wrapper or the recorder
  * without namespaces: the kernel model behind HTTP on a unix socket, with real signals and a reap timer.
  *
- *   npx tsx test/emulator/device/kernel/mini-daemon.ts /tmp/daemon.sock     (runs until SIGINT/SIGTERM)
+ *   npx tsx src-main/emulator/device/kernel/mini-daemon.ts /tmp/daemon.sock (runs until SIGINT/SIGTERM)
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import http from 'node:http';

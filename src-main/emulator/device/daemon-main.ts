@@ -1,9 +1,10 @@
 /**
  * Entry point of the device daemon, PID 1 inside the emulated R58:
  *
- *     node --import tsx test/emulator/device/daemon-main.ts --config <device.json>
+ *     node --import tsx src-main/emulator/device/daemon-main.ts --config <device.json>
+ *     node out/main/emulator-device-daemon.js --config <device.json>          (built)
  *
- * The launcher (test/emulator/namespace.ts) starts it inside the device's namespaces after mounting the R58
+ * The launcher (src-main/emulator/namespace.ts) starts it inside the device's namespaces after mounting the R58
  * paths. It prints `{"event":"ready"}` on stdout once SSH, the media server and the recorder answer.
  */
 import { readDeviceConfig } from './config.js';

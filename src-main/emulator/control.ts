@@ -4,8 +4,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { TestHost } from '../fixtures/netns.js';
-import type { TcpProxy } from '../fixtures/tcp-proxy.js';
+import type { TestHost } from './netns.js';
+import type { TcpProxy } from './tcp-proxy.js';
 import { MAX_CELSIUS, THERMAL_OVERRIDE_NAME } from './device/thermal.js';
 import { daemonRequest } from './namespace.js';
 import { setMediaBlocked } from './namespace-media.js';

@@ -6,13 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { packageRoot } from '../../../paths.js';
+import { emulatorFile } from '../../files.js';
 import type { Logger } from '../log.js';
 
-const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'rtsp_ingest.py');
+const SCRIPT = emulatorFile(packageRoot(), 'media', 'rtsp_ingest.py');
 
 const ingestEvent = z.discriminatedUnion('event', [
   z.object({ event: z.literal('ready'), port: z.number() }),

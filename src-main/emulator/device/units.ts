@@ -7,14 +7,14 @@
  * (our stand-in for its cgroup) and orphans are reaped there rather than becoming zombies under the daemon.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../paths.js';
+import { emulatorFile } from '../files.js';
 import type { Journal } from './journal.js';
 import { descendants, readProc, signal } from './proc.js';
 
-const SUPERVISE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'supervise.py');
+const SUPERVISE = emulatorFile(packageRoot(), 'device', 'supervise.py');
 
 export type ActiveState = 'active' | 'inactive' | 'failed' | 'activating' | 'deactivating';
 export type UnitResult = 'success' | 'exit-code' | 'signal' | 'core-dump' | 'timeout' | 'resources';

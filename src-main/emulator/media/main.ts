@@ -1,7 +1,7 @@
 /**
  * The emulated R58's `mediamtx` unit:
  *
- *   node --import tsx test/emulator/media/main.ts --rtsp-port 8554 --whep-port 8889 --whep-host 0.0.0.0 \
+ *   node --import tsx src-main/emulator/media/main.ts --rtsp-port 8554 --whep-port 8889 --whep-host 0.0.0.0 \
  *     --api-port 9997 --api-host 127.0.0.1 --ice-tcp-port 8189 --paths cam0,cam1,cam2,cam3,program
  *
  * Logs like a service to stdout/stderr. SIGTERM or SIGINT closes everything (the Python ingest child too) and

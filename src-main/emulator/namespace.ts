@@ -24,9 +24,11 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { DaemonEvent } from './device/daemon.js';
+import { nodeEntryArgs } from './files.js';
 
 const MOUNT_SCRIPT = String.raw`set -eu
 state=$1 repo=$2 host=$3 private_tmp=$4 node=$5 tsx_cache=$6
+shift 6
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mkdir -p /run/sshd /run/lock /run/tally-emu /run/systemd/system
 mount --bind "$state/run" /run/tally-emu
@@ -49,7 +51,8 @@ if [ "$private_tmp" = 1 ]; then
   mount --rbind "$state/tmp" /tmp
 fi
 cd "$repo"
-exec "$node" --import tsx test/emulator/device/daemon-main.ts --config /run/tally-emu/device.json
+# The rest of the arguments run the daemon: from its source through tsx, or from the build.
+exec "$node" "$@" --config /run/tally-emu/device.json
 `;
 
 export interface DeviceProcess {
@@ -147,6 +150,7 @@ export async function spawnDevice(opts: DeviceSpawnOptions): Promise<DeviceProce
     process.execPath,
     // tsx keeps compiled files in <tmpdir>/tsx-<uid>; the device's Node processes run as root.
     path.join(os.tmpdir(), 'tsx-0'),
+    ...nodeEntryArgs(opts.repoRoot, 'emulator-device-daemon'),
   ];
   const child: ChildProcess = spawn('setpriv', argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -1,6 +1,6 @@
 #!/bin/sh
 # systemctl, journalctl, dmesg and uname on the emulated R58: this one script is installed under each of those
-# names in /usr/local/bin, and the device daemon does the work (test/emulator/README.md, "Device commands").
+# names in /usr/local/bin, and the device daemon does the work (src-main/emulator/README.md, "Device commands").
 #
 # The daemon's reply starts with one line "<exit code> <stderr line count> <done|stream>", then those stderr lines,
 # then stdout. "stream" (journalctl -f, dmesg -w) means: the arguments are fine, now ask again with stream=1 and

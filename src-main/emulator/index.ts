@@ -1,5 +1,5 @@
 /**
- * One emulated R58 recorder box on this machine (test/emulator/README.md).
+ * One emulated R58 recorder box on this machine (src-main/emulator/README.md).
  *
  *     const emu = await startEmulator({ cameras: 4 });
  *     // emu.ready is the JSON line `tally emulator` prints; ssh to emu.ready.ssh, WHEP at emu.ready.whep
@@ -10,9 +10,9 @@
  * /30 in 10.231.0.0/16, loopback ports and state directory.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createTestHost, netnsAvailable, type TestHost } from '../fixtures/netns.js';
-import { startTcpProxy, type TcpProxy } from '../fixtures/tcp-proxy.js';
+import { createTestHost, netnsAvailable, type TestHost } from './netns.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { packageRoot } from '../paths.js';
 import { createControl, type EmulatorControl } from './control.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { cameraNames, MEDIA_PORTS } from './device/unit-specs.js';
@@ -97,8 +97,9 @@ export interface Emulator {
 
 export class EmulatorUnavailableError extends Error {}
 
+/** The Tally checkout the emulator runs from (its Python scripts and device commands are used from there). */
 export function repoRoot(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return packageRoot();
 }
 
 export async function emulatorAvailable(): Promise<boolean> {
