@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
@@ -33,6 +34,29 @@ const RENDERER_THROUGH_CONTRACT = {
   message: 'The renderer reaches the core only through src-renderer/lib/client.ts and the contract.',
 };
 
+/*
+ * A capability (a folder of src-main/core: recorder, monitor, previews, …) stands on the shared floor and never
+ * on another capability's internals, so each can change without breaking the others. What two of them need moves
+ * down into the floor. The floor: the device-access layer, ssh, the store, the audit log and the media model.
+ */
+const FLOOR = ['device', 'ssh', 'store', 'audit', 'media'];
+const CAPABILITIES = readdirSync(new URL('./src-main/core/', import.meta.url), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && !FLOOR.includes(d.name))
+  .map((d) => d.name);
+
+/** From src-main/core/<capability>/: a sibling folder that is not the floor, or a file of core itself. */
+function ownCapability(name) {
+  const allowed = [name, ...FLOOR].join('|');
+  const sibling = `^\\.\\./(?!(?:${allowed})/)[A-Za-z0-9_-]+(?:/|\\.js$)`;
+  return {
+    regex: [sibling, '^\\.\\./\\.\\./core/'],
+    dynamic: sibling.replaceAll('/', '\\x2F'),
+    message:
+      `src-main/core/${name}/ is a capability: it imports the shared floor (${FLOOR.join(', ')}) and the ` +
+      'contract, never another capability or the Console. Move what both need down into the floor.',
+  };
+}
+
 /** One scope's block: `files` (minus `ignores`) may import nothing that `boundaries` forbid, statically or not. */
 function importBoundaries({ files, ignores = [], boundaries }) {
   return {
@@ -43,7 +67,12 @@ function importBoundaries({ files, ignores = [], boundaries }) {
         'error',
         {
           paths: boundaries.flatMap(({ names = [], message }) => names.map((name) => ({ name, message }))),
-          patterns: boundaries.filter(({ group }) => group).map(({ group, message }) => ({ group, message })),
+          patterns: [
+            ...boundaries.filter(({ group }) => group).map(({ group, message }) => ({ group, message })),
+            ...boundaries
+              .filter(({ regex }) => regex)
+              .flatMap(({ regex, message }) => regex.map((r) => ({ regex: r, message }))),
+          ],
         },
       ],
       'no-restricted-syntax': [
@@ -81,6 +110,12 @@ export default tseslint.config(
     ignores: ['src-main/electron/**'],
     boundaries: [ELECTRON, NO_TEST_CODE],
   }),
+  ...CAPABILITIES.map((name) =>
+    importBoundaries({
+      files: [`src-main/core/${name}/**`],
+      boundaries: [ELECTRON, NO_TEST_CODE, ownCapability(name)],
+    }),
+  ),
   importBoundaries({
     files: ['src-renderer/**'],
     boundaries: [ELECTRON, NO_TEST_CODE, RENDERER_THROUGH_CONTRACT],

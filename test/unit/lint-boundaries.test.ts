@@ -94,3 +94,39 @@ describe('the boundaries that were there before still hold', () => {
     ).toEqual([]);
   });
 });
+
+describe('a capability in src-main/core stands on the shared floor, never on another capability', () => {
+  const CAPABILITY = 'is a capability: it imports the shared floor';
+  const importingClass = (from: string): string => `import { X } from '${from}';\nexport const x = X;\n`;
+
+  it.each([
+    ['src-main/core/recorder/x.ts', '../monitor/monitor-service.js'],
+    ['src-main/core/previews/x.ts', '../recorder/cameras.js'],
+    ['src-main/core/vpu-reset/x.ts', '../pipelines/adhoc-jobs.js'],
+    ['src-main/core/monitor/x.ts', '../console.js'],
+  ])('%s importing %s fails lint', async (file, from) => {
+    const messages = await restrictedImports(file, importingClass(from));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain(CAPABILITY);
+  });
+
+  it('a dynamic import of another capability fails lint too', async () => {
+    const messages = await restrictedImports(
+      'src-main/core/recorder/x.ts',
+      `export const load = () => import('../previews/preview-service.js');\n`,
+    );
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain(CAPABILITY);
+  });
+
+  it.each([
+    ['src-main/core/recorder/x.ts', '../device/lease.js'],
+    ['src-main/core/recorder/x.ts', '../media/presets.js'],
+    ['src-main/core/recorder/x.ts', './cameras.js'],
+    ['src-main/core/previews/x.ts', '../ssh/connection-manager.js'],
+    ['src-main/core/monitor/x.ts', '../../contract/index.js'],
+    ['src-main/core/console.ts', './recorder/recorder-feature.js'],
+  ])('%s importing %s is fine', async (file, from) => {
+    expect(await restrictedImports(file, importingClass(from))).toEqual([]);
+  });
+});
