@@ -279,7 +279,7 @@ export class ConfigApplier {
     return this.opts.leases.acquire(deviceId, {
       kind,
       what: `${what} on ${this.opts.deviceName(deviceId)}`,
-      follow: `Its steps are in the Recorder tab's changes on the console that started it; the Monitor tab shows the restart here.`,
+      follow: 'Its steps show under Encoders in the Recorder tab of the console that started it.',
     });
   }
 
