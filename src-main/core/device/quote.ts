@@ -79,6 +79,12 @@ export function sudo(command: ShellCommand): ShellCommand {
   return made(`sudo -n sh -c ${quote(command.text)}`);
 }
 
+/**
+ * For device programs written as shell text (the detached jobs): `asroot <program> <args…>` runs one command
+ * through `sudo -n`, the shell counterpart of `sudo(argv(…))`. Put it above the program.
+ */
+export const AS_ROOT = made(`asroot() { sudo -n "$@"; }`);
+
 /** Join commands with `&&`. */
 export function and(...commands: ShellCommand[]): ShellCommand {
   return made(commands.map((c) => c.text).join(' && '));

@@ -17,7 +17,7 @@
 import path from 'node:path';
 import type { DeviceProfile } from '../device/profile.js';
 import { LEASE_JOB_FUNCTIONS } from '../device/lease-script.js';
-import { remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
+import { AS_ROOT, remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
 import { JOBS_DIR } from '../device/remote-jobs.js';
 
 export interface ResetScriptInput {
@@ -87,11 +87,11 @@ poll() {
     sleep 0.1
   done
 }
-count() { sudo -n cat "$VPU" 2>/dev/null | grep -c '^session' || true; }
+count() { asroot cat "$VPU" 2>/dev/null | grep -c '^session' || true; }
 no_sessions() { [ "$(count)" -eq 0 ]; }
 # Processes (thread ids resolved to their process) named in the session file, "<sessions> <pid>" per line.
 holders() {
-  sudo -n cat "$VPU" 2>/dev/null | grep -o 'pid[=: ]*[0-9][0-9]*' | tr -dc '0-9\\n' | while read -r t; do
+  asroot cat "$VPU" 2>/dev/null | grep -o 'pid[=: ]*[0-9][0-9]*' | tr -dc '0-9\\n' | while read -r t; do
     g=$(awk '/^Tgid:/ {print $2}' /proc/$t/status 2>/dev/null); echo "$g" | grep -q . && echo "$g" || echo "$t"
   done | sort -n | uniq -c | awk '{print $1, $2}'
 }
@@ -112,8 +112,8 @@ drained_or_stuck() { no_sessions && return 0; stuck; }
 api_up() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$API/status"; }
 media_up() { curl -s -o /dev/null --max-time 2 "http://$MTXHOST:$MTXAPI/v3/paths/list"; }
 cam_streaming() { curl -s --max-time 2 "http://127.0.0.1:$API/status" | grep -q '"'"$1"'": *"streaming'; }
-klines() { sudo -n dmesg 2>/dev/null | wc -l; }
-knew() { sudo -n dmesg 2>/dev/null | tail -n +$(($1 + 1)); }
+klines() { asroot dmesg 2>/dev/null | wc -l; }
+knew() { asroot dmesg 2>/dev/null | tail -n +$(($1 + 1)); }
 begin_step() { STEP=$1; W=0; T=$(now); emit step "$1" begin "$T"; }
 end_step() { emit step "$STEP" end "$1" "$(now)" "$W"; }
 finish() { emit outcome "$1" "$(now)" "$2"; case $1 in healthy) exit 0;; reboot_needed) exit 3;; *) exit 1;; esac; }
@@ -151,7 +151,7 @@ fi
 if grep -q '^@broken' "$LD/take.$JOB" 2>/dev/null && [ -z "$HELD_WHAT" ]; then
   say "Took over the lease of “$(sed -n 's/^@was what=//p' "$LD/take.$JOB" | head -n 1)”, whose holder had died."
 fi
-if ! sudo -n true 2>/dev/null; then
+if ! asroot true 2>/dev/null; then
   say "$(id -un) cannot use sudo without a password here; the reset needs it to stop services and read the VPU sessions."
   fail "Nothing was changed: $(id -un) needs passwordless sudo on this device."
 fi
@@ -168,7 +168,7 @@ for j in $JOBS; do
   say "Sent EOS (SIGINT) to the console's pipeline $j."
 done
 say "Stopping $RECORDER (systemd sends SIGTERM; the recorder ends its cameras with EOS)…"
-sudo -n systemctl stop --no-block "$RECORDER" 2>&1 | while read -r l; do say "$l"; done
+asroot systemctl stop --no-block "$RECORDER" 2>&1 | while read -r l; do say "$l"; done
 if poll "$STOP_MS" stopped_or_stuck; then
   if all_stopped; then say "$RECORDER and the console's pipelines stopped."
   else say "$RECORDER is still $(systemctl is-active "$RECORDER" 2>/dev/null): $(count) VPU session(s) have not moved for $STALL_MS ms — their holders are dealt with next."; fi
@@ -201,7 +201,7 @@ else
   while read -r n p; do
     name=$(cat /proc/$p/comm 2>/dev/null || echo '?')
     say "PID $p ($name) holds $n session(s): SIGTERM."
-    sudo -n kill -TERM "$p" 2>/dev/null && emit kill "$p" TERM "$n" "$name"
+    asroot kill -TERM "$p" 2>/dev/null && emit kill "$p" TERM "$n" "$name"
   done < /tmp/tally-reset-holders.$$
   none_alive() { while read -r n p; do alive "$p" && return 1; done < /tmp/tally-reset-holders.$$; return 0; }
   if ! poll "$TERM_MS" none_alive; then
@@ -209,7 +209,7 @@ else
       alive "$p" || continue
       name=$(cat /proc/$p/comm 2>/dev/null || echo '?')
       say "PID $p ($name) ignored SIGTERM for $TERM_MS ms: SIGKILL."
-      sudo -n kill -KILL "$p" 2>/dev/null && emit kill "$p" KILL "$n" "$name"
+      asroot kill -KILL "$p" 2>/dev/null && emit kill "$p" KILL "$n" "$name"
     done < /tmp/tally-reset-holders.$$
   fi
   rm -f /tmp/tally-reset-holders.$$
@@ -221,7 +221,7 @@ end_step ok
 begin_step 3
 left=$(count)
 if [ "$left" -gt 0 ]; then
-  sudo -n cat "$VPU" 2>/dev/null | head -n 40 | while IFS= read -r l; do emit evidence "$l"; done
+  asroot cat "$VPU" 2>/dev/null | head -n 40 | while IFS= read -r l; do emit evidence "$l"; done
   lh=$(live_holders | awk '{print $2}' | tr '\\n' ' ')
   if [ -n "$lh" ]; then say "Processes $lh still hold sessions after SIGKILL (stuck in the kernel)."
   else say "$left session(s) belong to processes that are gone: the kernel kept them."; fi
@@ -229,7 +229,7 @@ if [ "$left" -gt 0 ]; then
   end_step failed
   finish reboot_needed "The kernel still holds $left VPU session(s); only a reboot frees them. Nothing was restarted."
 fi
-panic=$(sudo -n dmesg 2>/dev/null | grep -m 3 'Kernel panic')
+panic=$(asroot dmesg 2>/dev/null | grep -m 3 'Kernel panic')
 if [ -n "$panic" ]; then
   echo "$panic" | while IFS= read -r l; do emit evidence "$l"; done
   say "The kernel log of this boot shows a panic."
@@ -242,12 +242,12 @@ end_step ok
 
 begin_step 4
 say "Restarting $MEDIA…"
-sudo -n systemctl restart "$MEDIA" 2>&1 | while read -r l; do say "$l"; done
+asroot systemctl restart "$MEDIA" 2>&1 | while read -r l; do say "$l"; done
 poll "$SERVICE_MS" media_up || fail "$MEDIA did not answer on $MTXHOST:$MTXAPI within $SERVICE_MS ms after its restart."
 say "$MEDIA answers."
-if [ -n "$HOLD" ]; then sudo -n mkdir -p "$(dirname "$HOLD")" && sudo -n touch "$HOLD"; fi
+if [ -n "$HOLD" ]; then asroot mkdir -p "$(dirname "$HOLD")" && asroot touch "$HOLD"; fi
 say "Starting $RECORDER…"
-sudo -n systemctl start "$RECORDER" 2>&1 | while read -r l; do say "$l"; done
+asroot systemctl start "$RECORDER" 2>&1 | while read -r l; do say "$l"; done
 poll "$SERVICE_MS" api_up || fail "The recorder API did not answer on port $API within $SERVICE_MS ms."
 say "The recorder API answers."
 bad=""
@@ -327,6 +327,7 @@ INTERRUPT_MS=${t.interruptMs}
 LEASE_INFO=${input.lease.info}
 INTERRUPT=${input.lease.interrupt ?? ''}
 BROKE=
+${AS_ROOT}
 ${LEASE_JOB_FUNCTIONS}
 ${BODY}`;
 }
