@@ -97,16 +97,7 @@ export class Console {
     this.jobs = new RemoteJobs(this.connections);
     const deviceName = (id: string): string => store.device(id)?.name ?? id;
     const profileOf = (id: string): DeviceProfile => deviceProfile(store, id);
-    const audit = (entry: {
-      deviceId: string;
-      action: string;
-      detail?: string;
-      result: 'ok' | 'error' | 'refused' | 'started';
-      message?: string;
-    }): Promise<void> => {
-      const name = store.device(entry.deviceId)?.name;
-      return this.audit.record({ ...entry, ...(name ? { device: name } : {}) });
-    };
+    const audit = this.audit.forDevices((id) => store.device(id)?.name);
     this.leases = new DeviceLeases({
       connections: this.connections,
       deviceName,
@@ -158,7 +149,7 @@ export class Console {
     this.recorder = new RecorderFeature({
       connections: this.connections,
       store,
-      audit: this.audit,
+      audit,
       leases: this.leases,
       liveSessions,
       kernelAlarmsSince: (id, since) => this.monitor.kernelAlarmsSince(id, since),

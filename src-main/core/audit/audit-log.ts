@@ -3,6 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AuditEntry } from '../../contract/index.js';
 
+/** One audit line about a device, before who, when and the device's name are added. */
+export interface DeviceAuditEntry {
+  deviceId: string;
+  action: string;
+  detail?: string;
+  result: 'ok' | 'error' | 'refused' | 'started';
+  message?: string;
+}
+
+/** Writes one audit line about a device, naming the device as it is called now. */
+export type DeviceAudit = (entry: DeviceAuditEntry) => Promise<void>;
+
 /** Append-only JSON-lines record of every action sent to a device. */
 export class AuditLog {
   readonly file: string;
@@ -23,6 +35,14 @@ export class AuditLog {
     });
     this.chain = write.catch(() => undefined);
     return write;
+  }
+
+  /** `record` for callers that know a device by id: the entry gets the device's current name. */
+  forDevices(nameOf: (deviceId: string) => string | undefined): DeviceAudit {
+    return (entry) => {
+      const name = nameOf(entry.deviceId);
+      return this.record({ ...entry, ...(name ? { device: name } : {}) });
+    };
   }
 
   async tail(limit: number): Promise<AuditEntry[]> {

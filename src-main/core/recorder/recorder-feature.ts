@@ -21,7 +21,7 @@ import {
   type RecorderControlResult,
   type RecorderState,
 } from '../../contract/index.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { DeviceAudit } from '../audit/audit-log.js';
 import type { DeviceLeases } from '../device/lease.js';
 import { deviceProfile, type DeviceProfile } from '../device/profile.js';
 import { PRESETS } from '../media/presets.js';
@@ -47,7 +47,7 @@ export interface RecorderFeatureEvents {
 export interface RecorderFeatureOptions {
   connections: ConnectionManager;
   store: StateStore;
-  audit: AuditLog;
+  audit: DeviceAudit;
   leases: DeviceLeases;
   /** The monitor's latest VPU session count for the device; null when unknown. */
   liveSessions(deviceId: string): number | null;
@@ -72,16 +72,7 @@ export class RecorderFeature {
   constructor(private readonly opts: RecorderFeatureOptions) {
     const profileOf = (id: string): DeviceProfile => this.profileOf(id);
     const deviceName = (id: string): string => opts.store.device(id)?.name ?? id;
-    const audit = (entry: {
-      deviceId: string;
-      action: string;
-      detail?: string;
-      result: 'ok' | 'error' | 'refused' | 'started';
-      message?: string;
-    }): Promise<void> => {
-      const name = opts.store.device(entry.deviceId)?.name;
-      return opts.audit.record({ ...entry, ...(name ? { device: name } : {}) });
-    };
+    const audit = opts.audit;
     this.recorder = new RecorderService({
       connections: opts.connections,
       profileOf,
@@ -221,26 +212,30 @@ export class RecorderFeature {
   }
 
   startRecording(deviceId: string, cameras: string[] | undefined): Promise<RecorderState> {
-    const which = cameras?.join(', ') ?? 'all cameras';
-    return this.opts.leases.run(
-      deviceId,
-      { kind: 'recordings.start', what: `Start recording ${which}`, follow: FOLLOW_SHORT },
-      async () => {
-        await this.api(deviceId).startRecording(cameras);
-        await this.audit(deviceId, 'recordings.start', cameras?.join(',') ?? 'all');
-        return this.recorder.status(deviceId);
-      },
-    );
+    return this.recording(deviceId, 'start', cameras);
   }
 
   stopRecording(deviceId: string, cameras: string[] | undefined): Promise<RecorderState> {
-    const which = cameras?.join(', ') ?? 'all cameras';
+    return this.recording(deviceId, 'stop', cameras);
+  }
+
+  private recording(
+    deviceId: string,
+    action: 'start' | 'stop',
+    cameras: string[] | undefined,
+  ): Promise<RecorderState> {
+    const verb = action === 'start' ? 'Start' : 'Stop';
     return this.opts.leases.run(
       deviceId,
-      { kind: 'recordings.stop', what: `Stop recording ${which}`, follow: FOLLOW_SHORT },
+      {
+        kind: `recordings.${action}`,
+        what: `${verb} recording ${cameras?.join(', ') ?? 'all cameras'}`,
+        follow: FOLLOW_SHORT,
+      },
       async () => {
-        await this.api(deviceId).stopRecording(cameras);
-        await this.audit(deviceId, 'recordings.stop', cameras?.join(',') ?? 'all');
+        const api = this.api(deviceId);
+        await (action === 'start' ? api.startRecording(cameras) : api.stopRecording(cameras));
+        await this.audit(deviceId, `recordings.${action}`, cameras?.join(',') ?? 'all');
         return this.recorder.status(deviceId);
       },
     );
@@ -265,14 +260,7 @@ export class RecorderFeature {
   }
 
   private audit(deviceId: string, action: string, detail: string): Promise<void> {
-    const name = this.opts.store.device(deviceId)?.name;
-    return this.opts.audit.record({
-      deviceId,
-      ...(name ? { device: name } : {}),
-      action,
-      detail,
-      result: 'ok',
-    });
+    return this.opts.audit({ deviceId, action, detail, result: 'ok' });
   }
 
   forget(deviceId: string): void {
