@@ -261,6 +261,25 @@ export class Console {
     });
   }
 
+  /**
+   * Audit a change to the device list that is already stored. A failed audit write must not turn the reply into an
+   * error (the device list did change, and the user would be told otherwise): it is reported as a store problem,
+   * which every window shows, and the change stands.
+   */
+  private async recordDeviceChange(
+    done: 'added' | 'changed' | 'removed',
+    entry: Parameters<AuditLog['record']>[0],
+  ): Promise<void> {
+    try {
+      await this.audit.record(entry);
+    } catch (err) {
+      const message =
+        `${entry.device ?? entry.deviceId} was ${done}, but the audit log could not record it: ` +
+        `${(err as Error).message}. Check that ${this.audit.file} is a writable file.`;
+      this.emit('store.problem', { message });
+    }
+  }
+
   /** The id of a device in the list; a clear error otherwise. */
   private known(deviceId: string): string {
     this.devices.get(deviceId);
@@ -279,7 +298,7 @@ export class Console {
       'devices.list': () => this.devices.list(),
       'devices.add': async (input) => {
         const device = await this.devices.add(input);
-        await this.audit.record({
+        await this.recordDeviceChange('added', {
           deviceId: device.id,
           device: device.name,
           action: 'device.add',
@@ -293,7 +312,7 @@ export class Console {
         const { id, ...rest } = input;
         const wasWanted = ['connected', 'degraded', 'connecting'].includes(this.connections.status(id).state);
         const { device, reachChanged } = await this.devices.update(id, rest);
-        await this.audit.record({
+        await this.recordDeviceChange('changed', {
           deviceId: id,
           device: device.name,
           action: 'device.update',
@@ -312,7 +331,12 @@ export class Console {
         this.monitor.forget(id);
         this.recorder.forget(id);
         void this.previews.forget(id);
-        await this.audit.record({ deviceId: id, device: device.name, action: 'device.remove', result: 'ok' });
+        await this.recordDeviceChange('removed', {
+          deviceId: id,
+          device: device.name,
+          action: 'device.remove',
+          result: 'ok',
+        });
         await this.broadcastDevices();
         return { ok: true as const };
       },
