@@ -243,6 +243,8 @@ export class Console {
     this.monitor.close();
     this.terminals.closeAll();
     await this.connections.closeAll();
+    // A CLI exits right after this: every audit line already recorded must be on disk first.
+    await this.audit.flush();
   }
 
   private async record(
@@ -449,8 +451,22 @@ export class Console {
       'alarms.acknowledge': async ({ id }) => this.monitor.alarms.acknowledge(id, this.audit.who),
       'device.probe': ({ deviceId, refresh }) => this.recorder.probe(this.known(deviceId), refresh),
       'recorder.status': ({ deviceId }) => this.recorder.recorder.status(this.known(deviceId)),
-      'recorder.control': ({ deviceId, action, confirmed }) =>
-        this.recorder.control(this.known(deviceId), action, confirmed),
+      'recorder.control': async ({ deviceId, action, confirmed }) => {
+        const id = this.known(deviceId);
+        // The outcome goes to the audit log before the reply, so a CLI that exits on the reply leaves it recorded.
+        const audit = (result: 'ok' | 'error' | 'refused', message: string): Promise<void> =>
+          this.record(id, `recorder.${action}`, result, message).catch(() => undefined);
+        try {
+          const reply = await this.recorder.control(id, action, confirmed);
+          if (reply.kind === 'done')
+            await audit('ok', `${reply.state.unit}: ${reply.state.activeState} (${reply.state.subState})`);
+          return reply;
+        } catch (err) {
+          const refused = err instanceof ContractError && err.code === 'refused';
+          await audit(refused ? 'refused' : 'error', err instanceof Error ? err.message : String(err));
+          throw err;
+        }
+      },
       'recorder.journal': async ({ deviceId }) => this.recorder.recorder.journal(this.known(deviceId)),
       'cameras.list': ({ deviceId }) => this.recorder.cameraList(this.known(deviceId)),
       'presets.list': async () => this.recorder.presets(),

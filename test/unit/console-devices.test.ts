@@ -76,6 +76,13 @@ describe('devices through the contract', () => {
     expect(after.ok && after.result).toEqual([]);
   });
 
+  it('has every audit line recorded so far on disk when it closes (a CLI exits right after)', async () => {
+    void core.audit.record({ action: 'test.pending', result: 'ok' });
+    await core.close();
+    const lines = readFileSync(path.join(dataDir, 'audit.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { action: string }).action)).toEqual(['test.pending']);
+  });
+
   it('keeps a shell-looking name as plain text', async () => {
     const name = '$(touch /tmp/pwned)';
     const r = await core.invoke('devices.add', { ...device, name }, ctx);

@@ -519,12 +519,12 @@ export class ConfigApplier {
   private async carryOut(op: Operation, plan: Plan): Promise<void> {
     const { deviceId, profile } = plan;
     const { path: repoPath, config } = profile.repo;
-    // The operation ends once, either way: free the device, tell the UI, write the audit line.
+    // The operation ends once, either way: free the device, write the audit line, then tell the UI. The audit
+    // line comes first: whoever waits for the final state (the CLI exits on it) finds the outcome recorded.
     const end = async (state: 'succeeded' | 'failed', message: string): Promise<void> => {
       op.state = state;
       op.endedAt = now();
       this.busy.delete(deviceId);
-      this.emit(op);
       await this.opts
         .audit({
           deviceId,
@@ -534,6 +534,7 @@ export class ConfigApplier {
           message,
         })
         .catch(() => undefined);
+      this.emit(op);
     };
     const fail = async (
       index: number,
