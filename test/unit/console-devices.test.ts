@@ -83,6 +83,37 @@ describe('devices through the contract', () => {
     expect(lines.map((l) => (JSON.parse(l) as { action: string }).action)).toEqual(['test.pending']);
   });
 
+  it.each([
+    ['U+202E', 'studio-\u202e85r'],
+    ['U+202A', '\u202astudio'],
+    ['U+2066', 'studio\u2066-b\u2069'],
+    ['U+200F', 'studio\u200f'],
+    ['U+200E', 'stu\u200edio'],
+    ['U+200B', 'stu\u200bdio'],
+    ['U+FEFF', 'stu\ufeffdio'],
+    ['U+00AD', 'stu\u00addio'],
+    ['U+0085', 'studio\u0085b'],
+  ])(
+    'refuses a name with the invisible or direction-changing character %s, and says what to do',
+    async (code, name) => {
+      const r = await core.invoke('devices.add', { ...device, name }, ctx);
+      expect(r.ok).toBe(false);
+      const message = !r.ok ? (r.error.fields?.['name'] ?? '') : '';
+      expect(message).toContain(code);
+      expect(message).toMatch(/look like another/);
+      expect(message).toMatch(/Type the name again/);
+      const list = await core.invoke('devices.list', {}, ctx);
+      expect(list.ok && list.result).toEqual([]);
+    },
+  );
+
+  it('keeps names in any script, with accents and emoji', async () => {
+    for (const name of ['Studio Café 🎥', 'استوديو', 'スタジオ', 'студия-2']) {
+      const r = await core.invoke('devices.add', { ...device, name }, ctx);
+      expect(r.ok && (r.result as { name: string }).name).toBe(name);
+    }
+  });
+
   it('keeps a shell-looking name as plain text', async () => {
     const name = '$(touch /tmp/pwned)';
     const r = await core.invoke('devices.add', { ...device, name }, ctx);
