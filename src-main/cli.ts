@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import {
   applyPresetCommand,
   budgetCommand,
@@ -24,27 +24,34 @@ function version(): string {
   return pkg.version;
 }
 
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks a free one).');
+/** Exit code for bad input on the command line (sysexits EX_USAGE), as the README documents. */
+export const USAGE_EXIT = 64;
+
+/** Digits only: `Number()` alone would take '', '0x1f40', '1e4' and ' 8 '. */
+function wholeNumber(value: string, min: number, max: number, rule: string): number {
+  const n = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(rule);
   return n;
 }
 
+function parsePort(value: string): number {
+  return wholeNumber(value, 0, 65535, 'a port is a whole number from 0 to 65535 (0 picks a free one).');
+}
+
 function parseSeconds(value: string): number {
-  const n = Number(value);
+  const n = /^\d{1,4}(\.\d{1,3})?$/.test(value) ? Number(value) : NaN;
   if (!Number.isFinite(n) || n <= 0 || n > 600)
     throw new InvalidArgumentError('a number of seconds from 0 to 600, for example 15.');
   return n;
 }
 
 function parseKbps(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 100 || n > 100_000)
-    throw new InvalidArgumentError(
-      'a bitrate in kbit/s, a whole number from 100 to 100000 (for example 8000).',
-    );
-  return n;
+  return wholeNumber(
+    value,
+    100,
+    100_000,
+    'a bitrate in kbit/s, a whole number from 100 to 100000 (for example 8000).',
+  );
 }
 
 const io: CliIo = {
@@ -68,17 +75,11 @@ async function scripted(dataDir: string, run: (core: Console) => Promise<number>
 }
 
 function parseMaxSessions(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw new InvalidArgumentError('vpu-max-sessions is a whole number from 1 to 64.');
-  return n;
+  return wholeNumber(value, 1, 64, 'vpu-max-sessions is a whole number from 1 to 64.');
 }
 
 function parseCameras(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 8)
-    throw new InvalidArgumentError('cameras is a whole number from 1 to 8.');
-  return n;
+  return wholeNumber(value, 1, 8, 'cameras is a whole number from 1 to 8.');
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -168,7 +169,10 @@ async function runElectron(bin: string, dataDir: string): Promise<void> {
 export function buildProgram(): Command {
   const program = new Command('tally')
     .description('Operator console for remote video devices.')
-    .version(version());
+    .version(version())
+    // Parse errors throw (see main) instead of exiting 1; every command below inherits this.
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
 
   program
     .command('web')
@@ -240,6 +244,13 @@ export function buildProgram(): Command {
         iceTcp: boolean;
         vpuMaxSessions?: number;
       }) => {
+        const cameraNames = Array.from({ length: o.cameras }, (_, i) => `cam${i}`);
+        const unknown = (o.h265 ?? []).filter((c) => !cameraNames.includes(c));
+        if (unknown.length > 0)
+          throw new CliExit(
+            USAGE_EXIT,
+            `--h265 names ${unknown.join(', ')}, which this device does not have: it has ${cameraNames.join(', ')}.`,
+          );
         const { startEmulator } = await import('./emulator/index.js');
         const starting = startEmulator({
           cameras: o.cameras,
@@ -440,5 +451,15 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  await buildProgram().parseAsync(argv);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    // Commander has printed its message (bad option value, unknown option or command, missing argument).
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT);
+    if (err instanceof CliExit) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(err.code);
+    }
+    throw err;
+  }
 }

@@ -25,13 +25,61 @@ export const UserName = z
   .min(1, 'Enter the login user, for example linaro.')
   .regex(USER_RE, 'A user name is letters, digits, dot, dash or underscore, starting with a letter.');
 
+/**
+ * Characters that show as nothing, or reorder the text around them, so two different names can look the same:
+ * C1 controls, format characters (bidi embeddings, overrides and isolates, LRM/RLM/ALM, zero-width spaces and
+ * joiners, soft hyphen, BOM, tags, …), the line and paragraph separators, the combining grapheme joiner and the
+ * Hangul fillers. C0 controls and DEL are refused before this with their own message.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029\u115f\u1160\u3164\uffa0]|\u034f/u;
+
+const INVISIBLE_NAMES: Readonly<Record<number, string>> = {
+  0x00ad: 'soft hyphen',
+  0x061c: 'Arabic letter mark',
+  0x200b: 'zero-width space',
+  0x200c: 'zero-width non-joiner',
+  0x200d: 'zero-width joiner',
+  0x200e: 'left-to-right mark',
+  0x200f: 'right-to-left mark',
+  0x202a: 'left-to-right embedding',
+  0x202b: 'right-to-left embedding',
+  0x202c: 'pop directional formatting',
+  0x202d: 'left-to-right override',
+  0x202e: 'right-to-left override',
+  0x2060: 'word joiner',
+  0x2066: 'left-to-right isolate',
+  0x2067: 'right-to-left isolate',
+  0x2068: 'first strong isolate',
+  0x2069: 'pop directional isolate',
+  0xfeff: 'zero-width no-break space',
+};
+
+/** `U+202E (right-to-left override)` for the first invisible or direction-changing character, if any. */
+function invisibleCharacterIn(text: string): string | undefined {
+  const found = INVISIBLE.exec(text)?.[0];
+  if (found === undefined) return undefined;
+  const code = found.codePointAt(0) ?? 0;
+  const name = INVISIBLE_NAMES[code];
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}${name ? ` (${name})` : ''}`;
+}
+
 export const DeviceName = z
   .string()
   .trim()
   .min(1, 'Give the device a name, for example studio-r58.')
   .max(64, 'A name is at most 64 characters.')
   // eslint-disable-next-line no-control-regex
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'A name cannot contain control characters.');
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'A name cannot contain control characters.')
+  .superRefine((name, ctx) => {
+    const found = invisibleCharacterIn(name);
+    if (found)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `A name cannot contain the invisible or direction-changing character ${found}: it can make one device ` +
+          'look like another. Type the name again by hand (text copied from a document or a chat can carry them).',
+      });
+  });
 
 export const ProfileId = z.string().regex(PROFILE_RE, 'Unknown profile id.');
 

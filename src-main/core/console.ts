@@ -272,6 +272,8 @@ export class Console {
     this.monitor.close();
     this.terminals.closeAll();
     await this.connections.closeAll();
+    // A CLI exits right after this: every audit line already recorded must be on disk first.
+    await this.audit.flush();
   }
 
   private async record(
@@ -288,6 +290,25 @@ export class Console {
       result,
       ...(message ? { message } : {}),
     });
+  }
+
+  /**
+   * Audit a change to the device list that is already stored. A failed audit write must not turn the reply into an
+   * error (the device list did change, and the user would be told otherwise): it is reported as a store problem,
+   * which every window shows, and the change stands.
+   */
+  private async recordDeviceChange(
+    done: 'added' | 'changed' | 'removed',
+    entry: Parameters<AuditLog['record']>[0],
+  ): Promise<void> {
+    try {
+      await this.audit.record(entry);
+    } catch (err) {
+      const message =
+        `${entry.device ?? entry.deviceId} was ${done}, but the audit log could not record it: ` +
+        `${(err as Error).message}. Check that ${this.audit.file} is a writable file.`;
+      this.emit('store.problem', { message });
+    }
   }
 
   /** The id of a device in the list; a clear error otherwise. */
@@ -308,7 +329,7 @@ export class Console {
       'devices.list': () => this.devices.list(),
       'devices.add': async (input) => {
         const device = await this.devices.add(input);
-        await this.audit.record({
+        await this.recordDeviceChange('added', {
           deviceId: device.id,
           device: device.name,
           action: 'device.add',
@@ -322,7 +343,7 @@ export class Console {
         const { id, ...rest } = input;
         const wasWanted = ['connected', 'degraded', 'connecting'].includes(this.connections.status(id).state);
         const { device, reachChanged } = await this.devices.update(id, rest);
-        await this.audit.record({
+        await this.recordDeviceChange('changed', {
           deviceId: id,
           device: device.name,
           action: 'device.update',
@@ -341,7 +362,12 @@ export class Console {
         this.monitor.forget(id);
         this.recorder.forget(id);
         void this.previews.forget(id);
-        await this.audit.record({ deviceId: id, device: device.name, action: 'device.remove', result: 'ok' });
+        await this.recordDeviceChange('removed', {
+          deviceId: id,
+          device: device.name,
+          action: 'device.remove',
+          result: 'ok',
+        });
         await this.broadcastDevices();
         return { ok: true as const };
       },
@@ -454,8 +480,22 @@ export class Console {
       'alarms.acknowledge': async ({ id }) => this.monitor.alarms.acknowledge(id, this.audit.who),
       'device.probe': ({ deviceId, refresh }) => this.recorder.probe(this.known(deviceId), refresh),
       'recorder.status': ({ deviceId }) => this.recorder.recorder.status(this.known(deviceId)),
-      'recorder.control': ({ deviceId, action, confirmed }) =>
-        this.recorder.control(this.known(deviceId), action, confirmed),
+      'recorder.control': async ({ deviceId, action, confirmed }) => {
+        const id = this.known(deviceId);
+        // The outcome goes to the audit log before the reply, so a CLI that exits on the reply leaves it recorded.
+        const audit = (result: 'ok' | 'error' | 'refused', message: string): Promise<void> =>
+          this.record(id, `recorder.${action}`, result, message).catch(() => undefined);
+        try {
+          const reply = await this.recorder.control(id, action, confirmed);
+          if (reply.kind === 'done')
+            await audit('ok', `${reply.state.unit}: ${reply.state.activeState} (${reply.state.subState})`);
+          return reply;
+        } catch (err) {
+          const refused = err instanceof ContractError && err.code === 'refused';
+          await audit(refused ? 'refused' : 'error', err instanceof Error ? err.message : String(err));
+          throw err;
+        }
+      },
       'recorder.journal': async ({ deviceId }) => this.recorder.recorder.journal(this.known(deviceId)),
       'cameras.list': ({ deviceId }) => this.recorder.cameraList(this.known(deviceId)),
       'presets.list': async () => this.recorder.presets(),

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { RequestMessage } from '../contract/index.js';
 import type { Console } from '../core/console.js';
 import { createPreviewProxy } from '../core/previews/whep-proxy.js';
@@ -32,6 +32,26 @@ export interface WebServer {
   token: string;
   port: number;
   close(): Promise<void>;
+}
+
+/** The largest message a client may send; the renderer's requests are a few KiB. */
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Close codes ws uses when it refuses a client's frame, with the reason a client is told (at most 123 bytes). */
+const CLOSE_REASONS: Readonly<Record<number, string>> = {
+  1002: 'Protocol error: invalid WebSocket frame.',
+  1007: 'Invalid message: text is not valid UTF-8.',
+  1009: `Message too large: the limit is ${MAX_MESSAGE_BYTES / (1024 * 1024)} MiB.`,
+};
+
+/**
+ * A server-side socket that says why whenever it is closed with a known code and no reason. ws closes a socket
+ * on a bad frame (too large, not UTF-8, …) with the code alone and then emits 'error'.
+ */
+class ExplainingSocket extends WebSocket {
+  override close(code?: number, data?: string | Buffer): void {
+    super.close(code, data ?? (code === undefined ? undefined : CLOSE_REASONS[code]));
+  }
 }
 
 const SECURITY_HEADERS = {
@@ -100,7 +120,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       .end(req.method === 'HEAD' ? undefined : file.body);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    WebSocket: ExplainingSocket,
+  });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const authed = tokenMatches(token, cookieToken(req)) || tokenMatches(token, queryToken(url));
@@ -132,18 +156,19 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   function serveSocket(ws: WebSocket): void {
     const owner = `web:${randomUUID()}`;
     sockets.set(owner, ws);
+    // ws has already closed the socket (with a code and, through ExplainingSocket, a reason) when it emits this;
+    // without a listener the error would take the whole console down.
+    ws.on('error', (err) => {
+      process.stderr.write(`Tally web: closed a WebSocket client: ${err.message}\n`);
+    });
     ws.on('message', async (data) => {
       let msg: RequestMessage;
       try {
         msg = RequestMessage.parse(JSON.parse(String(data)));
-      } catch {
-        ws.send(
-          JSON.stringify({
-            id: -1,
-            ok: false,
-            error: { code: 'invalid_input', message: 'Malformed request.' },
-          }),
-        );
+      } catch (err) {
+        // Without a valid id there is nobody to answer: end this client's session and say why.
+        const detail = err instanceof SyntaxError ? 'not JSON' : 'not a request {id, name, input}';
+        ws.close(1007, `Malformed request: ${detail}.`);
         return;
       }
       const reply = await opts.console.invoke(msg.name, msg.input, { owner });

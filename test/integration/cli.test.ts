@@ -48,6 +48,15 @@ describe.skipIf(!ok)(`tally CLI against the emulated R58${why}`, () => {
     return r.stdout.trim();
   };
 
+  /** `action result` of every audit line so far, oldest first. */
+  const audited = async (action: string): Promise<string[]> =>
+    (await fs.readFile(path.join(dataDir, 'audit.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { action: string; result: string })
+      .filter((e) => e.action === action)
+      .map((e) => `${e.action} ${e.result}`);
+
   beforeAll(async () => {
     emu = await startEmulator({ cameras: 4 });
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-cli-'));
@@ -125,6 +134,15 @@ describe.skipIf(!ok)(`tally CLI against the emulated R58${why}`, () => {
     const after = await deviceGit('rev-parse', 'HEAD');
     expect(after).not.toBe(before);
     expect(await deviceGit('log', '-1', '--format=%s')).toMatch(/h264-hw/);
+    // How it ended is in the audit log once the command has returned, not only that it started.
+    expect(await audited('config.apply')).toEqual(['config.apply started', 'config.apply ok']);
+  });
+
+  it('recorder restart exits 0 with the unit active, and its outcome is in the audit log', async () => {
+    const r = await tally('recorder', DEMO_DEVICE, 'restart');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^preke-recorder(\.service)?: active/m);
+    expect(await audited('recorder.restart')).toEqual(['recorder.restart ok']);
   });
 
   it('recorder status says active, and stop asks for --yes only while recording', async () => {
@@ -146,6 +164,7 @@ describe.skipIf(!ok)(`tally CLI against the emulated R58${why}`, () => {
     expect(r.stdout).toMatch(/^VPU reset vpu-reset-\S+ on demo-r58: healthy/m);
     expect(r.stdout).toMatch(/^ {2}cam3: online/m);
     expect(r.exitCode).toBe(0);
+    expect(await audited('vpu.reset')).toEqual(['vpu.reset started', 'vpu.reset ok']);
   }, 120_000);
 
   it('reset-vpu for an unknown device exits 64 and lists the known ones', async () => {

@@ -123,28 +123,28 @@ describe('gst-launch-1.0 wrapper', () => {
     expect(p.out()).toBe('');
   });
 
-  it('-q prints nothing; a decoder takes a dec session', async () => {
-    const p = launch([
-      '-q',
-      'videotestsrc',
-      'num-buffers=20',
-      '!',
-      'x264enc',
-      '!',
-      'h264parse',
-      '!',
-      'mppvideodec',
-      '!',
-      'video/x-raw,format=NV12',
-      '!',
-      'fakesink',
-    ]);
-    await until('session', () => daemon.model.sessions().length === 1 || p.child.exitCode !== null);
-    const seen = daemon.model.sessionViews().map((s) => `${s.element}:${s.kind}`);
-    expect(await p.done).toEqual({ code: 0, signal: null });
-    expect(p.out()).toBe('');
-    // The session may already be gone for so short a pipeline; if seen, it was a decoder session.
-    for (const s of seen) expect(s).toBe('mppvideodec:dec');
+  it('a decoder holds one dec session while it runs and releases it; -q prints nothing', async () => {
+    const decode = ['x264enc', 'tune=zerolatency', '!', 'h264parse', '!', 'mppvideodec', '!'];
+    const sink = ['video/x-raw,format=NV12', '!', 'fakesink'];
+    // A live source keeps the pipeline running until told to stop, so the session is there to be seen.
+    const live = launch(['-e', ...LIVE_SOURCE, ...decode, ...sink]);
+    try {
+      await until('PLAYING', () => live.out().includes('Setting pipeline to PLAYING'));
+      expect(daemon.model.sessionViews()).toEqual([
+        expect.objectContaining({ pid: live.child.pid, element: 'mppvideodec', kind: 'dec' }),
+      ]);
+      live.child.kill('SIGINT');
+      expect(await live.done).toEqual({ code: 0, signal: null });
+    } finally {
+      // A failed check must not leave the live pipeline running.
+      if (live.child.exitCode === null && live.child.signalCode === null) live.child.kill('SIGKILL');
+    }
+    expect(daemon.model.sessions()).toHaveLength(0);
+
+    const quiet = launch(['-q', 'videotestsrc', 'num-buffers=20', '!', ...decode, ...sink]);
+    expect(await quiet.done).toEqual({ code: 0, signal: null });
+    expect(quiet.out()).toBe('');
+    expect(daemon.model.sessions()).toHaveLength(0);
   });
 
   it('without the daemon the hardware element cannot open and it exits 1', async () => {

@@ -390,14 +390,42 @@ describe.skipIf(!ok)('previews through the console', () => {
     }
   });
 
-  it('HLS through the proxy answers as the device does', async () => {
-    const l = await list();
-    const cam0 = l.sources.find((s) => s.path === 'cam0');
-    const res = await fetch(`${rig.base}${cam0?.hlsUrl ?? ''}`, { headers: rig.headers });
-    expect(res.headers.get('x-tally-route')).toBe('direct');
-    const text = await res.text();
-    if (res.status === 200) expect(text).toContain('#EXTM3U');
-    else expect(res.status).toBe(404);
+  it('HLS through the proxy plays cam0: playlist, media playlist and an MPEG-TS segment', async () => {
+    const cam0 = (await list()).sources.find((s) => s.path === 'cam0');
+    const url = `/previews/${encodeURIComponent(rig.deviceId)}/cam0/hls/index.m3u8`;
+    expect(cam0?.hlsUrl).toBe(url);
+    const get = (p: string): Promise<Response> => fetch(`${rig.base}${p}`, { headers: rig.headers });
+    // The device starts its HLS muxer on the first request and answers 404 until the first segment is cut.
+    const index = await until(
+      'cam0 HLS playlist',
+      async () => {
+        const res = await get(url);
+        return res.status === 200 ? res : undefined;
+      },
+      40_000,
+      500,
+    );
+    expect(index.headers.get('x-tally-route')).toBe('direct');
+    expect(index.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    const text = await index.text();
+    expect(text).toMatch(/^#EXTM3U/);
+    expect(text).toMatch(/#EXT-X-STREAM-INF:.*CODECS="avc1\./);
+    // hls.js resolves what the playlists name against their own URL: through the proxy too.
+    const dir = url.slice(0, url.lastIndexOf('/') + 1);
+    const mediaName = text.split('\n').find((l) => l.endsWith('.m3u8'));
+    const media = await get(`${dir}${mediaName ?? ''}`);
+    expect(media.status).toBe(200);
+    const playlist = await media.text();
+    const segmentName = playlist.split('\n').find((l) => l.endsWith('.ts'));
+    expect(segmentName).toBeTruthy();
+    const segment = await get(`${dir}${segmentName ?? ''}`);
+    expect(segment.status).toBe(200);
+    expect(segment.headers.get('content-type')).toBe('video/mp2t');
+    const bytes = new Uint8Array(await segment.arrayBuffer());
+    // MPEG-TS: 188-byte packets, each starting with the sync byte 0x47.
+    expect(bytes.length).toBeGreaterThan(188);
+    expect(bytes[0]).toBe(0x47);
+    expect(bytes[188]).toBe(0x47);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -48,6 +48,70 @@ describe('devices through the contract', () => {
       'device.update',
       'device.remove',
     ]);
+  });
+
+  it('tells the truth when a device change was stored but its audit line could not be written', async () => {
+    // A directory where the audit file should be: every append fails, even for root.
+    mkdirSync(path.join(dataDir, 'audit.jsonl'));
+    const problems: string[] = [];
+    core.onEvent((name, payload) => {
+      if (name === 'store.problem') problems.push((payload as { message: string }).message);
+    });
+    const added = await core.invoke('devices.add', device, ctx);
+    expect(added.ok).toBe(true);
+    const id = added.ok ? (added.result as { id: string }).id : '';
+    const list = await core.invoke('devices.list', {}, ctx);
+    expect(list.ok && (list.result as { id: string }[]).map((d) => d.id)).toEqual([id]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^studio-r58 was added, but the audit log could not record it: EISDIR.*audit\.jsonl/,
+    );
+
+    const edited = await core.invoke('devices.update', { ...device, id, name: 'studio-b' }, ctx);
+    expect(edited.ok && (edited.result as { name: string }).name).toBe('studio-b');
+    expect(problems[1]).toMatch(/^studio-b was changed, but the audit log could not record it: /);
+    expect((await core.invoke('devices.remove', { id }, ctx)).ok).toBe(true);
+    expect(problems[2]).toMatch(/^studio-b was removed, but the audit log could not record it: /);
+    const after = await core.invoke('devices.list', {}, ctx);
+    expect(after.ok && after.result).toEqual([]);
+  });
+
+  it('has every audit line recorded so far on disk when it closes (a CLI exits right after)', async () => {
+    void core.audit.record({ action: 'test.pending', result: 'ok' });
+    await core.close();
+    const lines = readFileSync(path.join(dataDir, 'audit.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { action: string }).action)).toEqual(['test.pending']);
+  });
+
+  it.each([
+    ['U+202E', 'studio-\u202e85r'],
+    ['U+202A', '\u202astudio'],
+    ['U+2066', 'studio\u2066-b\u2069'],
+    ['U+200F', 'studio\u200f'],
+    ['U+200E', 'stu\u200edio'],
+    ['U+200B', 'stu\u200bdio'],
+    ['U+FEFF', 'stu\ufeffdio'],
+    ['U+00AD', 'stu\u00addio'],
+    ['U+0085', 'studio\u0085b'],
+  ])(
+    'refuses a name with the invisible or direction-changing character %s, and says what to do',
+    async (code, name) => {
+      const r = await core.invoke('devices.add', { ...device, name }, ctx);
+      expect(r.ok).toBe(false);
+      const message = !r.ok ? (r.error.fields?.['name'] ?? '') : '';
+      expect(message).toContain(code);
+      expect(message).toMatch(/look like another/);
+      expect(message).toMatch(/Type the name again/);
+      const list = await core.invoke('devices.list', {}, ctx);
+      expect(list.ok && list.result).toEqual([]);
+    },
+  );
+
+  it('keeps names in any script, with accents and emoji', async () => {
+    for (const name of ['Studio Café 🎥', 'استوديو', 'スタジオ', 'студия-2']) {
+      const r = await core.invoke('devices.add', { ...device, name }, ctx);
+      expect(r.ok && (r.result as { name: string }).name).toBe(name);
+    }
   });
 
   it('keeps a shell-looking name as plain text', async () => {

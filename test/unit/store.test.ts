@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,6 +81,37 @@ describe('StateStore', () => {
     const raw = JSON.parse(await fs.readFile(store.file, 'utf8')) as { schemaVersion: unknown };
     expect(raw.schemaVersion).toBe(SCHEMA_VERSION);
     expect((await fs.stat(store.file)).mode & 0o777).toBe(0o600);
+    expect(await filesIn(dir)).toEqual(['state.json']);
+  });
+
+  it('removes the temp files of writers that died mid-write when it opens, but not those of a live one', async () => {
+    const first = await StateStore.open(dir);
+    await first.update((s) => void s.devices.push(device('a')));
+    // A writer that is gone (it exited) and one that is still running, each caught between write and rename.
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((resolve) => dead.once('exit', resolve));
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      const deadTmp = `state.json.${dead.pid}.0a1b2c3d4e5f.tmp`;
+      const liveTmp = `state.json.${live.pid}.0f1e2d3c4b5a.tmp`;
+      await fs.writeFile(path.join(dir, deadTmp), '{"half": ');
+      await fs.writeFile(path.join(dir, liveTmp), '{"half": ');
+      await fs.writeFile(path.join(dir, 'state.json.notes.tmp'), 'not ours');
+      const store = await StateStore.open(dir);
+      expect(store.devices().map((d) => d.id)).toEqual(['a']);
+      expect(store.problems).toEqual([]);
+      expect(await filesIn(dir)).toEqual(['state.json', liveTmp, 'state.json.notes.tmp'].sort());
+    } finally {
+      live.kill('SIGKILL');
+    }
+  });
+
+  it('removes its own temp file when a write fails', async () => {
+    const store = await StateStore.open(dir);
+    // A directory where the file should go: the rename fails after the temp file was written.
+    await fs.mkdir(store.file);
+    await fs.writeFile(path.join(store.file, 'x'), '');
+    await expect(store.update((s) => void s.devices.push(device('a')))).rejects.toThrow();
     expect(await filesIn(dir)).toEqual(['state.json']);
   });
 

@@ -45,6 +45,11 @@ export class AuditLog {
     };
   }
 
+  /** Resolves once every entry recorded so far is written (or has failed): call before the process exits. */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+
   async tail(limit: number): Promise<AuditEntry[]> {
     await this.chain;
     let text: string;

@@ -2,7 +2,8 @@
  * Follows one device's kernel log over its SSH connection.
  *
  * The source is probed once per connection: `journalctl -k -o json` where the login user can read the journal
- * (the R58's linaro is in `adm`), else `dmesg -r` through `sudo -n`, else plain `dmesg`. The backlog is read on
+ * (the R58's linaro is in `adm`), else `dmesg -r` through `sudo -n`, else plain `dmesg`, each dmesg judged by
+ * its exit status (an empty kernel ring is still followed). The backlog is read on
  * the first start; after a reconnect the follower resumes exactly where it stopped: by journal cursor, or for
  * dmesg by kernel timestamp, skipping lines it already has.
  */
@@ -28,7 +29,62 @@ export interface FollowerEvents {
   ended(detail: string): void;
 }
 
-const PROBE = sh`if journalctl -k -b -n 1 -o json -q 2>/dev/null | grep -q '"MESSAGE"'; then echo journal; elif sudo -n dmesg -r 2>/dev/null | head -n 1 | grep -q .; then echo sudo-dmesg; elif dmesg -r 2>/dev/null | head -n 1 | grep -q .; then echo dmesg; else echo none; fi`;
+/**
+ * One round trip that tries each source in order and stops at the first readable one. A dmesg source counts as
+ * readable by its exit status, not by its output: a kernel ring can be empty (cleared, or freshly booted with a
+ * quiet kernel) and still be followed. Each dmesg attempt that fails prints `failed <source> <exit> <last stderr
+ * line>`, so the verdict can say what actually went wrong. The journal still needs a kernel line: a login outside
+ * `adm` gets exit 0 and nothing from journalctl, which cannot be told apart from an empty kernel journal.
+ */
+const PROBE = sh`if journalctl -k -b -n 1 -o json -q 2>/dev/null | grep -q '"MESSAGE"'; then echo journal; exit 0; fi
+e=$(sudo -n dmesg -r 2>&1 >/dev/null); s=$?
+if [ "$s" -eq 0 ]; then echo sudo-dmesg; exit 0; fi
+echo "failed sudo-dmesg $s $(printf '%s\\n' "$e" | tail -n 1)"
+e=$(dmesg -r 2>&1 >/dev/null); s=$?
+if [ "$s" -eq 0 ]; then echo dmesg; exit 0; fi
+echo "failed dmesg $s $(printf '%s\\n' "$e" | tail -n 1)"
+echo none`;
+
+export type KernelSourceVerdict = { source: KernelSource } | { unavailable: string };
+
+const FAILURE = /^failed (sudo-dmesg|dmesg) (\d+) ?(.*)$/;
+
+/** What to tell the user about one failed attempt, with a hint when the cause is a known one. */
+function describeFailure(source: 'sudo-dmesg' | 'dmesg', exit: string, said: string): string {
+  const what = source === 'sudo-dmesg' ? 'sudo -n dmesg' : 'dmesg';
+  const text = `${what} failed (exit ${exit})${said ? `: ${said}` : ''}`;
+  if (source === 'sudo-dmesg' && /password/i.test(said))
+    return `${text} (allow this login passwordless sudo for dmesg, as on the R58 image)`;
+  if (exit === '127') return `${text} (${source === 'sudo-dmesg' ? 'sudo' : 'dmesg'} is not installed)`;
+  if (source === 'dmesg' && /not permitted/i.test(said))
+    return `${text} (the kernel restricts its log to root)`;
+  return text;
+}
+
+/** The probe's answer → the source to follow, or a message naming every attempt and how it failed. */
+export function decideKernelSource(answer: string, deviceName: string): KernelSourceVerdict {
+  const failures: string[] = [];
+  for (const line of answer.split('\n').map((l) => l.trim())) {
+    if (line === 'journal' || line === 'sudo-dmesg' || line === 'dmesg') return { source: line };
+    const failed = FAILURE.exec(line);
+    if (failed) {
+      failures.push(describeFailure(failed[1] as 'sudo-dmesg' | 'dmesg', failed[2] ?? '', failed[3] ?? ''));
+    }
+  }
+  const head = `Tally cannot read the kernel log on ${deviceName}: `;
+  if (failures.length === 0) {
+    const got = answer.trim() ? `: ${JSON.stringify(answer.trim().slice(0, 200))}` : '';
+    return { unavailable: `${head}the probe gave no answer it understands${got}.` };
+  }
+  return {
+    unavailable:
+      `${head}journalctl -k shows no kernel lines to this login (add the user to the adm or systemd-journal ` +
+      `group); ${failures.join('; ')}.`,
+  };
+}
+
+/** The one thing the follower needs from the connection manager. */
+export type KernelExec = Pick<ConnectionManager, 'exec'>;
 
 /** Remembers where the stream is, so a restart neither repeats nor skips a line. */
 export class ResumePoint {
@@ -63,7 +119,7 @@ export class KernelFollower {
   constructor(
     private readonly deviceId: string,
     private readonly deviceName: () => string,
-    private readonly connections: ConnectionManager,
+    private readonly connections: KernelExec,
     private readonly events: FollowerEvents,
     private readonly backlogLines: number,
   ) {}
@@ -101,13 +157,9 @@ export class KernelFollower {
 
   private async probe(signal: AbortSignal): Promise<KernelSource | undefined> {
     const result = await this.connections.exec(this.deviceId, PROBE, { timeoutMs: 15_000, signal });
-    const answer = result.stdout.trim();
-    if (answer === 'journal' || answer === 'sudo-dmesg' || answer === 'dmesg') return answer;
-    this.events.unavailable(
-      `Tally cannot read the kernel log on ${this.deviceName()}: journalctl -k shows nothing to this login (add the ` +
-        'user to the adm or systemd-journal group), and dmesg needs root while sudo -n asks for a password ' +
-        '(allow passwordless sudo for dmesg, as on the R58 image).',
-    );
+    const verdict = decideKernelSource(result.stdout, this.deviceName());
+    if ('source' in verdict) return verdict.source;
+    this.events.unavailable(verdict.unavailable);
     return undefined;
   }
 

@@ -522,13 +522,13 @@ export class ConfigApplier {
   private async carryOut(op: Operation, lease: Lease, plan: Plan): Promise<void> {
     const { deviceId, profile } = plan;
     const { path: repoPath, config } = profile.repo;
-    // The operation ends once, either way: free the device, tell the UI, write the audit line.
+    // The operation ends once, either way: free the device, write the audit line, then tell the UI. The device is
+    // freed first (whoever sees the end may start the next operation at once) and the audit line comes before the
+    // event (the CLI exits on it), so the outcome is recorded by then.
     const end = async (state: 'succeeded' | 'failed' | 'interrupted', message: string): Promise<void> => {
-      // Free the device first: whoever sees this operation ended may start the next one at once.
       await lease.release().catch(() => undefined);
       op.state = state;
       op.endedAt = now();
-      this.emit(op);
       await this.opts
         .audit({
           deviceId,
@@ -538,6 +538,7 @@ export class ConfigApplier {
           message,
         })
         .catch(() => undefined);
+      this.emit(op);
     };
     const fail = async (
       index: number,

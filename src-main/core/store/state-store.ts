@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { readJsonFile, writeFileAtomic } from './atomic-file.js';
+import { readJsonFile, removeStaleTempFiles, writeFileAtomic } from './atomic-file.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -68,6 +68,8 @@ export class StateStore {
 
   static async open(dataDir: string): Promise<StateStore> {
     const store = new StateStore(dataDir);
+    // Leftovers of a write that was cut off; cleaning up never stops the store from opening.
+    await removeStaleTempFiles(store.file).catch(() => []);
     const read = await readJsonFile(store.file, (raw) => {
       const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
       if (typeof version === 'number' && version > SCHEMA_VERSION)

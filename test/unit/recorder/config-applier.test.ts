@@ -122,6 +122,8 @@ function setup(
     alarms?: () => Alarm[];
     recordings?: RecorderState['recordings'];
     journal?: JournalEntry[];
+    onOperation?: (op: Operation, audits: AuditInput[]) => void;
+    auditDelayMs?: number;
   } = {},
 ): Setup {
   const device = new ScriptedDevice();
@@ -147,9 +149,11 @@ function setup(
     liveSessions: () => 4,
     kernelAlarmsSince: () => opts.alarms?.() ?? [],
     audit: async (entry) => {
+      // A real audit write takes a while (an append to a file).
+      if (opts.auditDelayMs) await new Promise((r) => setTimeout(r, opts.auditDelayMs));
       audits.push(entry);
     },
-    onOperation: () => undefined,
+    onOperation: (op) => opts.onOperation?.(op, audits),
     leases: { acquire: async (deviceId) => heldLease(deviceId) },
     watchMs: 300,
     camerasTimeoutMs: 1_200,
@@ -177,6 +181,19 @@ describe('ConfigApplier against a scripted device', () => {
     expect(op).toMatchObject({ commit: NEW, previousCommit: HEAD });
     expect(device.text).toMatch(/bps: 6000000/);
     expect(audits.map((a) => `${a.action} ${a.result}`)).toEqual(['config.apply started', 'config.apply ok']);
+  });
+
+  it('has written the outcome to the audit log when it announces the end (the CLI exits on that)', async () => {
+    const atEnd: string[][] = [];
+    const { applier } = setup({
+      auditDelayMs: 50,
+      onOperation: (op, audits) => {
+        if (op.state !== 'running') atEnd.push(audits.map((a) => `${a.action} ${a.result}`));
+      },
+    });
+    await ended(applier, await applier.apply(CHANGE));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(atEnd).toEqual([['config.apply started', 'config.apply ok']]);
   });
 
   it('puts config.yml back when the commit fails, and never restarts', async () => {
