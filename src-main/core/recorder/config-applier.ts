@@ -35,7 +35,7 @@ import {
 import { checkBudget } from '../media/vpu-budget.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { CameraReader } from './cameras.js';
-import { DeviceRepo, type CommitAuthor, type RepoFile, type RepoState } from './device-repo.js';
+import { DeviceRepo, type CommitAuthor, type RepoFile, type RepoState } from '../device/repo.js';
 import type { RecorderService } from './recorder-service.js';
 
 export interface AuditInput {

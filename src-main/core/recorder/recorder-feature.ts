@@ -31,7 +31,7 @@ import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { StateStore } from '../store/state-store.js';
 import { CameraReader } from './cameras.js';
 import { ConfigApplier } from './config-applier.js';
-import { DeviceRepo } from './device-repo.js';
+import { DeviceRepo } from '../device/repo.js';
 import { probeDevice } from './probe.js';
 import { RecorderApi } from './recorder-api.js';
 import { RecorderService } from './recorder-service.js';

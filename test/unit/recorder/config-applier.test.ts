@@ -22,7 +22,7 @@ import {
   cameraRange,
   type AuditInput,
 } from '../../../src-main/core/recorder/config-applier.js';
-import { parsePorcelainZ } from '../../../src-main/core/recorder/device-repo.js';
+import { parsePorcelainZ } from '../../../src-main/core/device/repo.js';
 import type { RecorderService } from '../../../src-main/core/recorder/recorder-service.js';
 import type { ConnectionManager } from '../../../src-main/core/ssh/connection-manager.js';
 import type { ExecOptions, ExecResult } from '../../../src-main/core/ssh/types.js';

@@ -4,7 +4,7 @@
  * checkout; nothing here needs sudo.
  */
 import { ContractError } from '../../contract/index.js';
-import { commitId, remotePath, sh, type ShellCommand } from '../device/quote.js';
+import { commitId, remotePath, sh, type ShellCommand } from './quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 
 export interface RepoState {
