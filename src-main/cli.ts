@@ -15,6 +15,7 @@ import { Console } from './core/console.js';
 import { MemorySecretStore } from './core/store/secrets.js';
 import { DEMO_DEVICE, seedDemoDevice } from './demo.js';
 import { resetVpuCommand } from './cli-reset.js';
+import { rollbackCommand } from './cli-rollback.js';
 import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
 
 function version(): string {
@@ -43,6 +44,16 @@ function parseSeconds(value: string): number {
   if (!Number.isFinite(n) || n <= 0 || n > 600)
     throw new InvalidArgumentError('a number of seconds from 0 to 600, for example 15.');
   return n;
+}
+
+function parseCommit(value: string): string {
+  if (!/^[0-9a-f]{7,40}$/.test(value))
+    throw new InvalidArgumentError('a commit id is 7 to 40 lowercase hex digits.');
+  return value;
+}
+
+function parseProbation(value: string): number {
+  return wholeNumber(value, 10, 1800, 'the probation window is a whole number of seconds from 10 to 1800.');
 }
 
 function parseKbps(value: string): number {
@@ -445,6 +456,45 @@ export function buildProgram(): Command {
           interactive: process.stdin.isTTY === true,
         }),
       ),
+    );
+
+  program
+    .command('rollback')
+    .description(
+      'Roll the recorder checkout back to a commit as one detached job on the device: HEAD kept under a backup ' +
+        'ref, the target committed on top, the recorder restarted and the board watched for the probation window; ' +
+        'an unhealthy board goes back by itself. Exits 0 healthy, 5 reverted by itself, 1 failed, 2 refused, ' +
+        '4 not confirmed, 75 busy.',
+    )
+    .argument('<device>', 'device name')
+    .requiredOption('--to <sha>', 'the commit to roll back to (7 to 40 hex digits)', parseCommit)
+    .option('--probation <s>', 'seconds the board must stay healthy (10 to 1800; default 60)', parseProbation)
+    .option('--override-budget', 'go ahead although the target is over the VPU practical limit (audited)')
+    .option('--yes', 'do not ask (the plan is still printed)')
+    .option(...dataDirOption)
+    .option(...timeoutOption)
+    .action(
+      (
+        device: string,
+        o: {
+          to: string;
+          probation?: number;
+          overrideBudget?: boolean;
+          yes?: boolean;
+          dataDir: string;
+          timeout: number;
+        },
+      ) =>
+        scripted(o.dataDir, (core) =>
+          rollbackCommand(core, io, device, {
+            to: o.to,
+            ...(o.probation !== undefined ? { probationS: o.probation } : {}),
+            yes: !!o.yes,
+            overrideBudget: !!o.overrideBudget,
+            timeoutMs: o.timeout * 1000,
+            interactive: process.stdin.isTTY === true,
+          }),
+        ),
     );
 
   return program;

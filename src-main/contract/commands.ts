@@ -32,6 +32,7 @@ import {
   TerminalResize,
 } from './terminal.js';
 import { DeviceLease } from './lease.js';
+import { Rollback, RollbackPlan, RollbackRef, RollbackRequest, RollbackStart } from './rollback.js';
 import { RebootRequest, ResetPlan, ResetRef, ResetStart, VpuReset } from './vpu-reset.js';
 
 const DeviceRef = z.object({ id: z.string().min(1) });
@@ -157,6 +158,13 @@ export const commands = {
   'device.reboot': command(RebootRequest, Ok),
   /** Who holds the device's operation lease now, asked of the device (null: free). Reading takes nothing. */
   'lease.get': command(DeviceRefInput, DeviceLease.nullable()),
+  /** What rolling the recorder checkout back to a commit would do (diff, restarts, recordings, budget, blocks). */
+  'rollback.plan': command(RollbackRequest, RollbackPlan),
+  /** Starts the rollback as a detached job on the device, holding its lease; progress as `rollback.changed`. */
+  'rollback.start': command(RollbackStart, Rollback),
+  /** One rollback (or the newest), live while it runs or from the reports kept in the data directory. */
+  'rollback.get': command(RollbackRef, Rollback.nullable()),
+  'rollback.list': command(DeviceRefInput, z.array(Rollback)),
 } as const;
 
 export type Commands = typeof commands;

@@ -8,6 +8,7 @@ export * from './monitor.js';
 export * from './pipelines.js';
 export * from './previews.js';
 export * from './recorder.js';
+export * from './rollback.js';
 export * from './terminal.js';
 export * from './wire.js';
 export * from './vpu-reset.js';

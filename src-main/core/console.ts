@@ -25,6 +25,7 @@ import { MonitorService } from './monitor/monitor-service.js';
 import { AdhocPipelines } from './pipelines/adhoc-jobs.js';
 import { PreviewService } from './previews/preview-service.js';
 import { RecorderFeature } from './recorder/recorder-feature.js';
+import { RollbackService } from './rollback/rollback-service.js';
 import { RemoteJobs } from './device/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
 import { StateStore } from './store/state-store.js';
@@ -45,6 +46,8 @@ export interface ConsoleOptions {
   monitorRetryMs?: number;
   /** How long an applied config change is watched for kernel alarms (default 30 s). */
   applyWatchMs?: number;
+  /** For every camera to stream after a rollback's restart, before its probation window (default 30 s). */
+  rollbackCamerasMs?: number;
   /** Limits of the VPU reset's waits on the device (tests shorten them). */
   resetTimeouts?: Partial<ResetTimeouts>;
 }
@@ -74,6 +77,7 @@ export class Console {
   readonly pipelines: AdhocPipelines;
   readonly previews: PreviewService;
   readonly vpuReset: VpuResetService;
+  readonly rollback: RollbackService;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -191,6 +195,21 @@ export class Console {
       onChange: (reset) => this.emit('vpuReset.changed', { reset }),
       ...(opts.resetTimeouts ? { timeouts: opts.resetTimeouts } : {}),
     });
+    this.rollback = new RollbackService({
+      connections: this.connections,
+      jobs: this.jobs,
+      leases: this.leases,
+      audit,
+      dataDir: opts.dataDir,
+      who: this.audit.who,
+      deviceName,
+      profileOf,
+      probe: (id) => this.recorder.probe(id, false),
+      liveSessions,
+      activeRecordings: (id) => this.recorder.activeRecordings(id),
+      onChange: (rollback) => this.emit('rollback.changed', { rollback }),
+      ...(opts.rollbackCamerasMs !== undefined ? { camerasMs: opts.rollbackCamerasMs } : {}),
+    });
     this.handlers = this.makeHandlers();
   }
 
@@ -266,6 +285,7 @@ export class Console {
   async close(): Promise<void> {
     await this.previews.close();
     this.vpuReset.close();
+    this.rollback.close();
     this.pipelines.close();
     this.recorder.close();
     this.leases.close();
@@ -525,6 +545,11 @@ export class Console {
       'vpuReset.get': ({ deviceId, id }) => this.vpuReset.get(this.known(deviceId), id),
       'vpuReset.list': ({ deviceId }) => this.vpuReset.list(this.known(deviceId)),
       'lease.get': ({ deviceId }) => this.leases.read(this.known(deviceId)),
+      'rollback.plan': ({ deviceId, to, probationS }) => this.rollback.plan(this.known(deviceId), to, probationS),
+      'rollback.start': ({ deviceId, to, probationS, overrideBudget }) =>
+        this.rollback.start(this.known(deviceId), { to, probationS, overrideBudget }),
+      'rollback.get': ({ deviceId, id }) => this.rollback.get(this.known(deviceId), id),
+      'rollback.list': ({ deviceId }) => this.rollback.list(this.known(deviceId)),
       'device.reboot': async ({ deviceId, confirmName }) => {
         await this.vpuReset.reboot(this.known(deviceId), confirmName);
         return { ok: true as const };

@@ -16,6 +16,7 @@
  */
 import path from 'node:path';
 import type { DeviceProfile } from '../device/profile.js';
+import { KERNEL_FAULTS } from '../device/kernel-faults.js';
 import { LEASE_JOB_FUNCTIONS } from '../device/lease-script.js';
 import { AS_ROOT, remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
 import { JOBS_DIR } from '../device/remote-jobs.js';
@@ -68,9 +69,6 @@ export const DEFAULT_TIMEOUTS: ResetTimeouts = {
   interruptMs: 20_000,
 };
 
-/** Kernel lines that stop the bring-up: the classifier's critical VPU faults, as `grep -E` patterns. */
-export const ALARM_PATTERN =
-  'Internal error: Oops|Kernel panic|rcu: INFO: rcu_[a-z]+ (self-)?detected stall|too many sessions|failed to allocate (en|de)coder';
 
 // The program itself: trusted text written here, no interpolation. Values arrive as shell variables set above it.
 const BODY = sh`
@@ -320,7 +318,7 @@ JOBS=${input.pipelineJobs.join(' ')}
 JOBS_DIR=${JOBS_DIR}
 HOLD=${ingest ? remotePath(ingest.holdFile) : ''}
 INGEST_START=${ingest?.start ?? ''}
-ALARMS=${ALARM_PATTERN}
+ALARMS=${KERNEL_FAULTS}
 STOP_MS=${t.stopMs} DRAIN_MS=${t.drainMs} STALL_MS=${t.stallMs} TERM_MS=${t.termMs} SERVICE_MS=${t.serviceMs} CAM_MS=${t.cameraMs} WATCH_MS=${t.watchMs}
 PRACTICAL=${input.profile.vpu.practicalLimit}
 INTERRUPT_MS=${t.interruptMs}

@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import { describe, expect, it } from 'vitest';
-import { parseUnifiedDiff, summarize, wordParts } from '../../../src-renderer/recorder/diff-lines.js';
+import { parseUnifiedDiff, summarize, wordParts } from '../../../src-renderer/lib/diff-lines.js';
 
 const cam = (n: number, bps: number): string =>
   `  cam${n}: { device: /dev/video22, resolution: 640x360, framerate: 30, codec: h264, encoder: { element: mpph264enc, properties: { qp-init: 26, qp-min: 10, qp-max: 51, gop: 30, rc-mode: cbr, bps: ${bps} } } }`;

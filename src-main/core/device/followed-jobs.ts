@@ -1,0 +1,222 @@
+/**
+ * Detached device jobs that end in a report (a rollback, later the VPU reset and qualification): follow one live,
+ * rebuild its report from the job's whole output on every chunk (so a reattach gives the same report), keep the
+ * reports in the data directory, and on every (re)connect find the device's jobs of this kind that this console is
+ * not following yet (another console started them, or this one restarted) and follow them too.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ContractError, isLive, type DeviceStatus } from '../../contract/index.js';
+import type { ConnectionManager } from '../ssh/connection-manager.js';
+import { writeFileAtomic } from '../store/atomic-file.js';
+import type { RemoteJobs } from './remote-jobs.js';
+
+/** What every report of such a job has. */
+export interface JobReport {
+  id: string;
+  deviceId: string;
+  startedAt: string;
+  outcome: string;
+  following: boolean;
+}
+
+export interface JobMeta {
+  id: string;
+  deviceId: string;
+}
+
+export interface FollowedJobsOptions<R extends JobReport, M extends JobMeta> {
+  connections: ConnectionManager;
+  jobs: RemoteJobs;
+  /** Where the reports are kept (one `<id>.json` each). */
+  dir: string;
+  /** Job ids of this kind: `<prefix>…`, matching `idPattern`. */
+  prefix: string;
+  idPattern: RegExp;
+  /** Validates a stored report. */
+  read(value: unknown): R | null;
+  parse(output: string, meta: M, exit: number | null): R;
+  /** The meta of a job found on the device: from its stored report when there is one. */
+  metaFor(deviceId: string, id: string, stored: R | null): M;
+  onChange(report: R): void;
+  /** Once, when the job ended and its report is saved (audit it). */
+  onEnd(report: R, meta: M): Promise<void>;
+}
+
+interface Followed<R, M> {
+  meta: M;
+  output: string;
+  exit: number | null;
+  report: R;
+  abort: AbortController;
+  done?: Promise<R>;
+}
+
+export class FollowedJobs<R extends JobReport, M extends JobMeta> {
+  private readonly followed = new Map<string, Followed<R, M>>();
+  private readonly checking = new Map<string, Promise<void>>();
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(private readonly opts: FollowedJobsOptions<R, M>) {
+    this.unsubscribe = opts.connections.onStatus((id, status) => this.onStatus(id, status));
+  }
+
+  /** The job of this kind running on the device now, as far as this console follows it. */
+  running(deviceId: string): R | undefined {
+    for (const f of this.followed.values())
+      if (f.meta.deviceId === deviceId && f.report.outcome === 'running') return f.report;
+    return undefined;
+  }
+
+  /** Look on the device for jobs of this kind (callers arriving during a look wait for it). */
+  checkDevice(deviceId: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const running = this.checking.get(deviceId);
+    if (running) return running;
+    const check = this.findOnDevice(deviceId).finally(() => this.checking.delete(deviceId));
+    this.checking.set(deviceId, check);
+    return check;
+  }
+
+  /** Start following a job this console just started. */
+  async started(meta: M): Promise<R> {
+    const f = this.follow(meta, true);
+    await this.save(f.report);
+    return f.report;
+  }
+
+  waitForEnd(id: string): Promise<R> {
+    const f = this.followed.get(id);
+    if (!f?.done) return Promise.reject(new ContractError('not_found', `No job ${id} is being followed.`));
+    return f.done;
+  }
+
+  async get(deviceId: string, id?: string): Promise<R | null> {
+    if (id) {
+      const live = this.followed.get(id);
+      if (live && live.meta.deviceId === deviceId) return live.report;
+      const stored = await this.load(id);
+      return stored && stored.deviceId === deviceId ? stored : null;
+    }
+    return (await this.list(deviceId))[0] ?? null;
+  }
+
+  async list(deviceId: string): Promise<R[]> {
+    const byId = new Map<string, R>();
+    let names: string[] = [];
+    try {
+      names = await fs.readdir(this.opts.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    for (const name of names) {
+      if (!name.endsWith('.json')) continue;
+      const report = await this.load(name.slice(0, -'.json'.length));
+      if (report?.deviceId === deviceId) byId.set(report.id, report);
+    }
+    for (const f of this.followed.values()) if (f.meta.deviceId === deviceId) byId.set(f.meta.id, f.report);
+    return [...byId.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    for (const f of this.followed.values()) f.abort.abort();
+  }
+
+  private onStatus(deviceId: string, status: DeviceStatus): void {
+    const live = isLive(status.state);
+    for (const f of this.followed.values()) {
+      if (f.meta.deviceId !== deviceId || f.report.outcome !== 'running' || f.report.following === live)
+        continue;
+      f.report = { ...f.report, following: live };
+      this.opts.onChange(f.report);
+    }
+    if (live) void this.checkDevice(deviceId).catch(() => undefined);
+  }
+
+  private async findOnDevice(deviceId: string): Promise<void> {
+    for (const { jobId: id, state } of await this.opts.jobs.list(deviceId, this.opts.prefix, 3)) {
+      if (!this.opts.idPattern.test(id) || this.followed.has(id)) continue;
+      const stored = await this.load(id);
+      if (state === 'done' && stored && stored.outcome !== 'running') continue;
+      if (stored && stored.deviceId !== deviceId) continue;
+      this.follow(this.opts.metaFor(deviceId, id, stored), false);
+    }
+  }
+
+  private follow(meta: M, fresh: boolean): Followed<R, M> {
+    const abort = new AbortController();
+    const f: Followed<R, M> = {
+      meta,
+      output: '',
+      exit: null,
+      report: { ...this.opts.parse('', meta, null), following: true },
+      abort,
+    };
+    this.followed.set(meta.id, f);
+    const update = (): void => {
+      const next: R = {
+        ...this.opts.parse(f.output, f.meta, f.exit),
+        following: isLive(this.opts.connections.status(meta.deviceId).state),
+      };
+      if (JSON.stringify(next) === JSON.stringify(f.report)) return;
+      f.report = next;
+      this.opts.onChange(next);
+    };
+    f.done = this.opts.jobs
+      .attach(
+        meta.deviceId,
+        meta.id,
+        (chunk) => {
+          f.output += chunk;
+          update();
+        },
+        { signal: abort.signal },
+      )
+      .then(async ({ exitCode }) => {
+        f.exit = exitCode;
+        update();
+        f.report = { ...f.report, following: true };
+        await this.save(f.report).catch(() => undefined);
+        await this.opts.onEnd(f.report, meta).catch(() => undefined);
+        this.opts.onChange(f.report);
+        return f.report;
+      })
+      .catch(async (err: unknown) => {
+        // The device stayed away, or the console is closing: the job carries on there; the next connect reattaches.
+        this.followed.delete(meta.id);
+        f.report = { ...f.report, following: false };
+        if (!this.closed) {
+          await this.save(f.report).catch(() => undefined);
+          this.opts.onChange(f.report);
+        }
+        if (err instanceof ContractError && err.code === 'not_found') {
+          const gone: R = { ...f.report, outcome: 'failed' };
+          await this.save(gone).catch(() => undefined);
+          return gone;
+        }
+        return f.report;
+      });
+    if (!fresh) this.opts.onChange(f.report);
+    return f;
+  }
+
+  private async save(report: R): Promise<void> {
+    await fs.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(
+      path.join(this.opts.dir, `${report.id}.json`),
+      `${JSON.stringify(report, null, 2)}\n`,
+    );
+  }
+
+  private async load(id: string): Promise<R | null> {
+    if (!this.opts.idPattern.test(id)) return null;
+    try {
+      return this.opts.read(JSON.parse(await fs.readFile(path.join(this.opts.dir, `${id}.json`), 'utf8')));
+    } catch {
+      return null;
+    }
+  }
+}
