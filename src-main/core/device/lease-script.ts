@@ -45,7 +45,7 @@ while :; do
   if [ "$MODE" = console ]; then
     m=$(stat -c %Y "$B" 2>/dev/null) || break
     if [ $(( $(date +%s) - m )) -gt "$EXPIRE" ]; then end=expired; break; fi
-  elif ! kill -0 "$WATCH" 2>/dev/null; then break
+  elif ! kill -0 "$WATCH" 2>/dev/null || [ -f "$D/release.$ID" ]; then break
   fi
   if [ -z "$told" ] && [ -s "$D/interrupt" ]; then
     told=1; printf '@interrupt %s\\n' "$(head -c 400 "$D/interrupt" | tr '\\n' ' ')"
@@ -53,7 +53,7 @@ while :; do
   sleep 0.5
 done
 [ -n "$R" ] && kill "$R" 2>/dev/null
-rm -f "$B"
+rm -f "$B" "$D/release.$ID"
 if [ "$end" != orphaned ] && grep -qx "id=$ID" "$D/info" 2>/dev/null; then rm -f "$D/info"; fi
 printf '@%s\\n' "$end"`;
 
@@ -78,6 +78,7 @@ sed 's/^/@holder /' "$D/info"`;
 /**
  * Shell functions for a detached job that takes the lease itself (the VPU reset), to put above its program:
  *   lease_take <id> <info> <interrupt text, or empty> <wait s>   0 held; 75 held by another; else could not
+ *   lease_release <id>                                           let go now (else it goes when the job ends)
  *   lease_field <key>                                            a field of the current holder's description
  * While waiting it asks the holder to stop (the interrupt text); the holder it took over from, if it had died,
  * is in "$LD/take.<id>" as `@was` lines.
@@ -86,6 +87,11 @@ export const LEASE_JOB_FUNCTIONS = sh`LEASE_HOLDER=${HOLDER}
 LD=${LEASE_DIR}
 lease_field() { sed -n "s/^$1=//p" "$LD/info" 2>/dev/null | head -n 1; }
 lease_held() { ! flock -n "$LD/lock" true 2>/dev/null; }
+lease_release() {
+  grep -qx "id=$1" "$LD/info" 2>/dev/null || return 0
+  : > "$LD/release.$1"; n=0
+  while grep -qx "id=$1" "$LD/info" 2>/dev/null && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+}
 lease_take() {
   mkdir -p "$LD"
   [ -n "$3" ] && printf '%s\\n' "$3" > "$LD/interrupt"

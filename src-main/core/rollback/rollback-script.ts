@@ -112,7 +112,8 @@ restart() {
 
 emit begin "$(now)" "$JOB"
 TMPD=$(mktemp -d) || exit 1
-trap 'rm -rf "$TMPD"' EXIT
+# Let go of the device as the job ends, so the next operation need not wait for the lease holder to notice.
+trap 'lease_release "$JOB"; rm -rf "$TMPD"' EXIT
 if ! lease_take "$JOB" "$LEASE_INFO" "" 2; then emit busy "$(lease_field what)"; finish refused "Another operation holds the device: $(lease_field what). Nothing was changed."; fi
 
 begin_step 1

@@ -135,6 +135,7 @@ if [ "$rc" -ne 0 ]; then
   if [ "$(lease_field kind)" = vpu.reset ]; then emit refused "$(lease_field job)"; else emit busy "$(lease_field what)"; fi
   exit 4
 fi
+trap 'lease_release "$JOB"' EXIT
 emit begin "$(now)" "$JOB"
 # One recording path per line: a name with spaces, globs or $(…) stays one name, as text.
 recs() { printf '%s\\n' "$RECS" | while IFS= read -r f; do [ -n "$f" ] && printf '%s\\n' "$f"; done; }
