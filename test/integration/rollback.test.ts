@@ -113,6 +113,37 @@ describe.skipIf(!ok)(`rollback on the emulated R58 (probation 10 s)${why}`, () =
     expect((await t.core.rollback.waitForEnd(forward.id)).outcome).toBe('healthy');
   }, 240_000);
 
+  it('a kernel fault during probation: it goes back to the old HEAD by itself, keeps the failed commit under a ref, and says why', async () => {
+    const before = await head();
+    const target = await x264Commit();
+    const started = await t.call<Rollback>('rollback.start', {
+      deviceId: t.deviceId,
+      to: target,
+      probationS: 10,
+      confirmed: true,
+    });
+    await t.until(
+      'a healthy reading in the window',
+      () => ((latest(started.id)?.health.length ?? 0) >= 2 ? true : undefined),
+      60_000,
+    );
+    await t.emu.control.kernel('mpp_service: error: too many sessions');
+    const report = await t.core.rollback.waitForEnd(started.id);
+    expect(report.outcome, report.summary).toBe('reverted');
+    expect(report.summary).toMatch(
+      /was unhealthy \(new kernel fault: .*too many sessions\); went back to [0-9a-f]{7} by itself, healthy again/,
+    );
+    expect(report.steps.map((s) => s.state)).toEqual(['done', 'done', 'done', 'failed', 'done', 'done']);
+    expect(report.evidence.join('\n')).toMatch(/too many sessions/);
+    expect(report.recheck.at(-1)).toMatchObject({ streaming: 4, cameras: 4, kernelFaults: 0 });
+    // Back on the old HEAD, and the rollback's own commit is still reachable.
+    expect(await head()).toBe(before);
+    expect(report.endedOn).toBe(before);
+    expect(report.refs).toContain(`refs/tally/failed/${started.id}`);
+    expect(await git(`git rev-parse refs/tally/failed/${started.id}`)).toBe(report.made);
+    expect(await git(`git rev-parse refs/tally/backup/${started.id}`)).toBe(before);
+  }, 240_000);
+
   it('refuses a dirty checkout and changes nothing', async () => {
     const before = await head();
     const target = await x264Commit();
