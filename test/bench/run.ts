@@ -7,6 +7,7 @@ import type { BenchReport } from './stats.js';
 import { classifierThroughput } from './classifier.js';
 import { cliStartBench } from './cli-start.js';
 import { previewsBench } from './previews.js';
+import { rollbackBench } from './rollback.js';
 import { samplerCost } from './sampler-cost.js';
 import { sshRoundtrip } from './ssh-roundtrip.js';
 import { uiFlood } from './ui-flood.js';
@@ -22,6 +23,7 @@ const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'previews', run: () => previewsBench() },
   { name: 'vpu-reset', run: () => vpuResetBench() },
   { name: 'cli', run: () => cliStartBench(count ? { count } : {}) },
+  { name: 'rollback', run: () => rollbackBench() },
 ];
 
 const only = process.argv.slice(2);
