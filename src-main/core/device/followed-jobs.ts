@@ -41,6 +41,10 @@ export interface FollowedJobsOptions<R extends JobReport, M extends JobMeta> {
   onChange(report: R): void;
   /** Once, when the job ended and its report is saved (audit it). */
   onEnd(report: R, meta: M): Promise<void>;
+  /** Save a running job's report as well when this says so (e.g. a step moved), so a restart shows its progress. */
+  saveWhileRunning?(before: R, now: R): boolean;
+  /** The report of a job whose files the device no longer has; by default the last one, failed. */
+  gone?(report: R): R;
 }
 
 interface Followed<R, M> {
@@ -162,8 +166,10 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
         following: isLive(this.opts.connections.status(meta.deviceId).state),
       };
       if (JSON.stringify(next) === JSON.stringify(f.report)) return;
+      const save = next.outcome === 'running' && this.opts.saveWhileRunning?.(f.report, next) === true;
       f.report = next;
       this.opts.onChange(next);
+      if (save) void this.save(next).catch(() => undefined);
     };
     f.done = this.opts.jobs
       .attach(
@@ -193,7 +199,7 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
           this.opts.onChange(f.report);
         }
         if (err instanceof ContractError && err.code === 'not_found') {
-          const gone: R = { ...f.report, outcome: 'failed' };
+          const gone: R = this.opts.gone ? this.opts.gone(f.report) : { ...f.report, outcome: 'failed' };
           await this.save(gone).catch(() => undefined);
           return gone;
         }

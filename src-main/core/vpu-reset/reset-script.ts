@@ -69,7 +69,6 @@ export const DEFAULT_TIMEOUTS: ResetTimeouts = {
   interruptMs: 20_000,
 };
 
-
 // The program itself: trusted text written here, no interpolation. Values arrive as shell variables set above it.
 const BODY = sh`
 now() { date +%s%3N; }

@@ -4,7 +4,6 @@
  * reports in the data directory, and reattaches to a reset it finds running when a device (re)connects.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
   ContractError,
@@ -14,17 +13,16 @@ import {
   type ActiveRecording,
   type DeviceLease,
   type DeviceProbe,
-  type DeviceStatus,
   type PipelineJob,
   type ResetPlan,
 } from '../../contract/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { FollowedJobs } from '../device/followed-jobs.js';
 import type { DeviceLeases, LeaseRequest } from '../device/lease.js';
 import type { DeviceProfile } from '../device/profile.js';
 import { argv, sudo } from '../device/quote.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
-import { writeFileAtomic } from '../store/atomic-file.js';
 import { parseResetOutput, type ResetMeta } from './reset-report.js';
 import { resetScript, type ResetTimeouts } from './reset-script.js';
 
@@ -48,36 +46,47 @@ export interface VpuResetServiceOptions {
   timeouts?: Partial<ResetTimeouts>;
 }
 
-interface Followed {
-  meta: ResetMeta;
-  output: string;
-  exit: number | null;
-  report: VpuReset;
-  abort: AbortController;
-  /** Set right after the job is attached. */
-  done?: Promise<VpuReset>;
-}
-
 const RESET_ID = /^vpu-reset-[a-z0-9-]{6,48}$/;
 const FOLLOW =
   "Open the device's Emergency VPU reset: it follows the running reset to its report, on any console.";
 
 export class VpuResetService {
-  private readonly followed = new Map<string, Followed>();
-  private readonly checking = new Map<string, Promise<void>>();
-  private readonly dir: string;
-  private readonly unsubscribe: () => void;
-  private closed = false;
+  private readonly resets: FollowedJobs<VpuReset, ResetMeta>;
 
   constructor(private readonly opts: VpuResetServiceOptions) {
-    this.dir = path.join(opts.dataDir, 'vpu-resets');
-    this.unsubscribe = opts.connections.onStatus((id, status) => this.onStatus(id, status));
-  }
-
-  private running(deviceId: string): Followed | undefined {
-    for (const f of this.followed.values())
-      if (f.meta.deviceId === deviceId && f.report.outcome === 'running') return f;
-    return undefined;
+    this.resets = new FollowedJobs<VpuReset, ResetMeta>({
+      connections: opts.connections,
+      jobs: opts.jobs,
+      dir: path.join(opts.dataDir, 'vpu-resets'),
+      prefix: 'vpu-reset-',
+      idPattern: RESET_ID,
+      read: (value) => {
+        const parsed = VpuReset.safeParse(value);
+        return parsed.success ? parsed.data : null;
+      },
+      parse: parseResetOutput,
+      metaFor: (deviceId, id, stored) =>
+        stored
+          ? { id, deviceId, device: stored.device, who: stored.who, startedAt: stored.startedAt }
+          : {
+              id,
+              deviceId,
+              device: opts.deviceName(deviceId),
+              who: 'another console',
+              startedAt: new Date().toISOString(),
+            },
+      onChange: opts.onChange,
+      onEnd: (report, meta) =>
+        this.audit(meta, report.outcome === 'healthy' ? 'ok' : 'error', report.summary),
+      // A console that restarts mid-reset shows how far it got.
+      saveWhileRunning: (before, now) => now.steps.some((st, i) => st.state !== before.steps[i]?.state),
+      gone: (report) => ({
+        ...report,
+        outcome: 'failed',
+        summary:
+          'The device no longer has this reset job (its files were removed, or the device was reinstalled).',
+      }),
+    });
   }
 
   async plan(deviceId: string): Promise<ResetPlan> {
@@ -101,12 +110,12 @@ export class VpuResetService {
     if (!isLive(this.opts.connections.status(deviceId).state))
       return {
         ...base,
-        running: this.running(deviceId)?.report ?? null,
+        running: this.resets.running(deviceId) ?? null,
         lease: this.opts.leases.current(deviceId),
         blocked: `${device} is not connected. Connect first; a reset that is already running on it carries on by itself.`,
       };
-    await this.checkDevice(deviceId);
-    const running = this.running(deviceId)?.report ?? null;
+    await this.resets.checkDevice(deviceId);
+    const running = this.resets.running(deviceId) ?? null;
     let recordings: ActiveRecording[] = [];
     let blocked: string | null = null;
     try {
@@ -138,11 +147,11 @@ export class VpuResetService {
       throw new ContractError('unavailable', `${device} is not connected; connect first.`);
     // The plan looks on the device for a reset already running there (and follows it) before anything else.
     const plan = await this.plan(deviceId);
-    const already = this.running(deviceId);
+    const already = this.resets.running(deviceId);
     if (already)
       throw new ContractError(
         'conflict',
-        `A VPU reset is already running on ${device} (started ${already.report.startedAt} by ${already.report.who}); ` +
+        `A VPU reset is already running on ${device} (started ${already.startedAt} by ${already.who}); ` +
           'its progress is shown. Wait for its report before starting another.',
       );
     if (plan.blocked) throw new ContractError('refused', plan.blocked);
@@ -179,43 +188,20 @@ export class VpuResetService {
       `sessions ${plan.sessions ?? '?'}; stopping ${plan.recordings.length} recording(s), ${plan.pipelines.length} pipeline(s)` +
         (interrupt && plan.lease ? `; interrupting "${plan.lease.what}" (${plan.lease.who})` : ''),
     );
-    const followed = this.follow(meta, true);
-    await this.save(followed.report);
-    return followed.report;
+    return this.resets.started(meta);
   }
 
   /** Resolves with the final report (for the CLI). */
-  async waitForEnd(resetId: string): Promise<VpuReset> {
-    const f = this.followed.get(resetId);
-    if (!f?.done) throw new ContractError('not_found', `No reset ${resetId} is being followed.`);
-    return f.done;
+  waitForEnd(resetId: string): Promise<VpuReset> {
+    return this.resets.waitForEnd(resetId);
   }
 
-  async get(deviceId: string, id?: string): Promise<VpuReset | null> {
-    if (id) {
-      const live = this.followed.get(id);
-      if (live && live.meta.deviceId === deviceId) return live.report;
-      const stored = await this.load(id);
-      return stored && stored.deviceId === deviceId ? stored : null;
-    }
-    return (await this.list(deviceId))[0] ?? null;
+  get(deviceId: string, id?: string): Promise<VpuReset | null> {
+    return this.resets.get(deviceId, id);
   }
 
-  async list(deviceId: string): Promise<VpuReset[]> {
-    const byId = new Map<string, VpuReset>();
-    let names: string[] = [];
-    try {
-      names = await fs.readdir(this.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    for (const name of names) {
-      if (!name.endsWith('.json')) continue;
-      const report = await this.load(name.slice(0, -'.json'.length));
-      if (report?.deviceId === deviceId) byId.set(report.id, report);
-    }
-    for (const f of this.followed.values()) if (f.meta.deviceId === deviceId) byId.set(f.meta.id, f.report);
-    return [...byId.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  list(deviceId: string): Promise<VpuReset[]> {
+    return this.resets.list(deviceId);
   }
 
   async reboot(deviceId: string, confirmName: string): Promise<void> {
@@ -225,8 +211,7 @@ export class VpuResetService {
         'invalid_input',
         `Type the device's name, ${JSON.stringify(device)}, to confirm the reboot. Nothing was done.`,
       );
-    const running = this.running(deviceId);
-    if (running)
+    if (this.resets.running(deviceId))
       throw new ContractError(
         'conflict',
         `A VPU reset is running on ${device}; wait for its report before rebooting.`,
@@ -262,124 +247,7 @@ export class VpuResetService {
   }
 
   close(): void {
-    this.closed = true;
-    this.unsubscribe();
-    for (const f of this.followed.values()) f.abort.abort();
-  }
-
-  private onStatus(deviceId: string, status: DeviceStatus): void {
-    const live = isLive(status.state);
-    for (const f of this.followed.values()) {
-      if (f.meta.deviceId !== deviceId || f.report.outcome !== 'running' || f.report.following === live)
-        continue;
-      f.report = { ...f.report, following: live };
-      this.opts.onChange(f.report);
-    }
-    if (live) void this.checkDevice(deviceId).catch(() => undefined);
-  }
-
-  /**
-   * Find the device's newest reset job and follow it if this console is not already: after a console restart,
-   * or when a reset was started by another console. One command, cheap enough for every connect.
-   */
-  private checkDevice(deviceId: string): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    // Callers that arrive while a check runs wait for it, so they see what it found.
-    const running = this.checking.get(deviceId);
-    if (running) return running;
-    const check = this.findOnDevice(deviceId).finally(() => this.checking.delete(deviceId));
-    this.checking.set(deviceId, check);
-    return check;
-  }
-
-  private async findOnDevice(deviceId: string): Promise<void> {
-    for (const { jobId: id, state } of await this.opts.jobs.list(deviceId, 'vpu-reset-', 3)) {
-      if (!RESET_ID.test(id) || this.followed.has(id)) continue;
-      const stored = await this.load(id);
-      if (state === 'done' && stored && stored.outcome !== 'running') continue;
-      if (stored && stored.deviceId !== deviceId) continue;
-      this.follow(
-        stored
-          ? { id, deviceId, device: stored.device, who: stored.who, startedAt: stored.startedAt }
-          : {
-              id,
-              deviceId,
-              device: this.opts.deviceName(deviceId),
-              who: 'another console',
-              startedAt: new Date().toISOString(),
-            },
-        false,
-      );
-    }
-  }
-
-  private follow(meta: ResetMeta, fresh: boolean): Followed {
-    const abort = new AbortController();
-    const followed: Followed = {
-      meta,
-      output: '',
-      exit: null,
-      report: { ...parseResetOutput('', meta), following: true },
-      abort,
-    };
-    this.followed.set(meta.id, followed);
-    const update = (): void => {
-      const next = {
-        ...parseResetOutput(followed.output, followed.meta, followed.exit),
-        following: isLive(this.opts.connections.status(meta.deviceId).state),
-      };
-      if (JSON.stringify(next) === JSON.stringify(followed.report)) return;
-      const stepMoved = next.steps.some((s, i) => s.state !== followed.report.steps[i]?.state);
-      followed.report = next;
-      this.opts.onChange(next);
-      if (stepMoved && next.outcome === 'running') void this.save(next).catch(() => undefined);
-    };
-    const done = this.opts.jobs
-      .attach(
-        meta.deviceId,
-        meta.id,
-        (chunk) => {
-          followed.output += chunk;
-          update();
-        },
-        { signal: abort.signal },
-      )
-      .then(async ({ exitCode }) => {
-        followed.exit = exitCode;
-        update();
-        followed.report = { ...followed.report, following: true };
-        await this.save(followed.report);
-        await this.audit(
-          meta,
-          followed.report.outcome === 'healthy' ? 'ok' : 'error',
-          followed.report.summary,
-        );
-        this.opts.onChange(followed.report);
-        return followed.report;
-      })
-      .catch(async (err: unknown) => {
-        // The device stayed away (or the console is closing): the job carries on there; the next connect reattaches.
-        this.followed.delete(meta.id);
-        followed.report = { ...followed.report, following: false };
-        if (!this.closed) {
-          await this.save(followed.report).catch(() => undefined);
-          this.opts.onChange(followed.report);
-        }
-        if (err instanceof ContractError && err.code === 'not_found') {
-          const gone = {
-            ...followed.report,
-            outcome: 'failed' as const,
-            summary:
-              'The device no longer has this reset job (its files were removed, or the device was reinstalled).',
-          };
-          await this.save(gone).catch(() => undefined);
-          return gone;
-        }
-        return followed.report;
-      });
-    followed.done = done;
-    if (!fresh) this.opts.onChange(followed.report);
-    return followed;
+    this.resets.close();
   }
 
   private leaseRequest(device: string): LeaseRequest {
@@ -397,22 +265,5 @@ export class VpuResetService {
         message,
       })
       .catch(() => undefined);
-  }
-
-  private async save(report: VpuReset): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(path.join(this.dir, `${report.id}.json`), `${JSON.stringify(report, null, 2)}\n`);
-  }
-
-  private async load(id: string): Promise<VpuReset | null> {
-    if (!RESET_ID.test(id)) return null;
-    try {
-      const parsed = VpuReset.safeParse(
-        JSON.parse(await fs.readFile(path.join(this.dir, `${id}.json`), 'utf8')),
-      );
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null;
-    }
   }
 }
