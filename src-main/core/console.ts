@@ -545,7 +545,8 @@ export class Console {
       'vpuReset.get': ({ deviceId, id }) => this.vpuReset.get(this.known(deviceId), id),
       'vpuReset.list': ({ deviceId }) => this.vpuReset.list(this.known(deviceId)),
       'lease.get': ({ deviceId }) => this.leases.read(this.known(deviceId)),
-      'rollback.plan': ({ deviceId, to, probationS }) => this.rollback.plan(this.known(deviceId), to, probationS),
+      'rollback.plan': ({ deviceId, to, probationS }) =>
+        this.rollback.plan(this.known(deviceId), to, probationS),
       'rollback.start': ({ deviceId, to, probationS, overrideBudget }) =>
         this.rollback.start(this.known(deviceId), { to, probationS, overrideBudget }),
       'rollback.get': ({ deviceId, id }) => this.rollback.get(this.known(deviceId), id),

@@ -9,6 +9,7 @@ import type { Rollback } from '../../src-main/contract/index.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { startEmulatedConsole, type EmulatedConsole } from '../fixtures/emulated-console.js';
 import { summarize, type BenchReport } from './stats.js';
+import { restartBaseline } from './vpu-reset.js';
 
 const RUNS = 3;
 const PROBATION_S = 10;
@@ -22,17 +23,6 @@ async function git(t: EmulatedConsole, command: string): Promise<string> {
   });
   if (r.code !== 0) throw new Error(`${command}: ${r.stderr}`);
   return r.stdout.trim();
-}
-
-async function restartBaseline(t: EmulatedConsole): Promise<number> {
-  const start = performance.now();
-  const r = await t.core.connections.exec(
-    t.deviceId,
-    sh`sudo -n systemctl restart preke-recorder && until [ "$(curl -s --max-time 2 http://127.0.0.1:8000/status | grep -o '"streaming' | wc -l)" -ge 4 ]; do sleep 0.1; done`,
-    { timeoutMs: 120_000 },
-  );
-  if (r.code !== 0) throw new Error(`restart baseline failed: ${r.stderr}`);
-  return performance.now() - start;
 }
 
 async function oneRollback(t: EmulatedConsole, to: string): Promise<{ totalMs: number; report: Rollback }> {

@@ -21,7 +21,8 @@ async function oneReset(t: EmulatedConsole): Promise<{ totalMs: number; report: 
   return { totalMs, report };
 }
 
-async function restartBaseline(t: EmulatedConsole): Promise<number> {
+/** What the device needs to bring its cameras back: a restart by hand until the recorder says all 4 stream. */
+export async function restartBaseline(t: EmulatedConsole): Promise<number> {
   const start = performance.now();
   const r = await t.core.connections.exec(
     t.deviceId,

@@ -9,6 +9,7 @@ import {
   type RollbackOutcome,
   type RollbackStep,
 } from '../../contract/index.js';
+import { isoFromMs } from '../device/job-lines.js';
 
 export interface RollbackMeta {
   id: string;
@@ -20,10 +21,7 @@ export interface RollbackMeta {
   probationMs: number;
 }
 
-const iso = (ms: string | undefined): string | null => {
-  const n = Number(ms);
-  return ms !== undefined && Number.isFinite(n) && n > 0 ? new Date(n).toISOString() : null;
-};
+const iso = isoFromMs;
 
 const OUTCOMES: readonly RollbackOutcome[] = ['healthy', 'reverted', 'failed', 'refused'];
 const MAX_EVIDENCE = 60;

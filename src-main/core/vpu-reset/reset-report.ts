@@ -11,6 +11,7 @@ import {
   type ResetStep,
   type VpuReset,
 } from '../../contract/index.js';
+import { isoFromMs } from '../device/job-lines.js';
 
 export interface ResetMeta {
   id: string;
@@ -20,10 +21,7 @@ export interface ResetMeta {
   startedAt: string;
 }
 
-const iso = (ms: string | undefined): string | null => {
-  const n = Number(ms);
-  return ms !== undefined && Number.isFinite(n) && n > 0 ? new Date(n).toISOString() : null;
-};
+const iso = isoFromMs;
 
 const num = (text: string | undefined): number | null => {
   if (text === undefined || text === '-' || text === '') return null;
