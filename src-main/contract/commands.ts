@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceInput, DeviceView, ImportCandidate } from './devices.js';
+import { History, HistoryRef } from './history.js';
 import { Alarm, AlarmRef, DeviceRefInput, MonitorSnapshot, MonitorSummary } from './monitor.js';
 import {
   BudgetPlan,
@@ -157,6 +158,11 @@ export const commands = {
   'device.reboot': command(RebootRequest, Ok),
   /** Who holds the device's operation lease now, asked of the device (null: free). Reading takes nothing. */
   'lease.get': command(DeviceRefInput, DeviceLease.nullable()),
+  /**
+   * The recorder checkout's commits that touch the encoder, newest first, with badges (HEAD, made by Tally or by
+   * hand, qualification results from the notes ref, dangerous), and the dirty files. Reading: no lease.
+   */
+  'history.list': command(HistoryRef, History),
 } as const;
 
 export type Commands = typeof commands;

@@ -14,6 +14,7 @@ import {
 } from '../contract/index.js';
 import { AuditLog } from './audit/audit-log.js';
 import { DeviceService, parseJump } from './devices/device-service.js';
+import { HistoryService } from './history/history-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { DeviceLeases } from './device/lease.js';
 import { deviceProfile, type DeviceProfile } from './device/profile.js';
@@ -74,6 +75,7 @@ export class Console {
   readonly pipelines: AdhocPipelines;
   readonly previews: PreviewService;
   readonly vpuReset: VpuResetService;
+  readonly history: HistoryService;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -191,6 +193,8 @@ export class Console {
       onChange: (reset) => this.emit('vpuReset.changed', { reset }),
       ...(opts.resetTimeouts ? { timeouts: opts.resetTimeouts } : {}),
     });
+    // Reads the device repo only, so it takes no lease.
+    this.history = new HistoryService({ connections: this.connections, profileOf, deviceName });
     this.handlers = this.makeHandlers();
   }
 
@@ -525,6 +529,7 @@ export class Console {
       'vpuReset.get': ({ deviceId, id }) => this.vpuReset.get(this.known(deviceId), id),
       'vpuReset.list': ({ deviceId }) => this.vpuReset.list(this.known(deviceId)),
       'lease.get': ({ deviceId }) => this.leases.read(this.known(deviceId)),
+      'history.list': ({ deviceId }) => this.history.list(this.known(deviceId)),
       'device.reboot': async ({ deviceId, confirmName }) => {
         await this.vpuReset.reboot(this.known(deviceId), confirmName);
         return { ok: true as const };
