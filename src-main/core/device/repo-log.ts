@@ -65,23 +65,26 @@ export function repoLogCommand(q: RepoLogQuery): ShellCommand {
   const paths = q.paths.map((p) => remotePath(p));
   // One more than the limit tells whether there are more.
   const n = q.limit + 1;
+  // safe.directory: a checkout another user owns (after a "sudo git pull" by hand) still reads, as in the probe.
   const setup = sh`cd ${repo} || exit 4
-git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "not a git checkout" >&2; exit 5; }
+r=${repo}
+g() { git -c safe.directory="$r" "$@"; }
+g rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "not a git checkout" >&2; exit 5; }
 f=${file}
-revs=$(git log -n ${n} --format='%H %P' -- ${paths} | while read -r c p rest; do printf '%s:%s\\n' "$c" "$f"; if [ -n "$p" ]; then printf '%s:%s\\n' "$p" "$f"; fi; done)`;
+revs=$(g log -n ${n} --format='%H %P' -- ${paths} | while read -r c p rest; do printf '%s:%s\\n' "$c" "$f"; if [ -n "$p" ]; then printf '%s:%s\\n' "$p" "$f"; fi; done)`;
   const parts = [
-    section('head', sh`git rev-parse -q --verify HEAD`),
-    section('status', sh`git status --porcelain -z --untracked-files=no`),
-    section('dirty-diff', sh`git diff --no-ext-diff --no-color HEAD -- "$f"`),
-    section('log', sh`git log -n ${n} --format=${LOG_FORMAT} -- ${paths}`),
+    section('head', sh`g rev-parse -q --verify HEAD`),
+    section('status', sh`g status --porcelain -z --untracked-files=no`),
+    section('dirty-diff', sh`g diff --no-ext-diff --no-color HEAD -- "$f"`),
+    section('log', sh`g log -n ${n} --format=${LOG_FORMAT} -- ${paths}`),
     section(
       'blob-of',
-      sh`[ -z "$revs" ] || printf '%s\\n' "$revs" | git cat-file --batch-check='%(objectname) %(objecttype)'`,
+      sh`[ -z "$revs" ] || printf '%s\\n' "$revs" | g cat-file --batch-check='%(objectname) %(objecttype)'`,
     ),
-    section('notes', sh`git notes --ref=${q.notesRef} list 2>/dev/null || true`),
+    section('notes', sh`g notes --ref=${q.notesRef} list 2>/dev/null || true`),
     section(
       'blobs',
-      sh`{ [ -z "$revs" ] || printf '%s\\n' "$revs" | git cat-file --batch-check='%(objectname) %(objecttype)' | sed -n 's/ blob$//p'; git notes --ref=${q.notesRef} list 2>/dev/null | cut -d' ' -f1; } | sort -u | git cat-file --batch`,
+      sh`{ [ -z "$revs" ] || printf '%s\\n' "$revs" | g cat-file --batch-check='%(objectname) %(objecttype)' | sed -n 's/ blob$//p'; g notes --ref=${q.notesRef} list 2>/dev/null | cut -d' ' -f1; } | sort -u | g cat-file --batch`,
     ),
   ];
   return sh`${setup}

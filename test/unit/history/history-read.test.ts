@@ -46,7 +46,11 @@ const env = {
 };
 
 function git(args: string[], extra: Record<string, string> = {}): string {
-  return execFileSync('git', args, { cwd: repo.dir, encoding: 'utf8', env: { ...env, ...extra } }).trim();
+  return execFileSync('git', ['-c', 'safe.directory=*', ...args], {
+    cwd: repo.dir,
+    encoding: 'utf8',
+    env: { ...env, ...extra },
+  }).trim();
 }
 
 function query(limit = 50): RepoLogQuery {
@@ -86,7 +90,8 @@ function note(over: Partial<QualificationNote> & { commit: string }): Qualificat
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-history-'));
-  repo = await createRecorderRepo(path.join(tmp, 'preke-r58-recorder'), { cameras: 4 });
+  // Owned by another user, as after a `sudo git pull` by hand: git refuses such a checkout unless told it is safe.
+  repo = await createRecorderRepo(path.join(tmp, 'preke-r58-recorder'), { cameras: 4, uid: 4321, gid: 4322 });
 });
 
 afterAll(async () => {
