@@ -127,7 +127,8 @@ export function historyBadges(commit: HistoryCommit): HistoryBadge[] {
     out.push({
       id: 'dangerous',
       label: 'dangerous',
-      detail: `${commit.danger.camera}: ${commit.danger.reason} (seed ${commit.danger.seed})`,
+      // The reason names its seed already.
+      detail: `${commit.danger.camera}: ${commit.danger.reason}`,
     });
   out.push(
     commit.madeBy === 'tally'
