@@ -94,7 +94,7 @@ export async function connect(core: Console, device: DeviceView, timeoutMs: numb
   );
 }
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return (
     rows

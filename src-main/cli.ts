@@ -16,6 +16,7 @@ import { MemorySecretStore } from './core/store/secrets.js';
 import { DEMO_DEVICE, seedDemoDevice } from './demo.js';
 import { resetVpuCommand } from './cli-reset.js';
 import { rollbackCommand } from './cli-rollback.js';
+import { historyCommand } from './cli-history.js';
 import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
 
 function version(): string {
@@ -429,6 +430,23 @@ export function buildProgram(): Command {
     .action((device: string, o: { plan?: string; dataDir: string; timeout: number }) =>
       scripted(o.dataDir, (core) =>
         budgetCommand(core, io, device, { ...(o.plan ? { plan: o.plan } : {}), timeoutMs: o.timeout * 1000 }),
+      ),
+    );
+
+  program
+    .command('history')
+    .description(
+      "The recorder checkout's commits that touch the encoder (config.yml, src/pipelines.py), newest first: " +
+        'short sha, date, badges (HEAD, known-good, failed qualification, dangerous, Tally or by hand), the ' +
+        'encoder it selects and its subject. Reads only.',
+    )
+    .argument('<device>', 'device name')
+    .option('--json', 'the whole history as JSON, config.yml diffs included')
+    .option(...dataDirOption)
+    .option(...timeoutOption)
+    .action((device: string, o: { json?: boolean; dataDir: string; timeout: number }) =>
+      scripted(o.dataDir, (core) =>
+        historyCommand(core, io, device, { json: !!o.json, timeoutMs: o.timeout * 1000 }),
       ),
     );
 

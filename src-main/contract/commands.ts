@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceInput, DeviceView, ImportCandidate } from './devices.js';
+import { History, HistoryRef } from './history.js';
 import { Alarm, AlarmRef, DeviceRefInput, MonitorSnapshot, MonitorSummary } from './monitor.js';
 import {
   BudgetPlan,
@@ -165,6 +166,11 @@ export const commands = {
   /** One rollback (or the newest), live while it runs or from the reports kept in the data directory. */
   'rollback.get': command(RollbackRef, Rollback.nullable()),
   'rollback.list': command(DeviceRefInput, z.array(Rollback)),
+  /**
+   * The recorder checkout's commits that touch the encoder, newest first, with badges (HEAD, made by Tally or by
+   * hand, qualification results from the notes ref, dangerous), and the dirty files. Reading: no lease.
+   */
+  'history.list': command(HistoryRef, History),
 } as const;
 
 export type Commands = typeof commands;

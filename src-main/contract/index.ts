@@ -3,6 +3,7 @@ export * from './commands.js';
 export * from './devices.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './history.js';
 export * from './lease.js';
 export * from './monitor.js';
 export * from './pipelines.js';

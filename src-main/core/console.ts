@@ -14,6 +14,7 @@ import {
 } from '../contract/index.js';
 import { AuditLog } from './audit/audit-log.js';
 import { DeviceService, parseJump } from './devices/device-service.js';
+import { HistoryService } from './history/history-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { DeviceLeases } from './device/lease.js';
 import { deviceProfile, type DeviceProfile } from './device/profile.js';
@@ -78,6 +79,7 @@ export class Console {
   readonly previews: PreviewService;
   readonly vpuReset: VpuResetService;
   readonly rollback: RollbackService;
+  readonly history: HistoryService;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -210,6 +212,8 @@ export class Console {
       onChange: (rollback) => this.emit('rollback.changed', { rollback }),
       ...(opts.rollbackCamerasMs !== undefined ? { camerasMs: opts.rollbackCamerasMs } : {}),
     });
+    // Reads the device repo only, so it takes no lease.
+    this.history = new HistoryService({ connections: this.connections, profileOf, deviceName });
     this.handlers = this.makeHandlers();
   }
 
@@ -551,6 +555,7 @@ export class Console {
         this.rollback.start(this.known(deviceId), { to, probationS, overrideBudget }),
       'rollback.get': ({ deviceId, id }) => this.rollback.get(this.known(deviceId), id),
       'rollback.list': ({ deviceId }) => this.rollback.list(this.known(deviceId)),
+      'history.list': ({ deviceId }) => this.history.list(this.known(deviceId)),
       'device.reboot': async ({ deviceId, confirmName }) => {
         await this.vpuReset.reboot(this.known(deviceId), confirmName);
         return { ok: true as const };

@@ -68,6 +68,19 @@ function routes(control: EmulatorControl): Record<string, Route> {
         return control.wedge(camera);
       },
     },
+    '/camera-dead': {
+      method: 'POST',
+      handle: async (q) => {
+        const camera = q.get('camera');
+        if (camera === null) throw new ControlError('Missing ?camera=camN.');
+        return control.cameraDead(camera, true);
+      },
+      // Without ?camera= every camera is cleared.
+      delete: async (q) => {
+        const camera = q.get('camera');
+        return camera === null ? control.clearDeadCameras() : control.cameraDead(camera, false);
+      },
+    },
     '/temperature': {
       method: 'POST',
       handle: async (q) =>

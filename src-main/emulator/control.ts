@@ -2,7 +2,7 @@
  * Fault control for one emulated R58: the functions tests call directly, and the same operations as a small HTTP
  * server on 127.0.0.1 (control-server.ts). Every input is checked here, so both paths refuse the same things.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestHost } from './netns.js';
 import type { TcpProxy } from './tcp-proxy.js';
@@ -32,6 +32,8 @@ export interface EmulatorState {
   slowLoginMs: number;
   /** Open SSH connections through the printed address. */
   sshConnections: number;
+  /** Cameras under the camera-dead fault: they find no signal whenever the recorder (re)starts them. */
+  deadCameras: string[];
   /** The device daemon's view: units, vpu {keep, maxSessions, open, orphaned, sessions}, kernel log size, reboots. */
   device: Record<string, unknown>;
 }
@@ -64,6 +66,14 @@ export interface EmulatorControl {
    * Turning it off frees none of the kept ones.
    */
   keepSessions(on: boolean): Promise<{ keep: boolean; orphaned: number }>;
+  /**
+   * A camera that never comes up after a restart: while set, whenever the recorder (re)starts this camera it finds
+   * no signal, so no pipeline runs, the recorder API says `no_signal` and its MediaMTX path never goes online. A
+   * camera streaming now keeps streaming until the recorder restarts. `on: false` clears it (the next start works).
+   */
+  cameraDead(camera: string, on: boolean): Promise<{ camera: string; deadCameras: string[] }>;
+  /** Clear the camera-dead fault on every camera. */
+  clearDeadCameras(): Promise<{ deadCameras: string[] }>;
   state(): Promise<EmulatorState>;
 }
 
@@ -82,8 +92,28 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
   return value;
 }
 
+/** The recorder reads it (device/recorder/service.py `DEAD_CAMERAS_FILE`) in the run directory it shares. */
+export const DEAD_CAMERAS_NAME = 'dead-cameras';
+
 export function createControl(deps: ControlDeps): EmulatorControl {
   let down = false;
+  const dead = new Set<string>();
+  const deadFile = path.join(path.dirname(deps.daemonSocket), DEAD_CAMERAS_NAME);
+  // A state dir used before may still list cameras: start with none, as the control says.
+  rmSync(deadFile, { force: true });
+  const writeDead = async (): Promise<string[]> => {
+    const names = deps.cameras.filter((c) => dead.has(c));
+    await fs.writeFile(`${deadFile}.new`, names.map((n) => `${n}\n`).join(''), { mode: 0o644 });
+    await fs.rename(`${deadFile}.new`, deadFile);
+    return names;
+  };
+  const knownCamera = (camera: unknown): string => {
+    if (typeof camera !== 'string' || !deps.cameras.includes(camera))
+      throw new ControlError(
+        `Unknown camera ${JSON.stringify(camera)}; this device has ${deps.cameras.join(', ')}.`,
+      );
+    return camera;
+  };
   let mediaBlocked = false;
   let loss = 0;
   let latency = 0;
@@ -149,10 +179,7 @@ export function createControl(deps: ControlDeps): EmulatorControl {
       return { appended };
     },
     async wedge(camera) {
-      if (typeof camera !== 'string' || !deps.cameras.includes(camera))
-        throw new ControlError(
-          `Unknown camera ${JSON.stringify(camera)}; this device has ${deps.cameras.join(', ')}.`,
-        );
+      knownCamera(camera);
       const reply = await daemon('POST', '/wedge', JSON.stringify({ label: camera }));
       const pids = (reply.json as { pids?: number[] }).pids ?? [];
       if (reply.status !== 200 || pids.length === 0)
@@ -189,6 +216,17 @@ export function createControl(deps: ControlDeps): EmulatorControl {
         throw new ControlError(`The device did not turn the keep-sessions fault ${on ? 'on' : 'off'}.`, 503);
       return { keep: on, orphaned: json.orphaned ?? 0 };
     },
+    async cameraDead(camera, on) {
+      knownCamera(camera);
+      if (typeof on !== 'boolean') throw new ControlError('cameraDead takes true or false.');
+      if (on) dead.add(camera);
+      else dead.delete(camera);
+      return { camera, deadCameras: await writeDead() };
+    },
+    async clearDeadCameras() {
+      dead.clear();
+      return { deadCameras: await writeDead() };
+    },
     async state() {
       const reply = await daemon('GET', '/state');
       return {
@@ -197,6 +235,7 @@ export function createControl(deps: ControlDeps): EmulatorControl {
         lossPercent: loss,
         latencyMs: latency,
         slowLoginMs: slowLogin,
+        deadCameras: deps.cameras.filter((c) => dead.has(c)),
         sshConnections: deps.proxy.connections,
         device: (reply.json ?? {}) as Record<string, unknown>,
       };

@@ -18,7 +18,9 @@ so hardware encoders take VPU sessions), and serves:
 A pipeline that dies leaves its camera in "error" until the service restarts or /ingest/start starts it again (no
 restart loop: a panic config would panic again). If the hold file (--hold-file, default
 /run/preke-recorder/hold-cameras) exists at start, it is removed and no camera starts: they are "stopped" until
-/ingest/start. SIGTERM/SIGINT: stop recordings with EOS, then the cameras, then exit.
+/ingest/start. A camera named in the dead-cameras file (--dead-cameras-file, default /run/tally-emu/dead-cameras,
+written by the emulator's camera-dead fault) when it starts finds no signal: no pipeline, "no_signal" until it
+starts again unlisted. SIGTERM/SIGINT: stop recordings with EOS, then the cameras, then exit.
 Environment: TALLY_GST_LAUNCH overrides the gst-launch-1.0 command line (tests); TALLY_EMU_SOCK is passed on.
 """
 
@@ -53,7 +55,7 @@ except ImportError:  # no python3-yaml on this machine: the subset config.yml us
 
 
 from processes import log  # noqa: E402
-from service import Recorder  # noqa: E402
+from service import DEAD_CAMERAS_FILE, Recorder  # noqa: E402
 
 HOLD_FILE = "/run/preke-recorder/hold-cameras"
 
@@ -157,6 +159,7 @@ def main(argv):
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--host", default="0.0.0.0")
     parser.add_argument("--hold-file", default=HOLD_FILE)
+    parser.add_argument("--dead-cameras-file", default=DEAD_CAMERAS_FILE)
     args = parser.parse_args(argv)
 
     log("INFO:     Started server process [%d]" % os.getpid())
@@ -175,7 +178,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    recorder = Recorder(config)
+    recorder = Recorder(config, args.dead_cameras_file)
     try:
         server = ThreadingHTTPServer((args.host, args.api_port), make_handler(recorder))
     except OSError as err:

@@ -51,6 +51,19 @@ class MediaForward:
         return self._call("DELETE", path, port)
 
 
+# The emulator's camera-dead fault (POST /camera-dead?camera=camN on its control server) lists cameras here, one a
+# line. A camera listed when it starts finds no signal and never streams until it starts again unlisted.
+DEAD_CAMERAS_FILE = "/run/tally-emu/dead-cameras"
+
+
+def dead_cameras(path):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return {line.strip() for line in fh if line.strip()}
+    except OSError:
+        return set()
+
+
 class Camera:
     def __init__(self, name, index, config):
         self.name = name
@@ -60,16 +73,21 @@ class Camera:
         self.process = None
         # False while the camera is held (hold file at start) or stopped through /ingest/stop.
         self.wanted = True
+        # True when its last start found no signal (the camera-dead fault): no pipeline runs.
+        self.dead = False
 
     @property
     def codec(self):
         return "h265" if str(self.config.get("codec", "h264")).lower() in ("h265", "hevc") else "h264"
 
     def state(self):
-        """streaming (WxH) / starting / error in the seed 001 status words; stopped / stopping when not wanted."""
+        """streaming (WxH) / starting / error / no_signal in the seed 001 status words; stopped / stopping when not
+        wanted."""
         p = self.process
         if not self.wanted:
             return "stopping" if p is not None and p.alive() else "stopped"
+        if self.dead:
+            return "no_signal"
         if p is None or not p.alive():
             return "error"
         if not p.playing.is_set():
@@ -87,8 +105,9 @@ class Recording:
 
 
 class Recorder:
-    def __init__(self, config):
+    def __init__(self, config, dead_cameras_file=DEAD_CAMERAS_FILE):
         self.config = config
+        self.dead_cameras_file = dead_cameras_file
         self.launcher = launcher_argv()
         cams = config.get("cameras") or {}
         self.cameras = {name: Camera(name, i, cams[name] or {}) for i, name in enumerate(cams)}
@@ -106,8 +125,14 @@ class Recorder:
     # -- cameras ----------------------------------------------------------------------------------------------
 
     def _start_camera(self, cam):
-        args = camera_args(cam.name, cam.index, cam.config, self.rtsp_base)
         cam.wanted = True
+        cam.dead = cam.name in dead_cameras(self.dead_cameras_file)
+        if cam.dead:
+            # A capture input without a signal: nothing to encode, so no pipeline and no MediaMTX path.
+            cam.process = None
+            log("WARNING:  %s: no signal on %s" % (cam.name, cam.config.get("device", "its capture device")))
+            return
+        args = camera_args(cam.name, cam.index, cam.config, self.rtsp_base)
         cam.process = GstProcess(cam.name, self.launcher, args)
 
     def start_cameras(self):
@@ -136,7 +161,10 @@ class Recorder:
                 else:
                     log("INFO:     %s: ingest start" % name)
                     self._start_camera(cam)
-                    fresh.append(cam)
+                    if cam.dead:
+                        errors[name] = "no signal"
+                    else:
+                        fresh.append(cam)
             deadline = time.time() + settle
             for cam in fresh:
                 p = cam.process
