@@ -113,4 +113,59 @@ describe.skipIf(!ok)('encoder history', () => {
     const shot = await screenshot(page, 'recorder-history');
     console.log(`screenshot: ${shot}`);
   });
+
+  it('rolls back to the last known-good commit with one click, shows the probation and the report, and the history gains the rollback', async () => {
+    await note('Roll back to x264enc after kernel panic', 'pass', null);
+    await history().getByRole('button', { name: 'Refresh' }).click();
+    const oneClick = history().getByRole('button', {
+      name: /^Roll back to last known-good \([0-9a-f]{7}\)$/,
+    });
+    await oneClick.waitFor(LIVE);
+    await oneClick.click();
+
+    const dialog = page.getByRole('dialog', { name: `Roll back ${DEVICE}` });
+    const plan = dialog.getByRole('region', { name: 'What the rollback will do' });
+    await plan.waitFor(LIVE);
+    await plan
+      .getByRole('region', { name: 'Changes to config.yml' })
+      .getByText('x264enc', { exact: false })
+      .first()
+      .waitFor(WAIT);
+    await plan.getByLabel('Probation window (s)').fill('10');
+    await screenshot(page, 'rollback-plan');
+    await dialog.getByRole('button', { name: /^Roll back to [0-9a-f]{7}$/ }).click();
+
+    const report = dialog.getByRole('region', {
+      name: /^(Rolling back…|Rolled back: the board is healthy)$/,
+    });
+    await report.waitFor(WAIT);
+    await dialog.getByRole('figure', { name: 'Probation of the target' }).waitFor(LIVE);
+    await screenshot(page, 'rollback-running');
+    await dialog
+      .getByRole('heading', { name: 'Rolled back: the board is healthy' })
+      .waitFor({ timeout: 120_000 });
+    const steps = dialog.getByRole('list', { name: 'Steps of the rollback' }).getByRole('listitem');
+    expect(await steps.count()).toBe(4);
+    for (let i = 0; i < 4; i++) expect(await steps.nth(i).innerText()).toMatch(/\bdone\b/);
+    expect(await dialog.getByRole('status').innerText()).toMatch(
+      /^Rolled back to [0-9a-f]{7}: healthy for 10 s\.$/,
+    );
+    await screenshot(page, 'rollback-report');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // The new HEAD is Tally's rollback commit; the commit before it is still in the list.
+    const top = table().getByRole('row').nth(1);
+    await top.getByText('Tally: roll back to', { exact: false }).waitFor(LIVE);
+    expect(await top.innerText()).toMatch(
+      /Tally: roll back to [0-9a-f]{7} \(Roll back to x264enc after kernel panic\)/,
+    );
+    await top
+      .getByRole('list', { name: /^Badges of / })
+      .getByRole('listitem')
+      .filter({ hasText: /^Tally/ })
+      .waitFor(WAIT);
+    await table()
+      .getByRole('row', { name: /Switch to H\.264 hardware encoding \(mpph264enc\)/ })
+      .waitFor(WAIT);
+  });
 });

@@ -125,7 +125,7 @@ if [ -n "$dirty" ]; then
   end_step failed; finish refused "The checkout has uncommitted changes; Tally does not overwrite them. Nothing was changed."
 fi
 g update-ref "refs/tally/backup/$JOB" "$OLD" && emit ref "refs/tally/backup/$JOB"
-say "HEAD $OLD kept as refs/tally/backup/$JOB."
+say "HEAD $(echo "$OLD" | cut -c1-7) kept as refs/tally/backup/$JOB."
 end_step ok
 
 begin_step 2
@@ -134,7 +134,7 @@ if [ "$(g rev-parse "$TARGET^{tree}")" = "$(g rev-parse "HEAD^{tree}")" ]; then
 fi
 g read-tree -u --reset "$TARGET" && g commit -q -m "$MESSAGE" || { end_step failed; g reset -q --hard "$OLD"; finish failed "Could not commit the target's tree; HEAD is back at $OLD."; }
 NEW=$(g rev-parse HEAD); emit made "$NEW"
-say "Committed $NEW with the tree of $TARGET_SHORT, on top of $OLD."
+say "Committed $(echo "$NEW" | cut -c1-7) with the tree of $TARGET_SHORT, on top of $(echo "$OLD" | cut -c1-7)."
 end_step ok
 
 begin_step 3
@@ -153,7 +153,7 @@ end_step failed
 begin_step 5
 g update-ref "refs/tally/failed/$JOB" "$NEW" && emit ref "refs/tally/failed/$JOB"
 g reset -q --hard "$OLD"
-say "The rollback commit is kept as refs/tally/failed/$JOB; HEAD is back at $OLD."
+say "The rollback commit is kept as refs/tally/failed/$JOB; HEAD is back at $(echo "$OLD" | cut -c1-7)."
 if restart; then end_step ok; else end_step failed; fi
 
 begin_step 6
