@@ -41,7 +41,8 @@ describe.skipIf(!ok)(`rollback on the emulated R58 (probation 10 s)${why}`, () =
       .at(-1);
 
   beforeAll(async () => {
-    t = await startEmulatedConsole({ cameras: 4 });
+    // A camera that has not streamed 8 s after the restart fails the check (30 s in the product).
+    t = await startEmulatedConsole({ cameras: 4, console: { rollbackCamerasMs: 8_000 } });
   });
   afterAll(async () => {
     await t?.stop();
@@ -142,6 +143,39 @@ describe.skipIf(!ok)(`rollback on the emulated R58 (probation 10 s)${why}`, () =
     expect(report.refs).toContain(`refs/tally/failed/${started.id}`);
     expect(await git(`git rev-parse refs/tally/failed/${started.id}`)).toBe(report.made);
     expect(await git(`git rev-parse refs/tally/backup/${started.id}`)).toBe(before);
+  }, 240_000);
+
+  it('a camera that never comes up after the restart: it goes back by itself, ends on the old HEAD healthy, and reports both attempts', async () => {
+    const before = await head();
+    const target = await x264Commit();
+    await t.emu.control.cameraDead('cam2', true);
+    try {
+      const started = await t.call<Rollback>('rollback.start', {
+        deviceId: t.deviceId,
+        to: target,
+        probationS: 10,
+        confirmed: true,
+      });
+      // The restart happened with cam2 dead; the box comes back with it once the fault is gone.
+      await t.until(
+        'the probation to begin',
+        () => (latest(started.id)?.steps[3]?.state === 'running' ? true : undefined),
+        60_000,
+      );
+      await t.emu.control.cameraDead('cam2', false);
+      const report = await t.core.rollback.waitForEnd(started.id);
+      expect(report.outcome, report.summary).toBe('reverted');
+      expect(report.summary).toMatch(
+        /was unhealthy \(not streaming 8000 ms after the restart: cam2 \); went back/,
+      );
+      expect(report.health.at(-1)).toMatchObject({ streaming: 3, cameras: 4 });
+      expect(report.recheck.at(-1)).toMatchObject({ streaming: 4, cameras: 4, kernelFaults: 0 });
+      expect(report.steps.map((s) => s.state)).toEqual(['done', 'done', 'done', 'failed', 'done', 'done']);
+      expect(await head()).toBe(before);
+      expect(await git(`git rev-parse refs/tally/failed/${started.id}`)).toBe(report.made);
+    } finally {
+      await t.emu.control.clearDeadCameras();
+    }
   }, 240_000);
 
   it('refuses a dirty checkout and changes nothing', async () => {
