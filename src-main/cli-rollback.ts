@@ -3,7 +3,7 @@
  * (rollback-script.ts), printing the plan, the steps as they go, and the report. Exits with a code per outcome.
  */
 import { createInterface } from 'node:readline/promises';
-import type { Rollback, RollbackPlan } from './contract/index.js';
+import { lastKnownGood, type History, type Rollback, type RollbackPlan } from './contract/index.js';
 import type { Console } from './core/console.js';
 import { call, CliExit, connect, EXIT_BUSY, findDevice, type CliIo } from './cli-ops.js';
 
@@ -38,6 +38,7 @@ export async function rollbackCommand(
   io: CliIo,
   deviceName: string,
   opts: {
+    /** A commit, or `last-good`: the newest earlier commit that passed qualification on this board. */
     to: string;
     probationS?: number;
     yes: boolean;
@@ -48,9 +49,20 @@ export async function rollbackCommand(
 ): Promise<number> {
   const device = await findDevice(core, deviceName);
   await connect(core, device, opts.timeoutMs);
+  let to = opts.to;
+  if (to === 'last-good') {
+    const good = lastKnownGood(await call<History>(core, 'history.list', { deviceId: device.id }));
+    if (!good)
+      throw new CliExit(
+        ROLLBACK_CLI_EXIT.refused,
+        `No earlier commit has passed qualification on ${device.name} yet (tally history ${device.name} shows the results); name one with --to SHA.`,
+      );
+    io.err(`Last known-good on ${device.name}: ${good.short} ${good.subject}\n`);
+    to = good.sha;
+  }
   const request = {
     deviceId: device.id,
-    to: opts.to,
+    to,
     ...(opts.probationS !== undefined ? { probationS: opts.probationS } : {}),
   };
   const plan = await call<RollbackPlan>(core, 'rollback.plan', request);

@@ -485,7 +485,8 @@ export function buildProgram(): Command {
         '4 not confirmed, 75 busy.',
     )
     .argument('<device>', 'device name')
-    .requiredOption('--to <sha>', 'the commit to roll back to (7 to 40 hex digits)', parseCommit)
+    .option('--to <sha>', 'the commit to roll back to (7 to 40 hex digits)', parseCommit)
+    .option('--last-good', 'the newest earlier commit that passed qualification on this board')
     .option('--probation <s>', 'seconds the board must stay healthy (10 to 1800; default 60)', parseProbation)
     .option('--override-budget', 'go ahead although the target is over the VPU practical limit (audited)')
     .option('--yes', 'do not ask (the plan is still printed)')
@@ -495,7 +496,8 @@ export function buildProgram(): Command {
       (
         device: string,
         o: {
-          to: string;
+          to?: string;
+          lastGood?: boolean;
           probation?: number;
           overrideBudget?: boolean;
           yes?: boolean;
@@ -503,16 +505,21 @@ export function buildProgram(): Command {
           timeout: number;
         },
       ) =>
-        scripted(o.dataDir, (core) =>
-          rollbackCommand(core, io, device, {
-            to: o.to,
+        scripted(o.dataDir, (core) => {
+          if ((o.to === undefined) === !o.lastGood)
+            throw new CliExit(
+              USAGE_EXIT,
+              'Say where to roll back to: --to SHA or --last-good (one of them).',
+            );
+          return rollbackCommand(core, io, device, {
+            to: o.to ?? 'last-good',
             ...(o.probation !== undefined ? { probationS: o.probation } : {}),
             yes: !!o.yes,
             overrideBudget: !!o.overrideBudget,
             timeoutMs: o.timeout * 1000,
             interactive: process.stdin.isTTY === true,
-          }),
-        ),
+          });
+        }),
     );
 
   return program;

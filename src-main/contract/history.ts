@@ -137,3 +137,10 @@ export function historyBadges(commit: HistoryCommit): HistoryBadge[] {
   );
   return out;
 }
+
+/** The newest commit other than HEAD whose latest qualification passed: "Roll back to last known-good". */
+export function lastKnownGood(history: History): HistoryCommit | undefined {
+  return history.commits.find(
+    (c) => !c.head && c.danger === null && latestQualification(c)?.verdict === 'pass',
+  );
+}

@@ -1,5 +1,5 @@
 /** Pure helpers of the History section (tested in test/unit/renderer/). */
-import type { History, HistoryCommit } from '../../src-main/contract/index.js';
+import type { HistoryCommit } from '../../src-main/contract/index.js';
 import { latestQualification } from '../../src-main/contract/index.js';
 
 /** `2025-12-22 15:17`: the author's own clock, as git shows it. */
@@ -26,9 +26,4 @@ export function detailLines(commit: HistoryCommit, file: string): string[] {
 export function failureReason(commit: HistoryCommit): string | null {
   const q = latestQualification(commit);
   return q?.verdict === 'fail' ? (q.reason ?? 'no reason recorded') : null;
-}
-
-/** The newest commit other than HEAD whose latest qualification passed: the one-click rollback's target. */
-export function lastKnownGood(history: History): HistoryCommit | undefined {
-  return history.commits.find((c) => !c.head && c.danger === null && latestQualification(c)?.verdict === 'pass');
 }

@@ -172,4 +172,24 @@ describe.skipIf(!ok)(`tally CLI against the emulated R58${why}`, () => {
     expect(r.exitCode).toBe(64);
     expect(r.stderr).toMatch(/No device named "\$\(reboot\)"\. Known: demo-r58/);
   });
+  it('rollback: --last-good with nothing qualified is refused (2), no target is bad input (64), --to SHA rolls back and exits 0', async () => {
+    const none = await tally('rollback', DEMO_DEVICE, '--last-good', '--yes');
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toMatch(/No earlier commit has passed qualification on demo-r58 yet/);
+    expect((await tally('rollback', DEMO_DEVICE, '--yes')).exitCode).toBe(64);
+    expect((await tally('rollback', DEMO_DEVICE, '--to', 'HEAD~1', '--yes')).exitCode).toBe(64);
+
+    const before = await deviceGit('rev-parse', 'HEAD');
+    const target = await deviceGit('log', '--format=%H', '-n', '1', '--grep=^Roll');
+    const r = await tally('rollback', DEMO_DEVICE, '--to', target, '--probation', '10', '--yes');
+    expect(r.stderr).toMatch(
+      /^Roll back demo-r58 from [0-9a-f]{7} .* to [0-9a-f]{7} \(Roll back to x264enc after kernel panic\)\./m,
+    );
+    expect(r.stdout).toMatch(
+      /^Rollback rollback-\S+ on demo-r58: healthy — Rolled back to [0-9a-f]{7}: healthy for 10 s\./m,
+    );
+    expect(r.exitCode).toBe(0);
+    expect(await deviceGit('rev-parse', 'HEAD^')).toBe(before);
+    expect(await audited('rollback')).toEqual(['rollback started', 'rollback ok']);
+  }, 120_000);
 });
