@@ -6,6 +6,7 @@
  */
 import { parseSections, section, type Section } from './batch.js';
 import { remotePath, sh, type ShellCommand } from './quote.js';
+import { parsePorcelainZ } from './repo.js';
 
 export interface RepoLogQuery {
   repo: string;
@@ -91,20 +92,6 @@ revs=$(g log -n ${n} --format='%H %P' -- ${paths} | while read -r c p rest; do p
 ${parts.reduce((all, part) => sh`${all}; ${part}`)}`;
 }
 
-/** `git status --porcelain -z`: `XY path\0`, and for renames and copies a second `\0`-terminated path. */
-function porcelainZ(out: string): string[] {
-  const files: string[] = [];
-  const parts = out.split('\0');
-  for (let i = 0; i < parts.length; i++) {
-    const entry = parts[i] ?? '';
-    if (entry.length < 4) continue;
-    const xy = entry.slice(0, 2);
-    files.push(entry.slice(3));
-    if (xy.includes('R') || xy.includes('C')) i++;
-  }
-  return files;
-}
-
 /** `git cat-file --batch` output: `<oid> <type> <size>\n<size bytes>\n`, repeated. Sizes are bytes. */
 export function parseCatFileBatch(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -151,7 +138,7 @@ export function parseRepoLog(stdout: string, limit: number): RepoLog {
   }
   const headPart = parts.get('head');
   const head = headPart?.code === 0 && SHA.test(headPart.text.trim()) ? headPart.text.trim() : null;
-  const dirtyFiles = porcelainZ(need(parts, 'status').text);
+  const dirtyFiles = parsePorcelainZ(need(parts, 'status').text);
   const diffPart = parts.get('dirty-diff');
   const dirtyDiff = head && diffPart?.code === 0 ? diffPart.text : '';
 
