@@ -53,11 +53,22 @@ export async function openConsole(dataDir: string, version: string): Promise<Con
     secrets: new MemorySecretStore(),
     version,
     agentSocket: process.env['SSH_AUTH_SOCK'],
+    ...qualifyDurationsFromEnv(process.env['TALLY_QUALIFY_DURATIONS_S']),
     ...(process.env['TALLY_APPLY_WATCH_MS']
       ? { applyWatchMs: Number(process.env['TALLY_APPLY_WATCH_MS']) }
       : {}),
   });
   return core;
+}
+
+/** `TALLY_QUALIFY_DURATIONS_S=3,5,3`: shorter qualification tests for demos and tests (both variants). */
+function qualifyDurationsFromEnv(value: string | undefined): {
+  qualifyDurationsS?: { full: [number, number, number]; quick: [number, number, number] };
+} {
+  const n = (value ?? '').split(',').map(Number);
+  if (n.length !== 3 || !n.every((x) => Number.isInteger(x) && x >= 1 && x <= 3600)) return {};
+  const d = n as [number, number, number];
+  return { qualifyDurationsS: { full: d, quick: d } };
 }
 
 export async function call<T>(core: Console, name: string, input: unknown): Promise<T> {

@@ -78,6 +78,18 @@ export interface QualifyServiceOptions {
 const ID = /^qualify-[a-z0-9-]{6,48}$/;
 const FOLLOW = "Open the device's Recorder tab: the qualification's report follows it on any console.";
 
+/** The same encoder whatever the order its properties are written in. */
+function sameEncoder(a: EncoderSpec, b: EncoderSpec): boolean {
+  const canon = (e: EncoderSpec): string =>
+    [
+      e.element,
+      ...Object.entries(e.properties)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .sort(),
+    ].join(' ');
+  return canon(a) === canon(b);
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -185,7 +197,7 @@ export class QualifyService {
     if (target.kind === 'preset') {
       encoder = presetEncoder(target.preset);
       const text = encoderToText(encoder);
-      const selected = headEncoder !== null && encoderToText(headEncoder) === text;
+      const selected = headEncoder !== null && sameEncoder(headEncoder, encoder);
       subject = { kind: 'preset', label: `preset ${target.preset}`, commit: state.head, encoder: text };
       noteOn = selected ? state.head : null;
       noteText = selected
