@@ -7,6 +7,7 @@ import {
   CliExit,
   devicesCommand,
   openConsole,
+  qualifyOptionsFromEnv,
   presetsCommand,
   recorderCommand,
   type CliIo,
@@ -128,6 +129,7 @@ export async function runWeb(
     secrets: new MemorySecretStore(),
     version: version(),
     agentSocket: process.env['SSH_AUTH_SOCK'],
+    ...qualifyOptionsFromEnv(process.env),
     // Tests shorten the 30 s watch after an applied change; nothing else should set it.
     ...(process.env['TALLY_APPLY_WATCH_MS']
       ? { applyWatchMs: Number(process.env['TALLY_APPLY_WATCH_MS']) }
