@@ -96,6 +96,7 @@ describe.skipIf(!ok)('qualification', () => {
     await history()
       .getByRole('button', { name: /^Roll back to last known-good/ })
       .waitFor(WAIT);
+    await table().scrollIntoViewIfNeeded();
     console.log(`screenshot: ${await screenshot(page, 'qualify-history')}`);
   });
 });

@@ -101,7 +101,7 @@ run_test() {
   t0=$(now)
   "pipe$n" > "$TMPD/gst.$n" 2>&1 &
   PID=$!; PIDS="$PIDS $PID"
-  sleep 0.3; m=$(rss "$PID"); [ -n "$m" ] && emit mem "$n" start "$m"; mlast=$m
+  mlast=""
   limit=$(( secs * 2000 + 20000 )); b0=""; blast=""
   while kill -0 "$PID" 2>/dev/null; do
     sleep 1
@@ -109,7 +109,8 @@ run_test() {
     set -- $(cpu_read); dt=$(( $1 - CT )); di=$(( $2 - CI )); CT=$1; CI=$2
     c=-; [ "$dt" -gt 0 ] && c=$(( (dt - di) * 100 / dt ))
     v=$(sessions); emit sample "$n" "$el" "$c" "$(temp_max)" "\${v:--}"
-    m=$(rss "$PID"); [ -n "$m" ] && mlast=$m
+    # Memory at the start is read once the pipeline runs (after its first second), not while it loads.
+    m=$(rss "$PID"); if [ -n "$m" ]; then [ -z "$mlast" ] && emit mem "$n" start "$m"; mlast=$m; fi
     if [ "$path" != - ]; then
       b=$(mtx_bytes "$path"); emit mtx "$n" "$(mtx_online "$path")" "\${b:--}"
       [ -z "$b0" ] && b0=$b; [ -n "$b" ] && blast=$b
