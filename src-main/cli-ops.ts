@@ -20,7 +20,7 @@ import {
   type RecorderControlResult,
   type RecorderState,
 } from './contract/index.js';
-import { Console } from './core/console.js';
+import { Console, type ConsoleOptions } from './core/console.js';
 import { MemorySecretStore } from './core/store/secrets.js';
 
 export interface CliIo {
@@ -53,11 +53,30 @@ export async function openConsole(dataDir: string, version: string): Promise<Con
     secrets: new MemorySecretStore(),
     version,
     agentSocket: process.env['SSH_AUTH_SOCK'],
+    ...qualifyOptionsFromEnv(process.env),
     ...(process.env['TALLY_APPLY_WATCH_MS']
       ? { applyWatchMs: Number(process.env['TALLY_APPLY_WATCH_MS']) }
       : {}),
   });
   return core;
+}
+
+/**
+ * Tests and demos shorten the qualification: `TALLY_QUALIFY_DURATIONS_S=3,5,3` (Test 1, 2, 3 in seconds, both
+ * variants) and `TALLY_QUALIFY_FRAME=640x360@30` (the test source). Nothing else should set them.
+ */
+export function qualifyOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+): Pick<ConsoleOptions, 'qualifyDurationsS' | 'qualifyFrame'> {
+  const out: Pick<ConsoleOptions, 'qualifyDurationsS' | 'qualifyFrame'> = {};
+  const n = (env['TALLY_QUALIFY_DURATIONS_S'] ?? '').split(',').map(Number);
+  if (n.length === 3 && n.every((x) => Number.isInteger(x) && x >= 1 && x <= 3600)) {
+    const d = n as [number, number, number];
+    out.qualifyDurationsS = { full: d, quick: d };
+  }
+  const f = /^([0-9]{2,4})x([0-9]{2,4})@([0-9]{1,3})$/.exec(env['TALLY_QUALIFY_FRAME'] ?? '');
+  if (f) out.qualifyFrame = { width: Number(f[1]), height: Number(f[2]), framerate: Number(f[3]) };
+  return out;
 }
 
 export async function call<T>(core: Console, name: string, input: unknown): Promise<T> {

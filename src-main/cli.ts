@@ -7,6 +7,7 @@ import {
   CliExit,
   devicesCommand,
   openConsole,
+  qualifyOptionsFromEnv,
   presetsCommand,
   recorderCommand,
   type CliIo,
@@ -15,6 +16,7 @@ import { Console } from './core/console.js';
 import { MemorySecretStore } from './core/store/secrets.js';
 import { DEMO_DEVICE, seedDemoDevice } from './demo.js';
 import { resetVpuCommand } from './cli-reset.js';
+import { qualifyCommand } from './cli-qualify.js';
 import { rollbackCommand } from './cli-rollback.js';
 import { historyCommand } from './cli-history.js';
 import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
@@ -127,6 +129,7 @@ export async function runWeb(
     secrets: new MemorySecretStore(),
     version: version(),
     agentSocket: process.env['SSH_AUTH_SOCK'],
+    ...qualifyOptionsFromEnv(process.env),
     // Tests shorten the 30 s watch after an applied change; nothing else should set it.
     ...(process.env['TALLY_APPLY_WATCH_MS']
       ? { applyWatchMs: Number(process.env['TALLY_APPLY_WATCH_MS']) }
@@ -520,6 +523,49 @@ export function buildProgram(): Command {
             interactive: process.stdin.isTTY === true,
           });
         }),
+    );
+
+  program
+    .command('qualify')
+    .description(
+      "Qualify an encoder with seed 000's stability Tests 1-3 (a timed encode to a file, a sustained encode, an RTSP " +
+        'push to MediaMTX) as one detached job on the device, the recorder stopped and restored; the result is kept ' +
+        'as a git note on the commit. The current config unless --preset or --commit. Exits 0 passed, 1 failed, ' +
+        '2 refused, 4 not confirmed, 64 bad input, 75 busy.',
+    )
+    .argument('<device>', 'device name')
+    .option('--preset <id>', 'qualify a preset (tally presets lists them)')
+    .option(
+      '--commit <sha>',
+      "qualify the encoder a commit's config.yml selects (7 to 40 hex digits)",
+      parseCommit,
+    )
+    .option('--quick', 'the short variant: 10 s, 60 s, 10 s instead of 30 s, 5 min, 30 s')
+    .option('--yes', 'do not ask (the plan is still printed)')
+    .option(...dataDirOption)
+    .option(...timeoutOption)
+    .action(
+      (
+        device: string,
+        o: {
+          preset?: string;
+          commit?: string;
+          quick?: boolean;
+          yes?: boolean;
+          dataDir: string;
+          timeout: number;
+        },
+      ) =>
+        scripted(o.dataDir, (core) =>
+          qualifyCommand(core, io, device, {
+            ...(o.preset !== undefined ? { preset: o.preset } : {}),
+            ...(o.commit !== undefined ? { commit: o.commit } : {}),
+            quick: !!o.quick,
+            yes: !!o.yes,
+            timeoutMs: o.timeout * 1000,
+            interactive: process.stdin.isTTY === true,
+          }),
+        ),
     );
 
   return program;

@@ -33,6 +33,7 @@ import {
   TerminalResize,
 } from './terminal.js';
 import { DeviceLease } from './lease.js';
+import { Qualification, QualifyPlan, QualifyRef, QualifyRequest, QualifyStart } from './qualify.js';
 import { Rollback, RollbackPlan, RollbackRef, RollbackRequest, RollbackStart } from './rollback.js';
 import { RebootRequest, ResetPlan, ResetRef, ResetStart, VpuReset } from './vpu-reset.js';
 
@@ -171,6 +172,13 @@ export const commands = {
    * hand, qualification results from the notes ref, dangerous), and the dirty files. Reading: no lease.
    */
   'history.list': command(HistoryRef, History),
+  /** What qualifying an encoder (seed 000's Tests 1–3) would do: subject, variant, recordings stopped, blocks. */
+  'qualify.plan': command(QualifyRequest, QualifyPlan),
+  /** Starts the qualification as a detached job on the device, holding its lease; progress as `qualify.changed`. */
+  'qualify.start': command(QualifyStart, Qualification),
+  /** One qualification (or the newest), live while it runs or from the reports kept in the data directory. */
+  'qualify.get': command(QualifyRef, Qualification.nullable()),
+  'qualify.list': command(DeviceRefInput, z.array(Qualification)),
 } as const;
 
 export type Commands = typeof commands;

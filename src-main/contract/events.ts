@@ -4,6 +4,7 @@ import { DeviceLease } from './lease.js';
 import { Alarm, KernelEvent, KernelLine, MonitorSample, MonitorStatus } from './monitor.js';
 import { Operation, PipelineJob } from './pipelines.js';
 import { DeviceProbe, JournalEntry, RecorderState } from './recorder.js';
+import { Qualification } from './qualify.js';
 import { Rollback } from './rollback.js';
 import { VpuReset } from './vpu-reset.js';
 
@@ -35,6 +36,8 @@ export const events = {
   /** Who holds the device's operation lease changed (this console's at once, another console's within ~2 s). */
   /** A rollback started, moved on, lost or regained its link, or ended. */
   'rollback.changed': z.object({ rollback: Rollback }),
+  /** A qualification started, moved on, lost or regained its link, or ended. */
+  'qualify.changed': z.object({ qualification: Qualification }),
   'lease.changed': z.object({ deviceId: z.string(), lease: DeviceLease.nullable() }),
 } as const;
 

@@ -8,6 +8,7 @@ export * from './lease.js';
 export * from './monitor.js';
 export * from './pipelines.js';
 export * from './previews.js';
+export * from './qualify.js';
 export * from './recorder.js';
 export * from './rollback.js';
 export * from './terminal.js';

@@ -26,6 +26,7 @@ import { MonitorService } from './monitor/monitor-service.js';
 import { AdhocPipelines } from './pipelines/adhoc-jobs.js';
 import { PreviewService } from './previews/preview-service.js';
 import { RecorderFeature } from './recorder/recorder-feature.js';
+import { QualifyService, type QualifyDurations, type QualifyFrame } from './qualify/qualify-service.js';
 import { RollbackService } from './rollback/rollback-service.js';
 import { RemoteJobs } from './device/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
@@ -49,6 +50,10 @@ export interface ConsoleOptions {
   applyWatchMs?: number;
   /** For every camera to stream after a rollback's restart, before its probation window (default 30 s). */
   rollbackCamerasMs?: number;
+  /** Shorter qualification tests than the variants' (Test 1, 2, 3 in seconds; tests and demos shorten them). */
+  qualifyDurationsS?: Partial<Record<'full' | 'quick', QualifyDurations>>;
+  /** The qualification's test source (default 1920x1080@30, seed 001). */
+  qualifyFrame?: QualifyFrame;
   /** Limits of the VPU reset's waits on the device (tests shorten them). */
   resetTimeouts?: Partial<ResetTimeouts>;
 }
@@ -80,6 +85,7 @@ export class Console {
   readonly vpuReset: VpuResetService;
   readonly rollback: RollbackService;
   readonly history: HistoryService;
+  readonly qualify: QualifyService;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -212,6 +218,21 @@ export class Console {
       onChange: (rollback) => this.emit('rollback.changed', { rollback }),
       ...(opts.rollbackCamerasMs !== undefined ? { camerasMs: opts.rollbackCamerasMs } : {}),
     });
+    this.qualify = new QualifyService({
+      connections: this.connections,
+      jobs: this.jobs,
+      leases: this.leases,
+      audit,
+      dataDir: opts.dataDir,
+      who: this.audit.who,
+      deviceName,
+      profileOf,
+      probe: (id) => this.recorder.probe(id, false),
+      activeRecordings: (id) => this.recorder.activeRecordings(id),
+      onChange: (qualification) => this.emit('qualify.changed', { qualification }),
+      ...(opts.qualifyDurationsS ? { durationsS: opts.qualifyDurationsS } : {}),
+      ...(opts.qualifyFrame ? { frame: opts.qualifyFrame } : {}),
+    });
     // Reads the device repo only, so it takes no lease.
     this.history = new HistoryService({ connections: this.connections, profileOf, deviceName });
     this.handlers = this.makeHandlers();
@@ -290,6 +311,7 @@ export class Console {
     await this.previews.close();
     this.vpuReset.close();
     this.rollback.close();
+    this.qualify.close();
     this.pipelines.close();
     this.recorder.close();
     this.leases.close();
@@ -556,6 +578,12 @@ export class Console {
       'rollback.get': ({ deviceId, id }) => this.rollback.get(this.known(deviceId), id),
       'rollback.list': ({ deviceId }) => this.rollback.list(this.known(deviceId)),
       'history.list': ({ deviceId }) => this.history.list(this.known(deviceId)),
+      'qualify.plan': ({ deviceId, target, variant }) =>
+        this.qualify.plan(this.known(deviceId), target, variant),
+      'qualify.start': ({ deviceId, target, variant }) =>
+        this.qualify.start(this.known(deviceId), { target, variant }),
+      'qualify.get': ({ deviceId, id }) => this.qualify.get(this.known(deviceId), id),
+      'qualify.list': ({ deviceId }) => this.qualify.list(this.known(deviceId)),
       'device.reboot': async ({ deviceId, confirmName }) => {
         await this.vpuReset.reboot(this.known(deviceId), confirmName);
         return { ok: true as const };

@@ -44,7 +44,16 @@ export interface TestEncodePipeline {
   height: number;
   framerate: number;
   buffers: number;
+  /** Frames at the source's own pace (seed 000's timed encodes) instead of as fast as the encoder takes them. */
+  live?: boolean;
+  /** Where the encoded stream goes: nowhere (seed 001's Test 1), a file, or an RTSP push to the media server. */
+  sink?: TestEncodeSink;
 }
+
+export type TestEncodeSink =
+  | { kind: 'fakesink' }
+  | { kind: 'file'; location: string; mux: 'mp4mux' | 'matroskamux' }
+  | { kind: 'rtsp'; url: string };
 
 export type PipelineModel = IngestPipeline | RecordingTeePipeline | TestEncodePipeline;
 
@@ -227,10 +236,34 @@ function buildRecordingTee(m: RecordingTeePipeline): string[] {
   return [...link(source, recording), 't.', '!', ...preview];
 }
 
+function testSink(sink: TestEncodeSink | undefined): string[][] {
+  switch (sink?.kind ?? 'fakesink') {
+    case 'fakesink':
+      return [['fakesink']];
+    case 'file': {
+      const file = sink as Extract<TestEncodeSink, { kind: 'file' }>;
+      if (file.mux !== 'mp4mux' && file.mux !== 'matroskamux')
+        throw invalid(`The test muxer must be mp4mux or matroskamux, not ${describe(String(file.mux))}.`);
+      return [[file.mux], elementTokens({ element: 'filesink', properties: { location: file.location } })];
+    }
+    case 'rtsp':
+      return [
+        elementTokens({
+          element: 'rtspclientsink',
+          properties: { location: (sink as Extract<TestEncodeSink, { kind: 'rtsp' }>).url, protocols: 'tcp' },
+        }),
+      ];
+    default:
+      throw invalid(`Unknown test sink ${describe(String((sink as { kind: unknown }).kind))}.`);
+  }
+}
+
 function buildTestEncode(m: TestEncodePipeline): string[] {
   const buffers = wholeNumber('The buffer count', m.buffers, 0, 1_000_000);
+  const source: Record<string, PropertyValue> = buffers > 0 ? { 'num-buffers': buffers } : {};
+  if (m.live) source['is-live'] = true;
   return link(
-    elementTokens({ element: 'videotestsrc', properties: buffers > 0 ? { 'num-buffers': buffers } : {} }),
+    elementTokens({ element: 'videotestsrc', properties: source }),
     [
       capsToken({
         media: 'video/x-raw',
@@ -243,7 +276,7 @@ function buildTestEncode(m: TestEncodePipeline): string[] {
     ],
     encoderChain(m.encoder, 'test', true),
     [parserOf(m.encoder)],
-    ['fakesink'],
+    ...testSink(m.sink),
   );
 }
 
