@@ -70,6 +70,17 @@ describe.skipIf(!ok)(`qualification on the emulated R58 (shortened quick variant
       variant: 'quick',
       confirmed: true,
     });
+    // The job takes the device's lease as it starts; once Test 1 runs, nothing else may change the device.
+    await t.until(
+      'Test 1 running',
+      () =>
+        t
+          .payloads('qualify.changed')
+          .some((p) => p.qualification.id === started.id && p.qualification.tests[0]?.state === 'running')
+          ? true
+          : undefined,
+      60_000,
+    );
     const refused = await invoke('recorder.control', {
       deviceId: t.deviceId,
       action: 'restart',

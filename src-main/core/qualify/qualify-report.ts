@@ -217,6 +217,14 @@ export function parseQualifyOutput(
       report.outcome = 'failed';
       report.summary = `The qualification job ended with exit code ${jobExit} before it finished.${unparsed.length ? ` Last output: ${unparsed.slice(-2).join(' / ')}` : ''} Check the recorder unit on the device.`;
     } else if (current) report.summary = `${current.title} (${current.durationS} s)…`;
+    else {
+      const last = [...tests].reverse().find((t) => t.state !== 'pending');
+      if (last)
+        report.summary =
+          last.n < tests.length && last.state === 'passed'
+            ? `${last.title}: passed; next, ${tests[last.n]?.title ?? 'the next test'}…`
+            : `${last.title}: ${last.state}; restoring the recorder and keeping the result…`;
+    }
   }
   if (report.outcome !== 'running') for (const t of tests) if (t.state === 'running') t.state = 'failed';
   return report;

@@ -102,7 +102,9 @@ run_test() {
   "pipe$n" > "$TMPD/gst.$n" 2>&1 &
   PID=$!; PIDS="$PIDS $PID"
   mlast=""
-  limit=$(( secs * 2000 + 20000 )); b0=""; blast=""
+  limit=$(( secs * 2000 + 20000 )); bfirst=""; blast=""; seen=offline
+  # The path's bytes before the push are the baseline, unless the counter started again for the new publisher.
+  b0=0; if [ "$path" != - ]; then b0=$(mtx_bytes "$path"); b0=\${b0:-0}; fi
   while kill -0 "$PID" 2>/dev/null; do
     sleep 1
     el=$(( $(now) - t0 ))
@@ -112,8 +114,8 @@ run_test() {
     # Memory at the start is read once the pipeline runs (after its first second), not while it loads.
     m=$(rss "$PID"); if [ -n "$m" ]; then [ -z "$mlast" ] && emit mem "$n" start "$m"; mlast=$m; fi
     if [ "$path" != - ]; then
-      b=$(mtx_bytes "$path"); emit mtx "$n" "$(mtx_online "$path")" "\${b:--}"
-      [ -z "$b0" ] && b0=$b; [ -n "$b" ] && blast=$b
+      b=$(mtx_bytes "$path"); o=$(mtx_online "$path"); emit mtx "$n" "$o" "\${b:--}"
+      [ "$o" = online ] && seen=online; [ -n "$b" ] && blast=$b; [ -z "$bfirst" ] && bfirst=$b
     fi
     f=$(knew | grep -E "$FAULTS" | head -n 1)
     if [ -n "$f" ]; then WHY="kernel fault: $f"; stop_pid "$PID"; break; fi
@@ -136,7 +138,9 @@ run_test() {
     WHY="the encoder does not keep up: $frames frames in $ems ms, under 90 % of the input's $FPS fps"
   fi
   if [ -z "$WHY" ] && [ "$path" != - ]; then
-    if [ -z "$blast" ] || [ -z "$b0" ] || [ "$blast" -le "$b0" ]; then WHY="MediaMTX did not report the path $path taking in bytes (first \${b0:-none}, last \${blast:-none})"; fi
+    [ -n "$bfirst" ] && [ "$bfirst" -lt "$b0" ] && b0=0
+    if [ "$seen" != online ]; then WHY="MediaMTX never reported the path $path online during the push"
+    elif [ -z "$blast" ] || [ "$blast" -le "$b0" ]; then WHY="MediaMTX did not report the path $path taking in bytes ($b0 before the push, \${blast:-none} during it)"; fi
   fi
   PIDS=""
   if [ -n "$WHY" ]; then emit test "$n" end failed "$(now)" "$WHY"; return 1; fi
