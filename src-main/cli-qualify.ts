@@ -8,7 +8,15 @@ import type { Console } from './core/console.js';
 import { CliExit, connect, EXIT_BUSY, findDevice, type CliIo } from './cli-ops.js';
 
 /** 0 passed, 1 failed qualification, 2 refused, 4 not confirmed, 64 bad input, 75 busy. */
-export const QUALIFY_CLI_EXIT = { passed: 0, failed: 1, refused: 2, notConfirmed: 4, badInput: 64 } as const;
+export const QUALIFY_CLI_EXIT = {
+  passed: 0,
+  failed: 1,
+  refused: 2,
+  notConfirmed: 4,
+  /** An emergency VPU reset took the device over mid-run: no verdict. */
+  interrupted: 6,
+  badInput: 64,
+} as const;
 
 export function describeQualifyPlan(plan: QualifyPlan): string {
   const recorder =

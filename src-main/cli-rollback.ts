@@ -8,7 +8,15 @@ import type { Console } from './core/console.js';
 import { call, CliExit, connect, EXIT_BUSY, findDevice, type CliIo } from './cli-ops.js';
 
 /** 0 healthy, 1 failed (going back did not help either), 2 refused, 4 not confirmed, 5 reverted by itself, 75 busy. */
-export const ROLLBACK_CLI_EXIT = { healthy: 0, failed: 1, refused: 2, notConfirmed: 4, reverted: 5 } as const;
+export const ROLLBACK_CLI_EXIT = {
+  healthy: 0,
+  failed: 1,
+  refused: 2,
+  notConfirmed: 4,
+  reverted: 5,
+  /** An emergency VPU reset took the device over mid-rollback. */
+  interrupted: 6,
+} as const;
 
 export function describeRollbackPlan(plan: RollbackPlan): string {
   const lines = [

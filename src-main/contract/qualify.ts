@@ -86,7 +86,8 @@ export const QualifyTestReport = z.object({
 });
 export type QualifyTestReport = z.infer<typeof QualifyTestReport>;
 
-export const QualifyOutcome = z.enum(['running', 'passed', 'failed', 'refused']);
+/** interrupted: an emergency VPU reset took the device over; the run stopped, no verdict was written. */
+export const QualifyOutcome = z.enum(['running', 'passed', 'failed', 'refused', 'interrupted']);
 export type QualifyOutcome = z.infer<typeof QualifyOutcome>;
 
 /** What was qualified, in words and as the encoder line. */

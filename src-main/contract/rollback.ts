@@ -41,7 +41,8 @@ export const HealthReading = z.object({
 });
 export type HealthReading = z.infer<typeof HealthReading>;
 
-export const RollbackOutcome = z.enum(['running', 'healthy', 'reverted', 'failed', 'refused']);
+/** interrupted: an emergency VPU reset took the device over; the rollback stopped where it was, going back over nothing. */
+export const RollbackOutcome = z.enum(['running', 'healthy', 'reverted', 'failed', 'refused', 'interrupted']);
 export type RollbackOutcome = z.infer<typeof RollbackOutcome>;
 
 /** A rollback: live while it runs on the device, its report once it ended. */

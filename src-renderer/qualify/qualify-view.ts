@@ -7,6 +7,7 @@ export const OUTCOME_LOOK: Record<QualifyOutcome, { banner: string; tone: Tone }
   passed: { banner: 'Passed: known-good on this board', tone: 'ok' },
   failed: { banner: 'Failed qualification', tone: 'bad' },
   refused: { banner: 'Refused: nothing was changed', tone: 'idle' },
+  interrupted: { banner: 'Interrupted by the emergency VPU reset: no verdict', tone: 'warn' },
 };
 
 export const TEST_LOOK: Record<QualifyTestReport['state'], { word: string; icon: string; tone: Tone }> = {

@@ -8,6 +8,7 @@ export const OUTCOME_LOOK: Record<RollbackOutcome, { word: string; banner: strin
   reverted: { word: 'went back', banner: 'Unhealthy, so it went back by itself', tone: 'warn' },
   failed: { word: 'failed', banner: 'Rollback failed: the board needs attention', tone: 'bad' },
   refused: { word: 'refused', banner: 'Refused: nothing was changed', tone: 'idle' },
+  interrupted: { word: 'interrupted', banner: 'Interrupted by the emergency VPU reset', tone: 'warn' },
 };
 
 /** What was wrong with a reading, or null when it was healthy. */

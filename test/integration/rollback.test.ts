@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Reply, Rollback, RollbackPlan } from '../../src-main/contract/index.js';
+import type { Reply, Rollback, RollbackPlan, VpuReset } from '../../src-main/contract/index.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { emulatorAvailable } from '../../src-main/emulator/index.js';
 import { startEmulatedConsole, type EmulatedConsole } from '../fixtures/emulated-console.js';
@@ -226,5 +226,35 @@ describe.skipIf(!ok)(`rollback on the emulated R58 (probation 10 s)${why}`, () =
     );
     expect(final.outcome, final.summary).toBe('healthy');
     expect(final.following).toBe(true);
+  }, 240_000);
+  it('an emergency VPU reset interrupts a rollback in its probation: it stops there, goes back over nothing, and the reset ends healthy', async () => {
+    const target = await x264Commit();
+    const started = await t.call<Rollback>('rollback.start', {
+      deviceId: t.deviceId,
+      to: target,
+      probationS: 30,
+      confirmed: true,
+    });
+    await t.until(
+      'the probation window',
+      () => ((latest(started.id)?.health.length ?? 0) >= 1 ? true : undefined),
+      60_000,
+    );
+    const reset = await t.call<VpuReset>('vpuReset.start', {
+      deviceId: t.deviceId,
+      confirmed: true,
+      interrupt: true,
+    });
+    const report = await t.core.rollback.waitForEnd(started.id);
+    expect(report.outcome, report.summary).toBe('interrupted');
+    expect(report.summary).toMatch(
+      /Interrupted by the emergency VPU reset started by .* during the probation: HEAD stays at [0-9a-f]{7}/,
+    );
+    expect(await head()).toBe(report.made);
+    const after = await t.core.vpuReset.waitForEnd(reset.id);
+    expect(after.outcome, after.summary).toBe('healthy');
+    expect(after.steps[0]?.lines.join(' ')).toMatch(
+      /Interrupted “Roll back demo-r58 to [0-9a-f]{7} .*”.*stopped at a safe point/,
+    );
   }, 240_000);
 });

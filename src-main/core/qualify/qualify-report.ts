@@ -25,7 +25,7 @@ export interface QualifyMeta {
   rtspPath: string;
 }
 
-const OUTCOMES: readonly QualifyOutcome[] = ['passed', 'failed', 'refused'];
+const OUTCOMES: readonly QualifyOutcome[] = ['passed', 'failed', 'refused', 'interrupted'];
 const MAX_KERNEL_LINES = 40;
 const MAX_SAMPLES = 900;
 

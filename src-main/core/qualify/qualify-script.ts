@@ -119,6 +119,8 @@ run_test() {
     fi
     f=$(knew | grep -E "$FAULTS" | head -n 1)
     if [ -n "$f" ]; then WHY="kernel fault: $f"; stop_pid "$PID"; break; fi
+    # An emergency VPU reset asks for the device: stop this pipeline and leave the recorder to the reset.
+    if [ -s "$LD/interrupt" ]; then WHY=interrupted; stop_pid "$PID"; break; fi
     if [ "$el" -gt "$limit" ]; then WHY="the pipeline did not finish within $((limit / 1000)) s"; stop_pid "$PID"; break; fi
   done
   wait "$PID"; rc=$?
@@ -197,6 +199,11 @@ for n in 1 2 3; do
   eval "secs=\\$SECS$n frames=\\$FRAMES$n file=\\$FILE$n path=\\$MTXPATH$n"
   if ! run_test "$n" "$secs" "$frames" "\${file:--}" "\${path:--}"; then
     for k in 1 2 3; do [ "$k" -gt "$n" ] && emit test "$k" end skipped "$(now)"; done
+    if [ "$WHY" = interrupted ]; then
+      WAS=""; restore
+      emit outcome interrupted "$(now)" "Interrupted in Test $n by $(head -c 200 "$LD/interrupt"): no verdict was written, and the recorder is left to the reset."
+      exit 6
+    fi
     EVID="$EVID Test $n failed: $WHY"
     finish failed "Test $n: $WHY" "Failed Test $n: $WHY"
   fi

@@ -23,7 +23,7 @@ export interface RollbackMeta {
 
 const iso = isoFromMs;
 
-const OUTCOMES: readonly RollbackOutcome[] = ['healthy', 'reverted', 'failed', 'refused'];
+const OUTCOMES: readonly RollbackOutcome[] = ['healthy', 'reverted', 'failed', 'refused', 'interrupted'];
 const MAX_EVIDENCE = 60;
 
 function reading(words: string[]): HealthReading | null {

@@ -55,8 +55,10 @@ end_step() { emit step "$STEP" end "$1" "$(now)"; }
 finish() {
   emit ended "$(g rev-parse HEAD 2>/dev/null)"
   emit outcome "$1" "$(now)" "$2"
-  case $1 in healthy) exit 0;; refused) exit 2;; reverted) exit 5;; *) exit 1;; esac
+  case $1 in healthy) exit 0;; refused) exit 2;; reverted) exit 5;; interrupted) exit 6;; *) exit 1;; esac
 }
+# An emergency VPU reset asks for the device: stop at the next safe point, going back over nothing.
+interrupted() { [ -s "$LD/interrupt" ]; }
 g() { git -c safe.directory="$REPO" -c user.name=Tally -c user.email=tally@localhost -C "$REPO" "$@"; }
 poll() { lim=$1; shift; t0=$(now); while :; do "$@" && return 0; [ $(( $(now) - t0 )) -ge "$lim" ] && return 1; sleep 0.2; done; }
 status_json() { curl -s --max-time 2 "http://127.0.0.1:$API/status"; }
@@ -89,6 +91,7 @@ probation() {
       done
     fi
     emit health "$1" "$el" "$s" "$ncams" "\${v:--}" "$f" "\${stalled:--}"
+    if interrupted; then WHY=interrupted; return 1; fi
     if [ "$f" -gt 0 ]; then WHY="new kernel fault: $(kfaults | head -n 1)"; kfaults | head -n 20 | while IFS= read -r l; do emit evidence "$l"; done; return 1; fi
     if [ "$s" -lt "$ncams" ]; then WHY="stopped streaming: $(not_streaming "$cams")"; return 1; fi
     if [ -n "$v" ] && [ "$v" -gt "$PRACTICAL" ]; then WHY="$v VPU sessions, over the practical limit of $PRACTICAL"; return 1; fi
@@ -129,6 +132,7 @@ say "HEAD $(echo "$OLD" | cut -c1-7) kept as refs/tally/backup/$JOB."
 end_step ok
 
 begin_step 2
+if interrupted; then end_step skipped; finish interrupted "Interrupted by $(head -c 200 "$LD/interrupt") before anything changed; HEAD stays at $(echo "$OLD" | cut -c1-7)."; fi
 if [ "$(g rev-parse "$TARGET^{tree}")" = "$(g rev-parse "HEAD^{tree}")" ]; then
   end_step failed; finish refused "HEAD already has the tree of $TARGET_SHORT; nothing to roll back."
 fi
@@ -145,6 +149,10 @@ if probation 4 "$CAMS" "$NEED" "$PROBATION_MS"; then
   say "Healthy for the whole window."
   end_step ok; emit step 5 end skipped "$(now)"; emit step 6 end skipped "$(now)"
   finish healthy "Rolled back to $TARGET_SHORT: healthy for $((PROBATION_MS / 1000)) s."
+fi
+if [ "$WHY" = interrupted ]; then
+  end_step skipped
+  finish interrupted "Interrupted by $(head -c 200 "$LD/interrupt") during the probation: HEAD stays at $(echo "$NEW" | cut -c1-7) (the commit before is refs/tally/backup/$JOB) and nothing was reverted over the reset."
 fi
 say "Unhealthy: $WHY"
 FIRST=$WHY
