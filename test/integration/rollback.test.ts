@@ -228,7 +228,10 @@ describe.skipIf(!ok)(`rollback on the emulated R58 (probation 10 s)${why}`, () =
     expect(final.following).toBe(true);
   }, 240_000);
   it('an emergency VPU reset interrupts a rollback in its probation: it stops there, goes back over nothing, and the reset ends healthy', async () => {
-    const target = await x264Commit();
+    // Whichever of the seed's x264 and proven h264-hw trees HEAD does not have now.
+    const x264 = await x264Commit();
+    const sameTree = (await git('git rev-parse HEAD^{tree}')) === (await git(`git rev-parse ${x264}^{tree}`));
+    const target = sameTree ? await git("git log --format=%H -n 1 --grep='^Switch to H.264 hardware'") : x264;
     const started = await t.call<Rollback>('rollback.start', {
       deviceId: t.deviceId,
       to: target,
@@ -237,8 +240,13 @@ describe.skipIf(!ok)(`rollback on the emulated R58 (probation 10 s)${why}`, () =
     });
     await t.until(
       'the probation window',
-      () => ((latest(started.id)?.health.length ?? 0) >= 1 ? true : undefined),
-      60_000,
+      () => {
+        const r = latest(started.id);
+        if (r && r.outcome !== 'running')
+          throw new Error(`the rollback ended before its probation: ${r.summary}`);
+        return (r?.health.length ?? 0) >= 1 ? true : undefined;
+      },
+      90_000,
     );
     const reset = await t.call<VpuReset>('vpuReset.start', {
       deviceId: t.deviceId,
