@@ -125,16 +125,10 @@ export const commands = {
   'budget.check': command(DeviceRefInput.extend({ plan: BudgetPlan.optional() }), BudgetResult),
   /** The diff, the budget and any danger of a change, without touching the device. */
   'config.preview': command(ConfigChange, ConfigPreview),
-  /** Write, commit, restart and watch; progress as `operation.changed` events. */
+  /** Write, commit, restart and watch as one job on the device; progress as `operation.changed` events. */
   'config.apply': command(ConfigChange, Operation),
-  /** Put config.yml back as it was at `commit` (a new commit), restart and watch. */
-  'config.revert': command(
-    DeviceRefInput.extend({
-      commit: z.string().regex(/^[0-9a-f]{7,40}$/, 'A commit id is 7 to 40 hex digits.'),
-    }),
-    Operation,
-  ),
-  'operations.list': command(z.object({ deviceId: z.string().max(64).optional() }), z.array(Operation)),
+  /** The device's config applies, newest first: running ones followed live, ended ones from their kept reports. */
+  'operations.list': command(DeviceRefInput, z.array(Operation)),
   'pipelines.run': command(PipelineRequest, PipelineJob),
   'pipelines.list': command(DeviceRefInput, z.array(PipelineJob)),
   'pipelines.stop': command(DeviceRefInput.extend({ jobId: z.string().min(1).max(64) }), PipelineJob),

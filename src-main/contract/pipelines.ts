@@ -114,14 +114,23 @@ export type ConfigPreview = z.infer<typeof ConfigPreview>;
 
 export const StepState = z.enum(['pending', 'running', 'done', 'failed', 'skipped']);
 
-/** A long piece of work on a device (apply a change, revert), with its steps as they happen. */
+/**
+ * A config change applied on a device, with its steps as they happen. It runs as one detached job on the device
+ * (write, commit, restart, watch; back by itself when unhealthy), so its id is that job's and a console that
+ * reconnects or restarts finds it again.
+ */
 export const Operation = z.object({
   id: z.string(),
   deviceId: z.string(),
-  kind: z.enum(['config.apply', 'config.revert']),
+  kind: z.enum(['config.apply']),
   title: z.string(),
-  /** interrupted: an emergency VPU reset took the device over; it stopped at a safe point, reverting nothing. */
-  state: z.enum(['running', 'succeeded', 'failed', 'interrupted']),
+  /**
+   * reverted: the change was unhealthy and the device went back to the commit before by itself, healthy again.
+   * interrupted: an emergency VPU reset took the device over; it stopped at a safe point, reverting nothing.
+   */
+  state: z.enum(['running', 'succeeded', 'reverted', 'failed', 'interrupted']),
+  /** One sentence on how it ended (or where it is). */
+  summary: z.string(),
   steps: z.array(
     z.object({
       name: z.string(),
@@ -130,13 +139,17 @@ export const Operation = z.object({
       durationMs: z.number().optional(),
     }),
   ),
-  /** Kernel lines, journal lines and readings that explain a failure. */
+  /** Kernel lines, camera states and readings that explain a failure. */
   evidence: z.array(z.string()),
-  /** The commit the change made, and the one before it (offered as the way back). */
+  /** The commit the change made, and the one before it (the way back: a rollback to it). */
   commit: z.string().nullable(),
   previousCommit: z.string().nullable(),
+  /** Refs on the device that keep every commit reachable (the backup of HEAD, an unhealthy attempt). */
+  refs: z.array(z.string()),
   startedAt: z.string(),
   endedAt: z.string().nullable(),
+  /** False while the console is not following the job (link down): the device carries on and decides. */
+  following: z.boolean(),
 });
 export type Operation = z.infer<typeof Operation>;
 

@@ -46,8 +46,10 @@ export interface ConsoleOptions {
   reconnect?: { baseMs: number; maxMs: number };
   /** Wait before restarting a monitor stream that ended while the link stayed up (default 5 s). */
   monitorRetryMs?: number;
-  /** How long an applied config change is watched for kernel alarms (default 30 s). */
+  /** An applied config change's probation window (default 30 s). */
   applyWatchMs?: number;
+  /** How long the cameras have to stream after an apply's restart, before its window (default 20 s). */
+  applyCamerasMs?: number;
   /** For every camera to stream after a rollback's restart, before its probation window (default 30 s). */
   rollbackCamerasMs?: number;
   /** Shorter qualification tests than the variants' (Test 1, 2, 3 in seconds; tests and demos shorten them). */
@@ -164,7 +166,9 @@ export class Console {
       audit,
       leases: this.leases,
       liveSessions,
-      kernelAlarmsSince: (id, since) => this.monitor.kernelAlarmsSince(id, since),
+      jobs: this.jobs,
+      dataDir: opts.dataDir,
+      who: this.audit.who,
       events: {
         probed: (probe) => this.emit('device.probed', { probe }),
         state: (deviceId, state) => this.emit('recorder.state', { deviceId, state }),
@@ -172,6 +176,7 @@ export class Console {
         operation: (operation) => this.emit('operation.changed', { operation }),
       },
       ...(opts.applyWatchMs !== undefined ? { applyWatchMs: opts.applyWatchMs } : {}),
+      ...(opts.applyCamerasMs !== undefined ? { applyCamerasMs: opts.applyCamerasMs } : {}),
     });
     this.pipelines = new AdhocPipelines({
       connections: this.connections,
@@ -549,8 +554,7 @@ export class Console {
       'config.preview': (change) =>
         this.recorder.preview({ ...change, deviceId: this.known(change.deviceId) }),
       'config.apply': (change) => this.recorder.apply({ ...change, deviceId: this.known(change.deviceId) }),
-      'config.revert': ({ deviceId, commit }) => this.recorder.revert(this.known(deviceId), commit),
-      'operations.list': async ({ deviceId }) => this.recorder.applier.list(deviceId),
+      'operations.list': ({ deviceId }) => this.recorder.applier.list(this.known(deviceId)),
       'pipelines.run': (request) =>
         this.pipelines.run({ ...request, deviceId: this.known(request.deviceId) }),
       'pipelines.list': async ({ deviceId }) => this.pipelines.list(this.known(deviceId)),

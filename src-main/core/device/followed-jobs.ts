@@ -54,6 +54,8 @@ interface Followed<R, M> {
   report: R;
   abort: AbortController;
   done?: Promise<R>;
+  /** Told of every new report. */
+  watchers: Set<(report: R) => void>;
 }
 
 export class FollowedJobs<R extends JobReport, M extends JobMeta> {
@@ -88,6 +90,28 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
     const f = this.follow(meta, true);
     await this.save(f.report);
     return f.report;
+  }
+
+  /**
+   * The report once `until` holds for it (or the job ended, or `timeoutMs` passed: then the latest report). A start
+   * waits for the job to hold the device's lease this way, so nothing else can start in between.
+   */
+  waitFor(id: string, until: (report: R) => boolean, timeoutMs: number): Promise<R> {
+    const f = this.followed.get(id);
+    if (!f) return Promise.reject(new ContractError('not_found', `No job ${id} is being followed.`));
+    return new Promise<R>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        f.watchers.delete(check);
+        resolve(f.report);
+      };
+      const check = (report: R): void => {
+        if (until(report) || report.outcome !== 'running' || !report.following) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      f.watchers.add(check);
+      check(f.report);
+    });
   }
 
   waitForEnd(id: string): Promise<R> {
@@ -158,17 +182,23 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
       exit: null,
       report: { ...this.opts.parse('', meta, null), following: true },
       abort,
+      watchers: new Set(),
+    };
+    const tell = (): void => {
+      for (const w of [...f.watchers]) w(f.report);
     };
     this.followed.set(meta.id, f);
+    const reparse = (): R => ({
+      ...this.opts.parse(f.output, f.meta, f.exit),
+      following: isLive(this.opts.connections.status(meta.deviceId).state),
+    });
     const update = (): void => {
-      const next: R = {
-        ...this.opts.parse(f.output, f.meta, f.exit),
-        following: isLive(this.opts.connections.status(meta.deviceId).state),
-      };
+      const next = reparse();
       if (JSON.stringify(next) === JSON.stringify(f.report)) return;
       const save = next.outcome === 'running' && this.opts.saveWhileRunning?.(f.report, next) === true;
       f.report = next;
       this.opts.onChange(next);
+      tell();
       if (save) void this.save(next).catch(() => undefined);
     };
     f.done = this.opts.jobs
@@ -182,12 +212,13 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
         { signal: abort.signal },
       )
       .then(async ({ exitCode }) => {
+        // The end is saved and audited before anyone hears of it (the CLI exits on it).
         f.exit = exitCode;
-        update();
-        f.report = { ...f.report, following: true };
+        f.report = { ...reparse(), following: true };
         await this.save(f.report).catch(() => undefined);
         await this.opts.onEnd(f.report, meta).catch(() => undefined);
         this.opts.onChange(f.report);
+        tell();
         return f.report;
       })
       .catch(async (err: unknown) => {
@@ -198,6 +229,7 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
           await this.save(f.report).catch(() => undefined);
           this.opts.onChange(f.report);
         }
+        tell();
         if (err instanceof ContractError && err.code === 'not_found') {
           const gone: R = this.opts.gone ? this.opts.gone(f.report) : { ...f.report, outcome: 'failed' };
           await this.save(gone).catch(() => undefined);

@@ -6,7 +6,7 @@ import {
   type EncoderSpec,
   type PropertyValue,
 } from '../../contract/index.js';
-import { codecOf, validateElement } from './elements.js';
+import { codecOf, validateElement, vpuSessionsOf } from './elements.js';
 
 /** The recorder's config.yml, as far as Tally reads and changes it. */
 export interface RecorderConfig {
@@ -216,6 +216,14 @@ export function planFromConfig(config: RecorderConfig): BudgetPlan {
       mixerDecoder: false,
     })),
     mixerOutput: null,
+  };
+}
+
+/** The cameras a config names, and the VPU sessions its recording encoders open: what a health check expects. */
+export function configNeeds(config: RecorderConfig): { cameras: string[]; sessions: number } {
+  return {
+    cameras: config.cameras.map((c) => c.name),
+    sessions: config.cameras.reduce((n, c) => n + vpuSessionsOf(c.encoder.element), 0),
   };
 }
 

@@ -6,7 +6,6 @@
 import {
   ContractError,
   isLive,
-  type Alarm,
   type BudgetPlan,
   type BudgetResult,
   type CameraView,
@@ -23,6 +22,7 @@ import {
 } from '../../contract/index.js';
 import type { DeviceAudit } from '../audit/audit-log.js';
 import type { DeviceLeases } from '../device/lease.js';
+import type { RemoteJobs } from '../device/remote-jobs.js';
 import { deviceProfile, type DeviceProfile } from '../device/profile.js';
 import { PRESETS } from '../media/presets.js';
 import { parseRecorderConfig, planFromConfig } from '../media/recorder-config.js';
@@ -51,11 +51,16 @@ export interface RecorderFeatureOptions {
   leases: DeviceLeases;
   /** The monitor's latest VPU session count for the device; null when unknown. */
   liveSessions(deviceId: string): number | null;
-  /** Kernel alarms of the device raised since an ISO time (Oops, panic, RCU stall, VPU errors). */
-  kernelAlarmsSince(deviceId: string, sinceIso: string): Alarm[];
+  /** Detached jobs on the device (a config apply runs as one), and where their reports are kept. */
+  jobs: RemoteJobs;
+  dataDir: string;
+  /** `user@host (shell)`. */
+  who: string;
   events: RecorderFeatureEvents;
-  /** How long an applied change is watched for kernel alarms (default 30 s, from the issue). */
+  /** An applied change's probation window (default 30 s, from the issue). */
   applyWatchMs?: number;
+  /** How long the cameras have to stream after an apply's restart (default 20 s). */
+  applyCamerasMs?: number;
 }
 
 const FOLLOW_SHORT = 'It takes a few seconds; the Recorder tab shows the outcome.';
@@ -84,16 +89,19 @@ export class RecorderFeature {
     this.repo = new DeviceRepo(opts.connections, deviceName);
     this.applier = new ConfigApplier({
       connections: opts.connections,
+      jobs: opts.jobs,
+      dataDir: opts.dataDir,
+      who: opts.who,
       profileOf,
       deviceName,
       recorder: this.recorder,
-      cameras: this.cameras,
+      probe: (id) => this.probe(id, false),
       liveSessions: (id) => opts.liveSessions(id),
-      kernelAlarmsSince: (id, since) => opts.kernelAlarmsSince(id, since),
       audit,
       leases: opts.leases,
       onOperation: (op) => opts.events.operation(op),
       ...(opts.applyWatchMs !== undefined ? { watchMs: opts.applyWatchMs } : {}),
+      ...(opts.applyCamerasMs !== undefined ? { camerasTimeoutMs: opts.applyCamerasMs } : {}),
     });
     this.unsubscribe = opts.connections.onStatus((id, status) => this.onStatus(id, status));
   }
@@ -155,10 +163,6 @@ export class RecorderFeature {
 
   apply(change: ConfigChange): Promise<Operation> {
     return this.applier.apply(change);
-  }
-
-  revert(deviceId: string, commit: string): Promise<Operation> {
-    return this.applier.revert(deviceId, commit);
   }
 
   control(
@@ -273,5 +277,6 @@ export class RecorderFeature {
   close(): void {
     this.unsubscribe();
     this.recorder.close();
+    this.applier.close();
   }
 }

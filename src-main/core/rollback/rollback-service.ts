@@ -22,18 +22,23 @@ import type { DeviceProfile } from '../device/profile.js';
 import { commitId } from '../device/quote.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
 import { DeviceRepo } from '../device/repo.js';
-import { vpuSessionsOf } from '../media/elements.js';
 import { dangerOf } from '../media/presets.js';
 import {
   configDiff,
+  configNeeds as needs,
   parseRecorderConfig,
   planFromConfig,
   type RecorderConfig,
 } from '../media/recorder-config.js';
 import { checkBudget } from '../media/vpu-budget.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
-import { parseRollbackOutput, type RollbackMeta } from './rollback-report.js';
-import { rollbackScript } from './rollback-script.js';
+import { checkoutJobScript } from '../device/checkout-job.js';
+import {
+  holdsLease,
+  LEASE_WAIT_MS,
+  parseCheckoutOutput,
+  type CheckoutMeta,
+} from '../device/checkout-report.js';
 
 export interface RollbackServiceOptions {
   connections: ConnectionManager;
@@ -58,14 +63,6 @@ const ID = /^rollback-[a-z0-9-]{6,48}$/;
 const DEFAULT_PROBATION_S = 60;
 const FOLLOW = "Open the device's Recorder tab: the rollback's report follows it on any console.";
 
-/** The cameras a config names, and the VPU sessions its recording encoders open. */
-function needs(config: RecorderConfig): { cameras: string[]; sessions: number } {
-  return {
-    cameras: config.cameras.map((c) => c.name),
-    sessions: config.cameras.reduce((n, c) => n + vpuSessionsOf(c.encoder.element), 0),
-  };
-}
-
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -79,12 +76,12 @@ interface Prepared {
 }
 
 export class RollbackService {
-  private readonly jobsOnDevice: FollowedJobs<Rollback, RollbackMeta>;
+  private readonly jobsOnDevice: FollowedJobs<Rollback, CheckoutMeta>;
   private readonly repo: DeviceRepo;
 
   constructor(private readonly opts: RollbackServiceOptions) {
     this.repo = new DeviceRepo(opts.connections, opts.deviceName);
-    this.jobsOnDevice = new FollowedJobs<Rollback, RollbackMeta>({
+    this.jobsOnDevice = new FollowedJobs<Rollback, CheckoutMeta>({
       connections: opts.connections,
       jobs: opts.jobs,
       dir: path.join(opts.dataDir, 'rollbacks'),
@@ -94,8 +91,12 @@ export class RollbackService {
         const parsed = Rollback.safeParse(value);
         return parsed.success ? parsed.data : null;
       },
-      parse: parseRollbackOutput,
+      parse: (output, meta, exit) => {
+        const { title: _title, check: _check, ...rollback } = parseCheckoutOutput(output, meta, exit);
+        return rollback;
+      },
       metaFor: (deviceId, id, stored) => ({
+        kind: 'tree',
         id,
         deviceId,
         device: stored?.device ?? opts.deviceName(deviceId),
@@ -223,12 +224,13 @@ export class RollbackService {
     const startedAt = new Date().toISOString();
     const target = needs(targetConfig);
     const head = needs(headConfig);
-    const cmd = rollbackScript({
+    const what = `Roll back ${plan.device} to ${plan.target.slice(0, 7)} (${plan.targetSubject})`;
+    const cmd = checkoutJobScript({
       jobId: id,
       profile,
       sessionFile: probe?.vpu.file ?? profile.vpu.sessionFiles[0] ?? '/sys/kernel/debug/mpp_service/session',
-      target: plan.target,
-      targetSubject: plan.targetSubject,
+      change: { kind: 'tree', target: plan.target, targetSubject: plan.targetSubject },
+      title: what,
       targetCameras: target.cameras,
       targetSessions: target.sessions,
       headCameras: head.cameras,
@@ -238,11 +240,7 @@ export class RollbackService {
       ...(this.opts.camerasMs !== undefined ? { camerasMs: this.opts.camerasMs } : {}),
       leaseInfo: this.opts.leases.describe(
         id,
-        {
-          kind: 'rollback',
-          what: `Roll back ${plan.device} to ${plan.target.slice(0, 7)} (${plan.targetSubject})`,
-          follow: FOLLOW,
-        },
+        { kind: 'rollback', what, follow: FOLLOW },
         startedAt,
         id,
       ),
@@ -260,7 +258,8 @@ export class RollbackService {
       result: 'started',
       message: `from ${plan.head}; probation ${plan.probationS} s; stopping ${plan.recordings.length} recording(s)`,
     });
-    return this.jobsOnDevice.started({
+    await this.jobsOnDevice.started({
+      kind: 'tree',
       id,
       deviceId,
       device: plan.device,
@@ -269,6 +268,8 @@ export class RollbackService {
       target: plan.target,
       probationMs: plan.probationS * 1000,
     });
+    // Back to the caller once the job holds the device's lease (or refused), so nothing can start in between.
+    return this.jobsOnDevice.waitFor(id, holdsLease, LEASE_WAIT_MS);
   }
 
   waitForEnd(id: string): Promise<Rollback> {

@@ -1,35 +1,24 @@
 /**
- * The ConfigApplier's failure paths against a scripted device: what the device is left with, what the operation
- * says, and what evidence it carries, when a step in the middle fails.
+ * What the ConfigApplier refuses before anything reaches the device (the apply itself is a job on the device:
+ * test/integration/config-apply.test.ts), against a scripted device that answers its reads.
  */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type {
-  Alarm,
-  CameraView,
-  DeviceStatus,
-  JournalEntry,
-  Operation,
-  RecorderControlResult,
-  RecorderState,
-} from '../../../src-main/contract/index.js';
+import type { DeviceStatus, RecorderState } from '../../../src-main/contract/index.js';
+import type { DeviceAuditEntry } from '../../../src-main/core/audit/audit-log.js';
 import { loadProfile } from '../../../src-main/core/device/profile.js';
-import { Lease } from '../../../src-main/core/device/lease.js';
 import type { ShellCommand } from '../../../src-main/core/device/quote.js';
-import { encodersIn } from '../../../src-main/core/pipelines/adhoc-jobs.js';
-import type { CameraReader } from '../../../src-main/core/recorder/cameras.js';
-import {
-  ConfigApplier,
-  cameraRange,
-  type AuditInput,
-} from '../../../src-main/core/recorder/config-applier.js';
+import type { RemoteJobs } from '../../../src-main/core/device/remote-jobs.js';
 import { parsePorcelainZ } from '../../../src-main/core/device/repo.js';
-import type { RecorderService } from '../../../src-main/core/recorder/recorder-service.js';
+import { encodersIn } from '../../../src-main/core/pipelines/adhoc-jobs.js';
+import { ConfigApplier, cameraRange } from '../../../src-main/core/recorder/config-applier.js';
 import type { ConnectionManager } from '../../../src-main/core/ssh/connection-manager.js';
 import type { ExecOptions, ExecResult } from '../../../src-main/core/ssh/types.js';
 import { cameraSpecs, configYml } from '../../../src-main/emulator/device/repo/config-yml.js';
 
 const HEAD = 'a'.repeat(40);
-const NEW = 'b'.repeat(40);
 const BLOB = 'c'.repeat(40);
 const DEVICE = 'dev1';
 
@@ -37,11 +26,10 @@ const DEVICE = 'dev1';
 class ScriptedDevice {
   text = configYml('h264-hw', cameraSpecs(4));
   dirty = '';
-  commitFails = false;
   link: DeviceStatus['state'] = 'connected';
   commands: string[] = [];
 
-  exec = async (_id: string, cmd: ShellCommand, opts: ExecOptions = {}): Promise<ExecResult> => {
+  exec = async (_id: string, cmd: ShellCommand, _opts: ExecOptions = {}): Promise<ExecResult> => {
     const text = cmd.text;
     this.commands.push(text);
     const reply = (code: number, stdout = '', stderr = ''): ExecResult => ({
@@ -53,14 +41,6 @@ class ScriptedDevice {
     });
     if (text.includes('--is-inside-work-tree')) return reply(0, `${HEAD}\0Proven config\n\x1e${this.dirty}`);
     if (text.includes('git hash-object -- config.yml && cat')) return reply(0, `${BLOB}\n${this.text}`);
-    if (text.includes('mktemp')) {
-      this.text = String(opts.stdin ?? '');
-      return reply(0);
-    }
-    if (text.includes(' commit -q -F -'))
-      return this.commitFails
-        ? reply(1, '', 'fatal: Unable to create index.lock: File exists.')
-        : reply(0, `${NEW}\n`);
     throw new Error(`unexpected command: ${text}`);
   };
 
@@ -79,191 +59,69 @@ function recorderState(recordings: RecorderState['recordings'] = []): RecorderSt
   };
 }
 
-function camera(name: string, online: boolean): CameraView {
-  return {
-    name,
-    signal: online ? 'streaming' : 'error',
-    detail: online ? 'streaming (640x360)' : 'error (pipeline exited 1)',
-    resolution: null,
-    codec: null,
-    bitrateKbps: null,
-    readers: null,
-    online,
-  };
-}
-
-interface Setup {
+function setup(opts: { recordings?: RecorderState['recordings'] } = {}): {
   device: ScriptedDevice;
   applier: ConfigApplier;
-  audits: AuditInput[];
-  restarts: number;
-}
-
-/** A lease that is always free: the device-side lease has its own integration test. */
-function heldLease(deviceId: string): Lease {
-  const view = {
-    deviceId,
-    id: 'lease-test',
-    kind: 'config.apply',
-    what: 'test',
-    who: 'test',
-    host: 'test',
-    mine: true,
-    since: '',
-    follow: '',
-  };
-  return new Lease(deviceId, view, async () => undefined);
-}
-
-function setup(
-  opts: {
-    control?: () => RecorderControlResult;
-    cameras?: () => CameraView[];
-    alarms?: () => Alarm[];
-    recordings?: RecorderState['recordings'];
-    journal?: JournalEntry[];
-    onOperation?: (op: Operation, audits: AuditInput[]) => void;
-    auditDelayMs?: number;
-  } = {},
-): Setup {
+  audits: DeviceAuditEntry[];
+} {
   const device = new ScriptedDevice();
-  const audits: AuditInput[] = [];
-  const s: Setup = { device, applier: undefined as unknown as ConfigApplier, audits, restarts: 0 };
-  const recorder = {
-    status: async () => recorderState(opts.recordings),
-    control: async (): Promise<RecorderControlResult> => {
-      s.restarts++;
-      return opts.control?.() ?? { kind: 'done', state: recorderState() };
-    },
-    journal: () => opts.journal ?? [],
-  } as unknown as RecorderService;
-  const cameras = {
-    list: async () => opts.cameras?.() ?? ['cam0', 'cam1', 'cam2', 'cam3'].map((n) => camera(n, true)),
-  } as unknown as CameraReader;
-  s.applier = new ConfigApplier({
-    connections: { exec: device.exec, status: device.status } as unknown as ConnectionManager,
+  const audits: DeviceAuditEntry[] = [];
+  const applier = new ConfigApplier({
+    connections: {
+      exec: device.exec,
+      status: device.status,
+      onStatus: () => () => undefined,
+    } as unknown as ConnectionManager,
+    jobs: {
+      list: async () => [],
+      start: async () => {
+        throw new Error('no job is started in these tests');
+      },
+    } as unknown as RemoteJobs,
+    dataDir: mkdtempSync(path.join(os.tmpdir(), 'tally-applier-')),
+    who: 'test',
     profileOf: () => loadProfile('r58'),
     deviceName: () => 'r58-test',
-    recorder,
-    cameras,
+    recorder: { status: async () => recorderState(opts.recordings) },
+    probe: async () => {
+      throw new Error('not probed');
+    },
     liveSessions: () => 4,
-    kernelAlarmsSince: () => opts.alarms?.() ?? [],
     audit: async (entry) => {
-      // A real audit write takes a while (an append to a file).
-      if (opts.auditDelayMs) await new Promise((r) => setTimeout(r, opts.auditDelayMs));
       audits.push(entry);
     },
-    onOperation: (op) => opts.onOperation?.(op, audits),
-    leases: { acquire: async (deviceId) => heldLease(deviceId) },
-    watchMs: 300,
-    camerasTimeoutMs: 1_200,
+    onOperation: () => undefined,
+    leases: { read: async () => null, current: () => null, describe: () => '', busyError: () => new Error('busy') as never },
   });
-  return s;
-}
-
-async function ended(applier: ConfigApplier, op: Operation): Promise<Operation> {
-  for (let i = 0; i < 200; i++) {
-    const now = applier.list(DEVICE).find((o) => o.id === op.id);
-    if (now && now.state !== 'running') return now;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('the operation did not end');
+  return { device, applier, audits };
 }
 
 const CHANGE = { deviceId: DEVICE, cameras: 'all' as const, preset: 'h264-hw' as const, bitrateKbps: 6000 };
 
-describe('ConfigApplier against a scripted device', () => {
-  it('succeeds with every step done and the previous commit kept', async () => {
-    const { applier, device, audits } = setup();
-    const op = await ended(applier, await applier.apply(CHANGE));
-    expect(op.state).toBe('succeeded');
-    expect(op.steps.map((s) => s.state)).toEqual(['done', 'done', 'done', 'done', 'done', 'done']);
-    expect(op).toMatchObject({ commit: NEW, previousCommit: HEAD });
-    expect(device.text).toMatch(/bps: 6000000/);
-    expect(audits.map((a) => `${a.action} ${a.result}`)).toEqual(['config.apply started', 'config.apply ok']);
-  });
-
-  it('has written the outcome to the audit log when it announces the end (the CLI exits on that)', async () => {
-    const atEnd: string[][] = [];
-    const { applier } = setup({
-      auditDelayMs: 50,
-      onOperation: (op, audits) => {
-        if (op.state !== 'running') atEnd.push(audits.map((a) => `${a.action} ${a.result}`));
-      },
-    });
-    await ended(applier, await applier.apply(CHANGE));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(atEnd).toEqual([['config.apply started', 'config.apply ok']]);
-  });
-
-  it('puts config.yml back when the commit fails, and never restarts', async () => {
-    const s = setup();
-    const before = s.device.text;
-    s.device.commitFails = true;
-    const op = await ended(s.applier, await s.applier.apply(CHANGE));
-    expect(op.state).toBe('failed');
-    expect(op.steps.map((x) => x.state)).toEqual(['done', 'done', 'failed', 'skipped', 'skipped', 'skipped']);
-    expect(op.steps[2]?.detail).toMatch(
-      /index\.lock.*config\.yml was put back as it was; the device is unchanged/,
-    );
-    expect(s.device.text).toBe(before);
-    expect(s.restarts).toBe(0);
-    expect(s.audits.at(-1)).toMatchObject({ action: 'config.apply', result: 'error' });
-  });
-
-  it('says the change is committed but not running when a recording started before the restart', async () => {
-    const recordings = [{ camera: 'cam1', file: '/var/recordings/cam1_20251222_101500.mp4' }];
-    const { applier } = setup({
-      control: () => ({
-        kind: 'confirm',
-        message: 'Restarting preke-recorder ends a recording.',
-        recordings,
-      }),
-    });
-    const op = await ended(applier, await applier.apply(CHANGE));
-    expect(op.state).toBe('failed');
-    expect(op.steps[3]?.state).toBe('failed');
-    expect(op.steps[3]?.detail).toMatch(
-      /committed as bbbbbbb but the recorder still runs the previous config\. Restart it when the recordings end, or revert/,
-    );
-    expect(op.evidence).toEqual(['Recording: cam1 → /var/recordings/cam1_20251222_101500.mp4']);
-    expect(op.previousCommit).toBe(HEAD);
-  });
-
-  it('fails on cameras that do not come back, with their states and the journal as evidence', async () => {
-    const { applier } = setup({
-      cameras: () => [
-        camera('cam0', true),
-        camera('cam1', false),
-        camera('cam2', true),
-        camera('cam3', false),
-      ],
-      journal: [{ at: Date.now() + 100, priority: 3, message: 'cam1: pipeline exited with 1' }],
-    });
-    const op = await ended(applier, await applier.apply(CHANGE));
-    expect(op.state).toBe('failed');
-    expect(op.steps[4]).toMatchObject({ state: 'failed', detail: 'Not online after 1 s: cam1, cam3.' });
-    expect(op.steps[5]?.state).toBe('skipped');
-    expect(op.evidence).toContain(
-      'cam1: offline at the media server, recorder says error (pipeline exited 1)',
-    );
-    expect(op.evidence.some((l) => l.endsWith('cam1: pipeline exited with 1'))).toBe(true);
-  });
-
-  it('fails the watch when the link drops, since the kernel can no longer be seen', async () => {
-    const s = setup();
-    const op = await s.applier.apply(CHANGE);
-    s.device.link = 'connecting';
-    const done = await ended(s.applier, op);
-    expect(done.state).toBe('failed');
-    expect(done.steps[5]?.detail).toMatch(/dropped during the watch .*A kernel panic reboots the box/);
-  });
-
-  it('blocks a change while recordings run, and names them', async () => {
-    const { applier } = setup({ recordings: [{ camera: 'cam2', file: '/var/recordings/cam2.mp4' }] });
+describe('ConfigApplier: what it refuses before anything reaches the device', () => {
+  it('blocks a change while recordings run, names them, and audits the refusal', async () => {
+    const { applier, audits, device } = setup({ recordings: [{ camera: 'cam2', file: '/var/recordings/cam2.mp4' }] });
     const preview = await applier.preview(CHANGE);
     expect(preview.blocked).toMatch(/Recording now on cam2: applying restarts the recorder/);
     await expect(applier.apply(CHANGE)).rejects.toMatchObject({ code: 'refused' });
+    expect(audits).toMatchObject([{ action: 'config.apply', result: 'refused' }]);
+    expect(device.commands.some((c) => c.includes('mktemp') || c.includes('commit'))).toBe(false);
+  });
+
+  it('refuses a dirty checkout and says how to look at it', async () => {
+    const { applier, device } = setup();
+    device.dirty = ' M config.yml\0';
+    await expect(applier.apply(CHANGE)).rejects.toMatchObject({
+      code: 'refused',
+      message: expect.stringMatching(/uncommitted changes \(config.yml\).*git -C \/opt\/preke-r58-recorder status/),
+    });
+  });
+
+  it('refuses while the link is down, before reading anything', async () => {
+    const { applier, device } = setup();
+    device.link = 'unreachable';
+    await expect(applier.apply(CHANGE)).rejects.toMatchObject({ code: 'unavailable' });
+    expect(device.commands).toEqual([]);
   });
 
   it('blocks a change that changes nothing', async () => {

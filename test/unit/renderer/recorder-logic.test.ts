@@ -202,6 +202,7 @@ describe('operations and jobs', () => {
     kind: 'config.apply',
     title: 'Apply',
     state,
+    summary: '',
     steps: ['write', 'commit', 'restart', 'watch'].map((name, i) => ({
       name,
       state: i < done ? 'done' : i === done && state === 'running' ? 'running' : 'pending',
@@ -210,8 +211,10 @@ describe('operations and jobs', () => {
     evidence: [],
     commit: null,
     previousCommit: null,
+    refs: [],
     startedAt,
     endedAt: null,
+    following: true,
   });
 
   it('lists operations newest first and never lets an older event undo progress', () => {

@@ -1,5 +1,5 @@
 /**
- * Reads the rollback job's `@` lines (rollback-script.ts) into its report. Pure: the whole output so far in, the
+ * Reads a checkout job's `@` lines (checkout-job.ts) into its report. Pure: the whole output so far in, the
  * report out, so a console that reattaches after a dropped link or a restart rebuilds exactly the same report.
  */
 import {
@@ -9,9 +9,21 @@ import {
   type RollbackOutcome,
   type RollbackStep,
 } from '../../contract/index.js';
-import { isoFromMs } from '../device/job-lines.js';
+import { isoFromMs } from './job-lines.js';
 
-export interface RollbackMeta {
+/** The same six steps, as a config apply names them. */
+export const APPLY_STEPS: ReadonlyArray<{ n: number; id: RollbackStep['id']; title: string }> = [
+  { n: 1, id: 'keep', title: 'Keep HEAD under a backup ref' },
+  { n: 2, id: 'move', title: 'Write config.yml and commit it' },
+  { n: 3, id: 'restart', title: 'Restart the recorder' },
+  { n: 4, id: 'probation', title: 'Watch: cameras, VPU sessions, kernel, encoders' },
+  { n: 5, id: 'back', title: 'Unhealthy: go back to the kept HEAD and restart' },
+  { n: 6, id: 'recheck', title: 'Check the old HEAD is healthy again' },
+];
+
+export interface CheckoutMeta {
+  /** tree: a rollback; write: a config apply. */
+  kind: 'tree' | 'write';
   id: string;
   deviceId: string;
   device: string;
@@ -40,13 +52,29 @@ function reading(words: string[]): HealthReading | null {
   };
 }
 
+/** How long a start waits for its job to hold the device's lease before it answers anyway. */
+export const LEASE_WAIT_MS = 15_000;
+
+/** The job holds the device's lease once its first step began (it takes the lease before that). */
+export function holdsLease(report: Pick<Rollback, 'steps'>): boolean {
+  return report.steps.some((s) => s.state !== 'pending');
+}
+
+/** A rollback's report, with what the job said of itself: its title and the console's check before it started. */
+export interface CheckoutReport extends Rollback {
+  title: string;
+  check: { ms: number; text: string } | null;
+}
+
 /** `jobExit` is the job's exit code once it ended (null while it runs or when unknown). */
-export function parseRollbackOutput(
+export function parseCheckoutOutput(
   output: string,
-  meta: RollbackMeta,
+  meta: CheckoutMeta,
   jobExit: number | null = null,
-): Rollback {
-  const steps: RollbackStep[] = ROLLBACK_STEPS.map((s) => ({
+): CheckoutReport {
+  const table = meta.kind === 'tree' ? ROLLBACK_STEPS : APPLY_STEPS;
+  const noun = meta.kind === 'tree' ? 'rollback' : 'config apply';
+  const steps: RollbackStep[] = table.map((s) => ({
     n: s.n,
     id: s.id,
     title: s.title,
@@ -56,7 +84,9 @@ export function parseRollbackOutput(
     lines: [],
   }));
   const begun = new Map<number, number>();
-  const report: Rollback = {
+  const report: CheckoutReport = {
+    title: '',
+    check: null,
     id: meta.id,
     deviceId: meta.deviceId,
     device: meta.device,
@@ -64,7 +94,7 @@ export function parseRollbackOutput(
     startedAt: meta.startedAt,
     endedAt: null,
     outcome: 'running',
-    summary: 'Starting the rollback on the device…',
+    summary: `Starting the ${noun} on the device…`,
     from: null,
     target: meta.target,
     made: null,
@@ -88,6 +118,12 @@ export function parseRollbackOutput(
     switch (tag) {
       case 'begin':
         report.startedAt = iso(rest[0]) ?? report.startedAt;
+        break;
+      case 'title':
+        report.title = rest.join(' ');
+        break;
+      case 'check':
+        report.check = { ms: Number(rest[0]) || 0, text: rest.slice(1).join(' ') };
         break;
       case 'head':
         report.from = rest[0] ?? null;
@@ -144,8 +180,12 @@ export function parseRollbackOutput(
     const current = steps.find((s) => s.state === 'running');
     if (jobExit !== null) {
       report.outcome = 'failed';
-      report.summary = `The rollback job ended with exit code ${jobExit} before it finished.${unparsed.length ? ` Last output: ${unparsed.slice(-2).join(' / ')}` : ''} Check HEAD on the device; every commit is kept under refs/tally/.`;
+      report.summary = `The ${noun} job ended with exit code ${jobExit} before it finished.${unparsed.length ? ` Last output: ${unparsed.slice(-2).join(' / ')}` : ''} Check HEAD on the device; every commit is kept under refs/tally/.`;
     } else if (current) report.summary = `${current.title}…`;
+  } else if (jobExit === null) {
+    // The verdict is in, but the job still lets go of the device: it has ended only once it exited.
+    report.outcome = 'running';
+    report.endedAt = null;
   }
   if (report.outcome !== 'running')
     for (const s of steps)

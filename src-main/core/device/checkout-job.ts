@@ -1,38 +1,48 @@
 /**
- * Seed 001's way back (`git reset --hard <sha>` and a restart, typed by hand) as one detached job that keeps every
- * commit and checks the board afterwards. It runs on the device, holding the device's lease, so a dropped link
- * neither aborts it nor decides its outcome: the device judges its own health and goes back by itself.
+ * A change to the recorder checkout as one detached job on the device, holding the device's lease, so a dropped link
+ * neither aborts it nor decides its outcome: the device judges its own health and goes back by itself. Two kinds:
+ * a rollback (seed 001's `git reset --hard <sha>` and a restart, typed by hand, done without losing a commit) and a
+ * config apply (config.yml written and committed). Both then restart the recorder and hold it to a probation window.
  *
  *   1 keep      HEAD under refs/tally/backup/<job>
- *   2 move      a new commit on top of HEAD with the target's tree (history stays; nothing is reset away)
- *   3 restart   recordings stopped with EOS through the recorder API, the recorder unit restarted
+ *   2 move      rollback: a new commit on top of HEAD with the target's tree (history stays; nothing is reset away)
+ *               apply: config.yml written (checked against the blob the preview read, temp file, rename) and committed
+ *   3 restart   recordings stopped with EOS through the recorder API (when asked), the recorder unit restarted
  *   4 probation every camera the config names streaming, VPU sessions as the config needs and under the practical
  *               limit, no new kernel fault, each camera's media path taking in bytes — for the whole window
  *   5 back      unhealthy: the new commit kept under refs/tally/failed/<job>, HEAD reset to the kept one, restart
  *   6 recheck   the same checks for the old HEAD's config
  *
- * It speaks `@` lines (rollback-report.ts reads them):
- *   @begin <ms> <job>     @head <sha>     @made <sha>     @ref <name>     @ended <sha>
+ * It speaks `@` lines (checkout-report.ts reads them):
+ *   @begin <ms> <job>     @title <text>   @check <ms> <text>   @head <sha>   @made <sha>   @ref <name>   @ended <sha>
  *   @step <n> begin <ms>  @step <n> end <ok|failed|skipped> <ms>          @say <n> <text>
  *   @health <4|6> <atMs> <streaming> <cameras> <sessions|-> <faults> <stalled cams, comma-separated|->
  *   @evidence <text>      @busy <what holds the device>                    @outcome <outcome> <ms> <summary>
- * Exit: 0 healthy, 1 failed (going back did not help), 2 refused (nothing changed), 5 reverted by itself.
+ * Exit: 0 healthy, 1 failed (going back did not help), 2 refused (nothing changed), 5 reverted by itself,
+ * 6 interrupted by an emergency VPU reset.
  */
-import type { DeviceProfile } from '../device/profile.js';
-import { VPU_HEALTH_FAULTS } from '../device/kernel-faults.js';
-import { LEASE_JOB_FUNCTIONS } from '../device/lease-script.js';
-import { AS_ROOT, commitId, remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
+import { createHash } from 'node:crypto';
+import type { DeviceProfile } from './profile.js';
+import { VPU_HEALTH_FAULTS } from './kernel-faults.js';
+import { LEASE_JOB_FUNCTIONS } from './lease-script.js';
+import { AS_ROOT, commitId, remotePath, sh, unitName, type ShellCommand } from './quote.js';
 
-export const ROLLBACK_EXIT = { healthy: 0, failed: 1, refused: 2, reverted: 5 } as const;
+/** What the job changes in the checkout. */
+export type CheckoutChange =
+  /** A rollback: commit the target's tree on top of HEAD. */
+  | { kind: 'tree'; target: string; targetSubject: string }
+  /** A config apply: write the config file (only if it is still `expectBlob`) and commit it with `message`. */
+  | { kind: 'write'; text: string; expectBlob: string; newBlob: string; message: string };
 
-export interface RollbackScriptInput {
+export interface CheckoutJobInput {
   jobId: string;
   profile: DeviceProfile;
   sessionFile: string;
-  /** Full sha of the commit to go back to, and its subject for the commit message. */
-  target: string;
-  targetSubject: string;
-  /** The cameras and VPU sessions the target's config needs, and the current HEAD's (for the recheck). */
+  change: CheckoutChange;
+  /** What the report is titled, and what the console checked before it started the job (shown as step 0). */
+  title: string;
+  check?: { ms: number; text: string };
+  /** The cameras and VPU sessions the new config needs, and the current HEAD's (for the recheck). */
   targetCameras: string[];
   targetSessions: number;
   headCameras: string[];
@@ -59,7 +69,11 @@ finish() {
 }
 # An emergency VPU reset asks for the device: stop at the next safe point, going back over nothing.
 interrupted() { [ -s "$LD/interrupt" ]; }
-g() { git -c safe.directory="$REPO" -c user.name=Tally -c user.email=tally@localhost -C "$REPO" "$@"; }
+# Its lease holder was killed (the lock went with it): another operation may be changing the device now.
+lease_lost() { ! { grep -qx "id=$JOB" "$LD/info" 2>/dev/null && kill -0 "$(lease_field pid)" 2>/dev/null; }; }
+LOST="Lost the device's lease (its holder on the device was killed): another operation may be changing the device, so this one stopped here"
+
+g() { git -c safe.directory="$REPO" -c user.name=Tally -c user.email=tally@localhost -c commit.gpgsign=false -C "$REPO" "$@"; }
 poll() { lim=$1; shift; t0=$(now); while :; do "$@" && return 0; [ $(( $(now) - t0 )) -ge "$lim" ] && return 1; sleep 0.2; done; }
 status_json() { curl -s --max-time 2 "http://127.0.0.1:$API/status"; }
 streaming() { j=$(status_json); n=0; for c in $1; do echo "$j" | grep -q '"'"$c"'": *"streaming' && n=$((n + 1)); done; echo "$n"; }
@@ -92,6 +106,7 @@ probation() {
     fi
     emit health "$1" "$el" "$s" "$ncams" "\${v:--}" "$f" "\${stalled:--}"
     if interrupted; then WHY=interrupted; return 1; fi
+    if lease_lost; then WHY=lost; return 1; fi
     if [ "$f" -gt 0 ]; then WHY="new kernel fault: $(kfaults | head -n 1)"; kfaults | head -n 20 | while IFS= read -r l; do emit evidence "$l"; done; return 1; fi
     if [ "$s" -lt "$ncams" ]; then WHY="stopped streaming: $(not_streaming "$cams")"; return 1; fi
     if [ -n "$v" ] && [ "$v" -gt "$PRACTICAL" ]; then WHY="$v VPU sessions, over the practical limit of $PRACTICAL"; return 1; fi
@@ -114,6 +129,8 @@ restart() {
 }
 
 emit begin "$(now)" "$JOB"
+emit title "$TITLE"
+[ -n "$CHECK" ] && emit check "$CHECK_MS" "$CHECK"
 TMPD=$(mktemp -d) || exit 1
 # Let go of the device as the job ends, so the next operation need not wait for the lease holder to notice.
 trap 'lease_release "$JOB"; rm -rf "$TMPD"' EXIT
@@ -133,26 +150,48 @@ end_step ok
 
 begin_step 2
 if interrupted; then end_step skipped; finish interrupted "Interrupted by $(head -c 200 "$LD/interrupt") before anything changed; HEAD stays at $(echo "$OLD" | cut -c1-7)."; fi
-if [ "$(g rev-parse "$TARGET^{tree}")" = "$(g rev-parse "HEAD^{tree}")" ]; then
-  end_step failed; finish refused "HEAD already has the tree of $TARGET_SHORT; nothing to roll back."
+if lease_lost; then end_step failed; finish failed "$LOST. Nothing was changed."; fi
+if [ "$MODE" = tree ]; then
+  if [ "$(g rev-parse "$TARGET^{tree}")" = "$(g rev-parse "HEAD^{tree}")" ]; then
+    end_step failed; finish refused "HEAD already has the tree of $TARGET_SHORT; nothing to roll back."
+  fi
+  g read-tree -u --reset "$TARGET" && g commit -q -m "$MESSAGE" || { end_step failed; g reset -q --hard "$OLD"; finish failed "Could not commit the target's tree; HEAD is back at $OLD."; }
+  say "Committed $(g rev-parse --short=7 HEAD) with the tree of $TARGET_SHORT, on top of $(echo "$OLD" | cut -c1-7)."
+else
+  F="$REPO/$CONFIG"
+  if [ "$(g hash-object -- "$F")" != "$EXPECT_BLOB" ]; then
+    end_step failed; finish refused "$CONFIG changed on the device since Tally read it; it was left as it is. Preview the change again."
+  fi
+  t="$F.tally-$JOB"
+  if ! { cp -p "$F" "$t" && printf '%s' "$NEW_TEXT" > "$t" && [ "$(g hash-object -- "$t")" = "$NEW_BLOB" ] && sync "$t" && mv -f "$t" "$F"; }; then
+    rm -f "$t"; end_step failed; finish failed "Could not write $CONFIG; it was left as it was. Nothing was changed."
+  fi
+  say "$CONFIG written (temp file, checked, renamed)."
+  if ! g commit -q -m "$MESSAGE" -- "$CONFIG"; then
+    g checkout -q -- "$CONFIG"; end_step failed; finish failed "Could not commit $CONFIG; it was put back as it was at $(echo "$OLD" | cut -c1-7). Nothing was changed."
+  fi
+  say "Committed $(g rev-parse --short=7 HEAD) on top of $(echo "$OLD" | cut -c1-7): $(g log -1 --format=%s)"
 fi
-g read-tree -u --reset "$TARGET" && g commit -q -m "$MESSAGE" || { end_step failed; g reset -q --hard "$OLD"; finish failed "Could not commit the target's tree; HEAD is back at $OLD."; }
 NEW=$(g rev-parse HEAD); emit made "$NEW"
-say "Committed $(echo "$NEW" | cut -c1-7) with the tree of $TARGET_SHORT, on top of $(echo "$OLD" | cut -c1-7)."
 end_step ok
 
 begin_step 3
+if lease_lost; then end_step failed; finish failed "$LOST. $(echo "$NEW" | cut -c1-7) is committed but the recorder was not restarted: restart it, or roll back to $(echo "$OLD" | cut -c1-7)."; fi
 if restart; then end_step ok; else end_step failed; fi
 
 begin_step 4
 if probation 4 "$CAMS" "$NEED" "$PROBATION_MS"; then
   say "Healthy for the whole window."
   end_step ok; emit step 5 end skipped "$(now)"; emit step 6 end skipped "$(now)"
-  finish healthy "Rolled back to $TARGET_SHORT: healthy for $((PROBATION_MS / 1000)) s."
+  finish healthy "$DONE $(echo "$NEW" | cut -c1-7): healthy for $((PROBATION_MS / 1000)) s."
 fi
 if [ "$WHY" = interrupted ]; then
   end_step skipped
   finish interrupted "Interrupted by $(head -c 200 "$LD/interrupt") during the probation: HEAD stays at $(echo "$NEW" | cut -c1-7) (the commit before is refs/tally/backup/$JOB) and nothing was reverted over the reset."
+fi
+if [ "$WHY" = lost ]; then
+  end_step failed
+  finish failed "$LOST. HEAD stays at $(echo "$NEW" | cut -c1-7) (the commit before is refs/tally/backup/$JOB) and nothing was reverted: check the device before trusting this change."
 fi
 say "Unhealthy: $WHY"
 FIRST=$WHY
@@ -161,29 +200,61 @@ end_step failed
 begin_step 5
 g update-ref "refs/tally/failed/$JOB" "$NEW" && emit ref "refs/tally/failed/$JOB"
 g reset -q --hard "$OLD"
-say "The rollback commit is kept as refs/tally/failed/$JOB; HEAD is back at $(echo "$OLD" | cut -c1-7)."
+say "$(echo "$NEW" | cut -c1-7) is kept as refs/tally/failed/$JOB; HEAD is back at $(echo "$OLD" | cut -c1-7)."
 if restart; then end_step ok; else end_step failed; fi
 
 begin_step 6
 if probation 6 "$HEAD_CAMS" "$HEAD_NEED" "$PROBATION_MS"; then
   end_step ok
-  finish reverted "$TARGET_SHORT was unhealthy ($FIRST); went back to $(echo "$OLD" | cut -c1-7) by itself, healthy again."
+  finish reverted "$THING was unhealthy ($FIRST); went back to $(echo "$OLD" | cut -c1-7) by itself, healthy again."
 fi
 say "Still unhealthy: $WHY"
 end_step failed
-finish failed "$TARGET_SHORT was unhealthy ($FIRST), and so is $(echo "$OLD" | cut -c1-7) after going back ($WHY). The board needs attention: see the evidence, or run the emergency VPU reset."
+finish failed "$THING was unhealthy ($FIRST), and so is $(echo "$OLD" | cut -c1-7) after going back ($WHY). The board needs attention: see the evidence, or run the emergency VPU reset."
 `;
 
-export function rollbackScript(input: RollbackScriptInput): ShellCommand {
-  const { profile } = input;
-  const target = commitId(input.target);
-  const short = target.slice(0, 7);
-  const subject = input.targetSubject.replace(/[\r\n]+/g, ' ').slice(0, 200);
-  return sh`JOB=${input.jobId}
-REPO=${remotePath(profile.repo.path)}
+/** git's blob id of a text (`git hash-object`), to check on the device that the written file is exactly this. */
+export function gitBlobId(text: string): string {
+  const body = Buffer.from(text, 'utf8');
+  return createHash('sha1')
+    .update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body]))
+    .digest('hex');
+}
+
+function changeVariables(input: CheckoutJobInput): ShellCommand {
+  const { change, jobId } = input;
+  if (change.kind === 'tree') {
+    const target = commitId(change.target);
+    const short = target.slice(0, 7);
+    const subject = change.targetSubject.replace(/[\r\n]+/g, ' ').slice(0, 200);
+    return sh`MODE=tree
 TARGET=${target}
 TARGET_SHORT=${short}
-MESSAGE=${`Tally: roll back to ${short} (${subject})\n\nThe tree of ${target}, committed on top of HEAD by a rollback from Tally (operator console); the commit before is kept as refs/tally/backup/${input.jobId}.`}
+MESSAGE=${`Tally: roll back to ${short} (${subject})\n\nThe tree of ${target}, committed on top of HEAD by a rollback from Tally (operator console); the commit before is kept as refs/tally/backup/${jobId}.`}
+DONE=${`Rolled back to ${short} as`}
+THING=${short}`;
+  }
+  for (const blob of [change.expectBlob, change.newBlob])
+    if (!/^[0-9a-f]{40}$/.test(blob)) throw new Error(`Not a blob id: ${blob}`);
+  return sh`MODE=write
+CONFIG=${remotePath(input.profile.repo.config)}
+EXPECT_BLOB=${change.expectBlob}
+NEW_BLOB=${change.newBlob}
+NEW_TEXT=${change.text}
+MESSAGE=${`${change.message.trimEnd()}\n\nThe commit before is kept as refs/tally/backup/${jobId}.`}
+DONE=${'Applied as'}
+THING=${'The change'}`;
+}
+
+export function checkoutJobScript(input: CheckoutJobInput): ShellCommand {
+  const { profile } = input;
+  const oneLine = (t: string): string => t.replace(/[\r\n]+/g, ' ').slice(0, 400);
+  return sh`JOB=${input.jobId}
+REPO=${remotePath(profile.repo.path)}
+${changeVariables(input)}
+TITLE=${oneLine(input.title)}
+CHECK=${oneLine(input.check?.text ?? '')}
+CHECK_MS=${Math.round(input.check?.ms ?? 0)}
 RECORDER=${unitName(profile.units.recorder)}
 API=${profile.recorderApi.port}
 MTXHOST=${profile.mediamtx.apiHost}
