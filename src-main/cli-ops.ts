@@ -269,17 +269,26 @@ export async function applyPresetCommand(
   });
   const started = await call<Operation>(core, 'config.apply', change);
   const op = started.state === 'running' ? await done : started;
+  io.out(`${op.summary}\n`);
   if (op.state === 'succeeded') {
-    io.out(`Applied on ${device.name}${op.commit ? ` as commit ${op.commit.slice(0, 10)}` : ''}.\n`);
+    io.out(
+      `Applied on ${device.name}${op.commit ? ` as commit ${op.commit.slice(0, 10)}` : ''}.` +
+        (op.previousCommit
+          ? ` The way back: tally rollback ${device.name} --to ${op.previousCommit.slice(0, 10)}\n`
+          : '\n'),
+    );
     return 0;
   }
-  io.err(`${op.evidence.join('\n')}\n`);
+  if (op.evidence.length > 0) io.err(`${op.evidence.join('\n')}\n`);
+  if (op.state === 'reverted')
+    throw new CliExit(
+      5,
+      `The change was unhealthy on ${device.name}; the device went back to ${op.previousCommit?.slice(0, 10) ?? 'the commit before'} by itself and is healthy again.`,
+    );
+  if (op.state === 'interrupted') throw new CliExit(6, op.summary);
   throw new CliExit(
     1,
-    `The change did not come up cleanly on ${device.name}.` +
-      (op.previousCommit
-        ? ` To go back: the app's "Revert", or revert to ${op.previousCommit.slice(0, 10)}.`
-        : ''),
+    `The change did not come up cleanly on ${device.name}, and going back did not help either: see the evidence, or run the emergency VPU reset.`,
   );
 }
 

@@ -366,8 +366,10 @@ export function buildProgram(): Command {
   program
     .command('apply-preset')
     .description(
-      'Switch cameras to a preset: shows the config.yml diff and the VPU budget, then writes, commits, restarts ' +
-        'and watches. Exits 2 without touching the device when the change is dangerous, over budget or the repo is dirty.',
+      'Switch cameras to a preset: shows the config.yml diff and the VPU budget, then one job on the device writes, ' +
+        'commits, restarts and watches it for 30 s, going back by itself when unhealthy. Exits 0 healthy, ' +
+        '5 went back by itself, 1 failed, 2 refused (dangerous, over budget, dirty repo: nothing touched), ' +
+        '6 interrupted by a VPU reset, 75 busy.',
     )
     .argument('<device>', 'device name')
     .argument('<preset>', 'preset id (tally presets)')

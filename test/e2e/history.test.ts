@@ -148,7 +148,7 @@ describe.skipIf(!ok)('encoder history', () => {
     expect(await steps.count()).toBe(4);
     for (let i = 0; i < 4; i++) expect(await steps.nth(i).innerText()).toMatch(/\bdone\b/);
     expect(await dialog.getByRole('status').innerText()).toMatch(
-      /^Rolled back to [0-9a-f]{7}: healthy for 10 s\.$/,
+      /^Rolled back to [0-9a-f]{7} as [0-9a-f]{7}: healthy for 10 s\.$/,
     );
     await screenshot(page, 'rollback-report');
     await dialog.getByRole('button', { name: 'Close' }).click();

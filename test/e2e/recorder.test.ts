@@ -132,7 +132,7 @@ describe.skipIf(!ok)('recorder', () => {
     const restart = section('Service').getByRole('button', { name: 'Restart', exact: true });
     await expect.poll(() => restart.isDisabled(), { timeout: 10_000 }).toBe(true);
     const why =
-      /^Busy: Apply h264-hw to all cameras on studio-r58 is running \(started by this console at \d\d:\d\d:\d\d UTC/;
+      /^Busy: Apply h264-hw to cam0-cam3 on studio-r58 is running \(started by this console at \d\d:\d\d:\d\d UTC/;
     expect(await restart.getAttribute('title')).toMatch(why);
     expect(
       await restart.evaluate(
@@ -146,7 +146,8 @@ describe.skipIf(!ok)('recorder', () => {
       .waitFor(WAIT);
     await restart.scrollIntoViewIfNeeded();
     await screenshot(page, 'recorder-busy-restart');
-    await op.getByRole('status').getByText('Succeeded', { exact: true }).waitFor(APPLY);
+    await op.getByRole('status').getByText('Healthy', { exact: true }).waitFor(APPLY);
+    await op.getByText(/^Applied as [0-9a-f]{7}: healthy for \d+ s\.$/).waitFor(WAIT);
     await expect.poll(() => restart.isEnabled(), { timeout: 10_000 }).toBe(true);
     const steps = op.getByRole('list', { name: /^Steps of / }).getByRole('listitem');
     const count = await steps.count();
@@ -158,6 +159,12 @@ describe.skipIf(!ok)('recorder', () => {
       .getByText(/nothing to apply/)
       .waitFor(LIVE);
     await screenshot(page, 'recorder-applied');
+    // The way back from a change that stayed is a rollback to the commit before it, with its plan first.
+    await op.getByRole('button', { name: /^Roll back to [0-9a-f]{7}…$/ }).click();
+    const plan = page.getByRole('dialog', { name: 'Roll back studio-r58' });
+    await plan.getByRole('region', { name: 'What the rollback will do' }).waitFor(LIVE);
+    await plan.getByRole('button', { name: 'Cancel' }).click();
+    await plan.waitFor({ state: 'hidden', ...WAIT });
   });
 
   it('refuses the panic config typed as a custom encoder: Apply is disabled with the danger named', async () => {
@@ -268,7 +275,7 @@ describe.skipIf(!ok)('recorder', () => {
     await table.getByRole('rowheader', { name, exact: true }).waitFor({ state: 'detached', ...LIVE });
   });
 
-  it('applies the panic config only with the override; when it fails, shows the evidence and reverts', async () => {
+  it('applies the panic config only with the override; the device catches the Oops and goes back by itself', async () => {
     await encoders().getByRole('radio', { name: 'Custom' }).check();
     await encoders().getByLabel('Custom encoder').fill(PANIC_ENCODER);
     await encoders()
@@ -277,14 +284,20 @@ describe.skipIf(!ok)('recorder', () => {
     await expect.poll(() => applyButton().isEnabled(), { timeout: 20_000 }).toBe(true);
     await applyButton().click();
     const op = encoders().getByRole('region', { name: /^Apply a typed encoder to cam0.cam3 on / });
-    await op.getByRole('status').getByText('Failed', { exact: true }).waitFor(APPLY);
+    await op.getByRole('status').getByText('Went back by itself', { exact: true }).waitFor(APPLY);
+    await op
+      .getByText(
+        /^The change was unhealthy \(new kernel fault: .*Oops.*\); went back to [0-9a-f]{7} by itself/,
+      )
+      .waitFor(WAIT);
     await op.getByRole('region', { name: 'Evidence' }).waitFor(WAIT);
-    const revert = op.getByRole('button', { name: /^Revert to [0-9a-f]{7}$/ });
-    await revert.scrollIntoViewIfNeeded();
-    await screenshot(page, 'recorder-apply-failed');
-    await revert.click();
-    const back = encoders().getByRole('region', { name: /^Revert .*config\.yml to [0-9a-f]{7} / });
-    await back.getByRole('status').getByText('Succeeded', { exact: true }).waitFor(APPLY);
+    await op
+      .getByText(/Every commit stays reachable: refs\/tally\/backup\/apply-.*refs\/tally\/failed\/apply-/)
+      .waitFor(WAIT);
+    // It went back already: there is no change left to roll back.
+    expect(await op.getByRole('button', { name: /^Roll back to/ }).count()).toBe(0);
+    await op.scrollIntoViewIfNeeded();
+    await screenshot(page, 'recorder-apply-reverted');
     await fourStreaming();
     await encoders().getByRole('radio', { name: "The preset's" }).check();
   });

@@ -138,6 +138,24 @@ describe.skipIf(!ok)(`tally CLI against the emulated R58${why}`, () => {
     expect(await audited('config.apply')).toEqual(['config.apply started', 'config.apply ok']);
   });
 
+  it('apply-preset with the panic config overridden exits 5: the device caught the Oops and went back by itself', async () => {
+    const before = await deviceGit('rev-parse', 'HEAD');
+    const r = await tally(
+      'apply-preset',
+      DEMO_DEVICE,
+      'h264-hw',
+      '--encoder',
+      'mpph264enc bps=8000000 bps-max=16000000',
+      '--override-danger',
+    );
+    expect(r.exitCode, r.stderr).toBe(5);
+    expect(r.stdout).toMatch(/^The change was unhealthy \(new kernel fault: .*Oops/m);
+    expect(r.stderr).toMatch(/went back to [0-9a-f]{10} by itself and is healthy again/);
+    expect(await deviceGit('rev-parse', 'HEAD')).toBe(before);
+    expect(await deviceGit('status', '--porcelain')).toBe('');
+    expect((await audited('config.apply')).slice(-2)).toEqual(['config.apply started', 'config.apply error']);
+  });
+
   it('recorder restart exits 0 with the unit active, and its outcome is in the audit log', async () => {
     const r = await tally('recorder', DEMO_DEVICE, 'restart');
     expect(r.exitCode).toBe(0);
@@ -186,7 +204,7 @@ describe.skipIf(!ok)(`tally CLI against the emulated R58${why}`, () => {
       /^Roll back demo-r58 from [0-9a-f]{7} .* to [0-9a-f]{7} \(Roll back to x264enc after kernel panic\)\./m,
     );
     expect(r.stdout).toMatch(
-      /^Rollback rollback-\S+ on demo-r58: healthy — Rolled back to [0-9a-f]{7}: healthy for 10 s\./m,
+      /^Rollback rollback-\S+ on demo-r58: healthy — Rolled back to [0-9a-f]{7} as [0-9a-f]{7}: healthy for 10 s\./m,
     );
     expect(r.exitCode).toBe(0);
     expect(await deviceGit('rev-parse', 'HEAD^')).toBe(before);

@@ -39,7 +39,8 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (probation shortened to
   const configText = (): Promise<string> => run(sh`cat ${REPO}/config.yml`);
   const mainPid = async (): Promise<number> =>
     Number((await run(sh`systemctl show -p MainPID --value preke-recorder`)).trim());
-  const invoke = (name: string, input: unknown): Promise<Reply> => t.core.invoke(name, input, { owner: 'test' });
+  const invoke = (name: string, input: unknown): Promise<Reply> =>
+    t.core.invoke(name, input, { owner: 'test' });
   const latest = (id: string): Operation | undefined =>
     t
       .payloads('operation.changed')
@@ -71,7 +72,10 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (probation shortened to
   };
 
   beforeAll(async () => {
-    t = await startEmulatedConsole({ cameras: 4, console: { applyWatchMs: WATCH_MS, applyCamerasMs: 15_000 } });
+    t = await startEmulatedConsole({
+      cameras: 4,
+      console: { applyWatchMs: WATCH_MS, applyCamerasMs: 15_000 },
+    });
   });
   afterAll(async () => {
     await t?.stop();
@@ -157,7 +161,9 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (probation shortened to
       `panic config with override: ${op.steps.map((s) => `${s.name} ${s.state} ${s.durationMs ?? '?'} ms (${s.detail})`).join('; ')}`,
     );
     expect(op.state, JSON.stringify(op, null, 2)).toBe('reverted');
-    expect(op.summary).toMatch(/^The change was unhealthy \(new kernel fault: .*Oops.*\); went back to [0-9a-f]{7} by itself, healthy again\.$/);
+    expect(op.summary).toMatch(
+      /^The change was unhealthy \(new kernel fault: .*Oops.*\); went back to [0-9a-f]{7} by itself, healthy again\.$/,
+    );
     expect(op.steps.map((s) => s.state)).toEqual(['done', 'done', 'done', 'done', 'failed', 'done', 'done']);
     expect(op.evidence.some((l) => /Internal error: Oops/.test(l))).toBe(true);
     expect(op.previousCommit).toBe(headBefore);
@@ -191,7 +197,9 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (probation shortened to
       };
       const preview = await t.call<ConfigPreview>('config.preview', change);
       expect(preview.repo).toEqual({ head: headBefore, dirty: true, dirtyFiles: ['config.yml'] });
-      expect(preview.blocked).toMatch(/uncommitted changes \(config\.yml\).*Commit or discard them on the device first/);
+      expect(preview.blocked).toMatch(
+        /uncommitted changes \(config\.yml\).*Commit or discard them on the device first/,
+      );
       expect(await invoke('config.apply', change)).toMatchObject({ ok: false, error: { code: 'refused' } });
       expect(await configText()).toBe(edited);
       expect(await head()).toBe(headBefore);
@@ -239,7 +247,11 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (probation shortened to
       60_000,
     );
     await t.emu.control.linkDown();
-    await t.until('the console to notice the drop', () => (latest(started.id)?.following === false ? true : undefined), 30_000);
+    await t.until(
+      'the console to notice the drop',
+      () => (latest(started.id)?.following === false ? true : undefined),
+      30_000,
+    );
     const rc = path.join(t.emu.device.stateDir, 'home', 'linaro', '.tally', 'jobs', started.id, 'rc');
     const exitCode = await t.until(
       'the device to end the apply by itself',
@@ -262,11 +274,23 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (probation shortened to
     const cases: Array<[ConfigChangeInput, RegExp]> = [
       [{ ...base, bitrateKbps: -5 }, /At least 100 kbit\/s/],
       [{ ...base, bitrateKbps: 1e9 }, /At most 100,000 kbit\/s/],
-      [{ ...base, encoder: 'mpph264enc bps=1;reboot' }, /mpph264enc bps: the value "1;reboot" contains a ";"/],
+      [
+        { ...base, encoder: 'mpph264enc bps=1;reboot' },
+        /mpph264enc bps: the value "1;reboot" contains a ";"/,
+      ],
       [{ ...base, encoder: "mpph264enc bps='1'" }, /contains a quote/],
-      [{ ...base, encoder: 'mpph264encc bps=8000000' }, /Unknown encoder "mpph264encc"\. Did you mean mpph264enc\?/],
-      [{ ...base, encoder: 'mpph265enc bps=8000000' }, /mpph265enc encodes h265, but the h264-hw preset is h264/],
-      [{ ...base, encoder: 'mpph264enc bps=8000000', bitrateKbps: 6000 }, /either a bitrate .* or a typed encoder/],
+      [
+        { ...base, encoder: 'mpph264encc bps=8000000' },
+        /Unknown encoder "mpph264encc"\. Did you mean mpph264enc\?/,
+      ],
+      [
+        { ...base, encoder: 'mpph265enc bps=8000000' },
+        /mpph265enc encodes h265, but the h264-hw preset is h264/,
+      ],
+      [
+        { ...base, encoder: 'mpph264enc bps=8000000', bitrateKbps: 6000 },
+        /either a bitrate .* or a typed encoder/,
+      ],
       [{ ...base, cameras: ['cam0;reboot'] }, /cameras/],
     ];
     for (const [change, expected] of cases)

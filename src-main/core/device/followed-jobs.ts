@@ -39,7 +39,10 @@ export interface FollowedJobsOptions<R extends JobReport, M extends JobMeta> {
   /** The meta of a job found on the device: from its stored report when there is one. */
   metaFor(deviceId: string, id: string, stored: R | null): M;
   onChange(report: R): void;
-  /** Once, when the job ended and its report is saved (audit it). */
+  /**
+   * Once, when a job this console started ended and its report is saved (audit it). Jobs other consoles started
+   * are followed and kept too, but their ends belong in those consoles' audit logs.
+   */
   onEnd(report: R, meta: M): Promise<void>;
   /** Save a running job's report as well when this says so (e.g. a step moved), so a restart shows its progress. */
   saveWhileRunning?(before: R, now: R): boolean;
@@ -87,9 +90,16 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
 
   /** Start following a job this console just started. */
   async started(meta: M): Promise<R> {
+    // Marked as this console's before anything can end it, so a restart still knows whose it is.
+    await fs.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    await fs.writeFile(this.ownMarker(meta.id), '');
     const f = this.follow(meta, true);
     await this.save(f.report);
     return f.report;
+  }
+
+  private ownMarker(id: string): string {
+    return path.join(this.opts.dir, `${id}.own`);
   }
 
   /**
@@ -216,7 +226,11 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
         f.exit = exitCode;
         f.report = { ...reparse(), following: true };
         await this.save(f.report).catch(() => undefined);
-        await this.opts.onEnd(f.report, meta).catch(() => undefined);
+        const own = await fs.access(this.ownMarker(meta.id)).then(
+          () => true,
+          () => false,
+        );
+        if (own) await this.opts.onEnd(f.report, meta).catch(() => undefined);
         this.opts.onChange(f.report);
         tell();
         return f.report;

@@ -43,7 +43,9 @@ export function operationOf(report: CheckoutReport): Operation {
     ...(report.check ? { durationMs: report.check.ms } : {}),
   };
   // Going back (5, 6) shows only when it happened.
-  const shown = report.steps.filter((s) => s.n <= 4 || s.state === 'running' || s.state === 'done' || s.state === 'failed');
+  const shown = report.steps.filter(
+    (s) => s.n <= 4 || s.state === 'running' || s.state === 'done' || s.state === 'failed',
+  );
   return {
     id: report.id,
     deviceId: report.deviceId,

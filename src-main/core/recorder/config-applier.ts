@@ -116,14 +116,9 @@ export function cameraRange(names: readonly string[]): string {
   return consecutive ? `${names[0]}-${names.at(-1)}` : names.join(',');
 }
 
-
-
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-
-
-
 
 export class ConfigApplier {
   private readonly repo: DeviceRepo;
@@ -307,7 +302,8 @@ export class ConfigApplier {
     const { deviceId } = change;
     const device = this.opts.deviceName(deviceId);
     const link = this.opts.connections.status(deviceId);
-    if (!isLive(link.state)) throw new ContractError('unavailable', `${device} is not connected; connect first.`);
+    if (!isLive(link.state))
+      throw new ContractError('unavailable', `${device} is not connected; connect first.`);
     const checkStarted = performance.now();
     await this.applies.checkDevice(deviceId).catch(() => undefined);
     const [prepared, lease] = await Promise.all([
@@ -323,7 +319,13 @@ export class ConfigApplier {
       : preview.blocked;
     if (lease || blocked) {
       const why = lease ? this.opts.leases.busyError(device, lease).message : (blocked ?? '');
-      await this.opts.audit({ deviceId, action: 'config.apply', detail: what, result: 'refused', message: why });
+      await this.opts.audit({
+        deviceId,
+        action: 'config.apply',
+        detail: what,
+        result: 'refused',
+        message: why,
+      });
       throw new ContractError(lease ? 'busy' : 'refused', why);
     }
     if (danger && change.overrideDanger)
@@ -371,12 +373,23 @@ export class ConfigApplier {
       recordings: false,
       probationMs: this.watchMs,
       camerasMs: this.camerasTimeoutMs,
-      leaseInfo: this.opts.leases.describe(id, { kind: 'config.apply', what: title, follow: FOLLOW }, startedAt, id),
+      leaseInfo: this.opts.leases.describe(
+        id,
+        { kind: 'config.apply', what: title, follow: FOLLOW },
+        startedAt,
+        id,
+      ),
     });
     try {
       await this.opts.jobs.start(deviceId, cmd, { jobId: id });
     } catch (err) {
-      await this.opts.audit({ deviceId, action: 'config.apply', detail: what, result: 'error', message: message(err) });
+      await this.opts.audit({
+        deviceId,
+        action: 'config.apply',
+        detail: what,
+        result: 'error',
+        message: message(err),
+      });
       throw err;
     }
     await this.applies.started({
@@ -396,7 +409,13 @@ export class ConfigApplier {
       const why = busy
         ? this.opts.leases.busyError(device, await this.opts.leases.read(deviceId).catch(() => null)).message
         : report.summary;
-      await this.opts.audit({ deviceId, action: 'config.apply', detail: what, result: 'refused', message: why });
+      await this.opts.audit({
+        deviceId,
+        action: 'config.apply',
+        detail: what,
+        result: 'refused',
+        message: why,
+      });
       throw new ContractError(busy ? 'busy' : 'refused', why);
     }
     await this.opts.audit({ deviceId, action: 'config.apply', detail: `${id}: ${what}`, result: 'started' });

@@ -238,12 +238,7 @@ export class RollbackService {
       recordings: plan.recordings.length > 0,
       probationMs: plan.probationS * 1000,
       ...(this.opts.camerasMs !== undefined ? { camerasMs: this.opts.camerasMs } : {}),
-      leaseInfo: this.opts.leases.describe(
-        id,
-        { kind: 'rollback', what, follow: FOLLOW },
-        startedAt,
-        id,
-      ),
+      leaseInfo: this.opts.leases.describe(id, { kind: 'rollback', what, follow: FOLLOW }, startedAt, id),
     });
     try {
       await this.opts.jobs.start(deviceId, cmd, { jobId: id });
