@@ -52,9 +52,6 @@ function reading(words: string[]): HealthReading | null {
   };
 }
 
-/** How long a start waits for its job to hold the device's lease before it answers anyway. */
-export const LEASE_WAIT_MS = 15_000;
-
 /** The job holds the device's lease once its first step began (it takes the lease before that). */
 export function holdsLease(report: Pick<Rollback, 'steps'>): boolean {
   return report.steps.some((s) => s.state !== 'pending');

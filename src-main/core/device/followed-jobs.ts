@@ -11,6 +11,9 @@ import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import type { RemoteJobs } from './remote-jobs.js';
 
+/** How long a start waits for its job to hold the device's lease before it answers anyway. */
+export const LEASE_WAIT_MS = 15_000;
+
 /** What every report of such a job has. */
 export interface JobReport {
   id: string;
@@ -44,6 +47,8 @@ export interface FollowedJobsOptions<R extends JobReport, M extends JobMeta> {
    * are followed and kept too, but their ends belong in those consoles' audit logs.
    */
   onEnd(report: R, meta: M): Promise<void>;
+  /** Told when a job ended, so whoever shows the device's lease sees at once that the job let go of it. */
+  leases?: { refresh(deviceId: string): Promise<void> };
   /** Save a running job's report as well when this says so (e.g. a step moved), so a restart shows its progress. */
   saveWhileRunning?(before: R, now: R): boolean;
   /** The report of a job whose files the device no longer has; by default the last one, failed. */
@@ -231,6 +236,7 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
           () => false,
         );
         if (own) await this.opts.onEnd(f.report, meta).catch(() => undefined);
+        void this.opts.leases?.refresh(meta.deviceId).catch(() => undefined);
         this.opts.onChange(f.report);
         tell();
         return f.report;

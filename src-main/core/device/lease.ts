@@ -309,7 +309,8 @@ export class DeviceLeases {
     if (isLive(status.state)) void this.refresh(deviceId);
   }
 
-  private async refresh(deviceId: string): Promise<void> {
+  /** Read who holds the device now and tell the UI if that changed (a job took or let go of the lease). */
+  async refresh(deviceId: string): Promise<void> {
     if (this.held.has(deviceId)) return;
     let lease: DeviceLease | null;
     try {

@@ -22,7 +22,7 @@ import {
   type QualifyVariant,
 } from '../../contract/index.js';
 import type { DeviceAudit } from '../audit/audit-log.js';
-import { FollowedJobs } from '../device/followed-jobs.js';
+import { FollowedJobs, LEASE_WAIT_MS } from '../device/followed-jobs.js';
 import type { DeviceLeases } from '../device/lease.js';
 import type { DeviceProfile } from '../device/profile.js';
 import { argv } from '../device/quote.js';
@@ -110,6 +110,7 @@ export class QualifyService {
     this.jobsOnDevice = new FollowedJobs<Qualification, QualifyMeta>({
       connections: opts.connections,
       jobs: opts.jobs,
+      leases: opts.leases,
       dir: path.join(opts.dataDir, 'qualifications'),
       prefix: 'qualify-',
       idPattern: ID,
@@ -368,7 +369,7 @@ export class QualifyService {
       result: 'started',
       message: `${plan.totalS} s; stopping ${plan.recordings.length} recording(s); recorder ${plan.recorderState ?? 'unknown'}`,
     });
-    return this.jobsOnDevice.started({
+    await this.jobsOnDevice.started({
       id,
       deviceId,
       device: plan.device,
@@ -380,6 +381,10 @@ export class QualifyService {
       inputFps: frame.framerate,
       rtspPath: plan.rtspPath,
     });
+    // Back to the caller once the job holds the device's lease (it reads the kernel next), so nothing slips in.
+    const report = await this.jobsOnDevice.waitFor(id, (q) => q.kernel !== null, LEASE_WAIT_MS);
+    void this.opts.leases.refresh(deviceId).catch(() => undefined);
+    return report;
   }
 
   waitForEnd(id: string): Promise<Qualification> {

@@ -28,12 +28,11 @@ import type { DeviceAudit } from '../audit/audit-log.js';
 import { checkoutJobScript, gitBlobId } from '../device/checkout-job.js';
 import {
   holdsLease,
-  LEASE_WAIT_MS,
   parseCheckoutOutput,
   type CheckoutMeta,
   type CheckoutReport,
 } from '../device/checkout-report.js';
-import { FollowedJobs } from '../device/followed-jobs.js';
+import { FollowedJobs, LEASE_WAIT_MS } from '../device/followed-jobs.js';
 import type { DeviceLeases } from '../device/lease.js';
 import type { DeviceProfile } from '../device/profile.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
@@ -65,7 +64,7 @@ export interface ConfigApplierOptions {
   audit: DeviceAudit;
   onOperation(op: Operation): void;
   /** The device's operation lease: the apply's job holds it from before it writes to its end. */
-  leases: Pick<DeviceLeases, 'read' | 'current' | 'describe' | 'busyError'>;
+  leases: Pick<DeviceLeases, 'read' | 'current' | 'describe' | 'busyError' | 'refresh'>;
   /** Where the applies' reports are kept. */
   dataDir: string;
   /** `user@host (shell)`. */
@@ -133,6 +132,7 @@ export class ConfigApplier {
     this.applies = new FollowedJobs<CheckoutReport, CheckoutMeta>({
       connections: opts.connections,
       jobs: opts.jobs,
+      leases: opts.leases,
       dir: path.join(opts.dataDir, 'applies'),
       prefix: 'apply-',
       idPattern: ID,
@@ -419,6 +419,7 @@ export class ConfigApplier {
       throw new ContractError(busy ? 'busy' : 'refused', why);
     }
     await this.opts.audit({ deviceId, action: 'config.apply', detail: `${id}: ${what}`, result: 'started' });
+    void this.opts.leases.refresh(deviceId).catch(() => undefined);
     return operationOf(report);
   }
 }

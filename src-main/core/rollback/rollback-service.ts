@@ -16,7 +16,7 @@ import {
   type RollbackPlan,
 } from '../../contract/index.js';
 import type { DeviceAudit } from '../audit/audit-log.js';
-import { FollowedJobs } from '../device/followed-jobs.js';
+import { FollowedJobs, LEASE_WAIT_MS } from '../device/followed-jobs.js';
 import type { DeviceLeases } from '../device/lease.js';
 import type { DeviceProfile } from '../device/profile.js';
 import { commitId } from '../device/quote.js';
@@ -33,12 +33,7 @@ import {
 import { checkBudget } from '../media/vpu-budget.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { checkoutJobScript } from '../device/checkout-job.js';
-import {
-  holdsLease,
-  LEASE_WAIT_MS,
-  parseCheckoutOutput,
-  type CheckoutMeta,
-} from '../device/checkout-report.js';
+import { holdsLease, parseCheckoutOutput, type CheckoutMeta } from '../device/checkout-report.js';
 
 export interface RollbackServiceOptions {
   connections: ConnectionManager;
@@ -84,6 +79,7 @@ export class RollbackService {
     this.jobsOnDevice = new FollowedJobs<Rollback, CheckoutMeta>({
       connections: opts.connections,
       jobs: opts.jobs,
+      leases: opts.leases,
       dir: path.join(opts.dataDir, 'rollbacks'),
       prefix: 'rollback-',
       idPattern: ID,
@@ -264,7 +260,9 @@ export class RollbackService {
       probationMs: plan.probationS * 1000,
     });
     // Back to the caller once the job holds the device's lease (or refused), so nothing can start in between.
-    return this.jobsOnDevice.waitFor(id, holdsLease, LEASE_WAIT_MS);
+    const report = await this.jobsOnDevice.waitFor(id, holdsLease, LEASE_WAIT_MS);
+    void this.opts.leases.refresh(deviceId).catch(() => undefined);
+    return report;
   }
 
   waitForEnd(id: string): Promise<Rollback> {

@@ -156,10 +156,14 @@ describe('config apply job', () => {
     const script = checkoutJobScript(input).text;
     expect(() => execFileSync('dash', ['-n'], { input: script })).not.toThrow();
     expect(script).toMatch(/^MODE=write$/m);
-    expect(script).toContain(`NEW_TEXT='cameras:\n  cam0:\n    encoder: mpph264enc bps=6000000 # $(reboot) '\\''x'\\''\n'`);
+    expect(script).toContain(
+      `NEW_TEXT='cameras:\n  cam0:\n    encoder: mpph264enc bps=6000000 # $(reboot) '\\''x'\\''\n'`,
+    );
     expect(script).toMatch(new RegExp(`^NEW_BLOB=${gitBlobId(text)}$`, 'm'));
     // git's own blob id of the text, so the device can check it wrote exactly this.
-    expect(gitBlobId(text)).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: text }).toString().trim());
+    expect(gitBlobId(text)).toBe(
+      execFileSync('git', ['hash-object', '--stdin'], { input: text }).toString().trim(),
+    );
   });
 
   it('refuses a blob id that is not one', () => {
@@ -168,7 +172,13 @@ describe('config apply job', () => {
     );
   });
 
-  const applyMeta: CheckoutMeta = { ...meta, kind: 'write', id: input.jobId, target: '', probationMs: 30_000 };
+  const applyMeta: CheckoutMeta = {
+    ...meta,
+    kind: 'write',
+    id: input.jobId,
+    target: '',
+    probationMs: 30_000,
+  };
   const healthy = [
     `@begin ${T} ${input.jobId}`,
     '@title Apply h264-hw to cam0 on demo-r58',
@@ -186,7 +196,7 @@ describe('config apply job', () => {
     '@health 4 12000 1 1 1 0 -',
   ];
 
-  it('shows as an operation: the console\'s check, then the device\'s steps; going back only when it happened', () => {
+  it("shows as an operation: the console's check, then the device's steps; going back only when it happened", () => {
     const running = operationOf(parseCheckoutOutput(healthy.join('\n'), applyMeta));
     expect(running.title).toBe('Apply h264-hw to cam0 on demo-r58');
     expect(running.state).toBe('running');
@@ -197,7 +207,11 @@ describe('config apply job', () => {
       'Restart the recorder',
       'Watch: cameras, VPU sessions, kernel, encoders',
     ]);
-    expect(running.steps[0]).toMatchObject({ state: 'done', detail: '4 sessions: within the safe limit.', durationMs: 120 });
+    expect(running.steps[0]).toMatchObject({
+      state: 'done',
+      detail: '4 sessions: within the safe limit.',
+      durationMs: 120,
+    });
     expect(running.steps[4]?.detail).toBe('1 of 1 streaming, 1 VPU sessions, no kernel fault (12 of 30 s)');
     expect(running.previousCommit).toBe(OLD);
     expect(running.commit).toBe(NEW);
@@ -206,7 +220,15 @@ describe('config apply job', () => {
 
     const reverted = operationOf(parseCheckoutOutput(unhealthyThenBack, applyMeta, 5));
     expect(reverted.state).toBe('reverted');
-    expect(reverted.steps.map((s) => s.state)).toEqual(['done', 'done', 'done', 'done', 'failed', 'done', 'done']);
+    expect(reverted.steps.map((s) => s.state)).toEqual([
+      'done',
+      'done',
+      'done',
+      'done',
+      'failed',
+      'done',
+      'done',
+    ]);
     expect(reverted.refs).toContain(`refs/tally/failed/${meta.id}`);
   });
 });

@@ -91,7 +91,13 @@ function setup(opts: { recordings?: RecorderState['recordings'] } = {}): {
       audits.push(entry);
     },
     onOperation: () => undefined,
-    leases: { read: async () => null, current: () => null, describe: () => '', busyError: () => new Error('busy') as never },
+    leases: {
+      read: async () => null,
+      current: () => null,
+      describe: () => '',
+      busyError: () => new Error('busy') as never,
+      refresh: async () => undefined,
+    },
   });
   return { device, applier, audits };
 }
@@ -100,7 +106,9 @@ const CHANGE = { deviceId: DEVICE, cameras: 'all' as const, preset: 'h264-hw' as
 
 describe('ConfigApplier: what it refuses before anything reaches the device', () => {
   it('blocks a change while recordings run, names them, and audits the refusal', async () => {
-    const { applier, audits, device } = setup({ recordings: [{ camera: 'cam2', file: '/var/recordings/cam2.mp4' }] });
+    const { applier, audits, device } = setup({
+      recordings: [{ camera: 'cam2', file: '/var/recordings/cam2.mp4' }],
+    });
     const preview = await applier.preview(CHANGE);
     expect(preview.blocked).toMatch(/Recording now on cam2: applying restarts the recorder/);
     await expect(applier.apply(CHANGE)).rejects.toMatchObject({ code: 'refused' });
@@ -113,7 +121,9 @@ describe('ConfigApplier: what it refuses before anything reaches the device', ()
     device.dirty = ' M config.yml\0';
     await expect(applier.apply(CHANGE)).rejects.toMatchObject({
       code: 'refused',
-      message: expect.stringMatching(/uncommitted changes \(config.yml\).*git -C \/opt\/preke-r58-recorder status/),
+      message: expect.stringMatching(
+        /uncommitted changes \(config.yml\).*git -C \/opt\/preke-r58-recorder status/,
+      ),
     });
   });
 
