@@ -252,12 +252,7 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (probation shortened to
       () => (latest(started.id)?.following === false ? true : undefined),
       30_000,
     );
-    const rc = path.join(t.emu.device.stateDir, 'home', 'linaro', '.tally', 'jobs', started.id, 'rc');
-    const exitCode = await t.until(
-      'the device to end the apply by itself',
-      async () => (await fs.readFile(rc, 'utf8').catch(() => '')).trim() || undefined,
-      90_000,
-    );
+    const exitCode = await t.jobExitOnDevice(started.id);
     expect(exitCode).toBe('0');
     await t.emu.control.linkUp();
     const final = await finished(started.id);

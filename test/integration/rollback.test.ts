@@ -208,12 +208,7 @@ describe.skipIf(!ok)(`rollback on the emulated R58 (probation 10 s)${why}`, () =
       () => (latest(started.id)?.following === false ? true : undefined),
       30_000,
     );
-    const rc = path.join(t.emu.device.stateDir, 'home', 'linaro', '.tally', 'jobs', started.id, 'rc');
-    const exitCode = await t.until(
-      'the device to end the rollback by itself',
-      async () => (await fs.readFile(rc, 'utf8').catch(() => '')).trim() || undefined,
-      90_000,
-    );
+    const exitCode = await t.jobExitOnDevice(started.id);
     expect(exitCode).toBe('0');
     await t.emu.control.linkUp();
     const final = await t.until(

@@ -175,13 +175,7 @@ describe.skipIf(!ok)(`emergency VPU reset on the emulated R58${why}`, () => {
       () => (latest()?.following === false ? true : undefined),
       30_000,
     );
-    // Watch the device itself (its home folder, not over the dropped link) until the job wrote its exit code.
-    const rc = path.join(t.emu.device.stateDir, 'home', 'linaro', '.tally', 'jobs', started.id, 'rc');
-    const exitCode = await t.until(
-      'the device to end the reset by itself',
-      async () => (await fs.readFile(rc, 'utf8').catch(() => '')).trim() || undefined,
-      90_000,
-    );
+    const exitCode = await t.jobExitOnDevice(started.id);
     expect(exitCode).toBe('0');
     expect(latest()?.outcome).toBe('running');
     const linkUpAt = new Date().toISOString();

@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { z } from 'zod';
 import { ContractError, isLive, type DeviceStatus } from '../../contract/index.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
@@ -36,8 +37,8 @@ export interface FollowedJobsOptions<R extends JobReport, M extends JobMeta> {
   /** Job ids of this kind: `<prefix>…`, matching `idPattern`. */
   prefix: string;
   idPattern: RegExp;
-  /** Validates a stored report. */
-  read(value: unknown): R | null;
+  /** What a stored report must be (one that is not is ignored). */
+  schema: z.ZodType<R>;
   parse(output: string, meta: M, exit: number | null): R;
   /** The meta of a job found on the device: from its stored report when there is one. */
   metaFor(deviceId: string, id: string, stored: R | null): M;
@@ -272,7 +273,10 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
   private async load(id: string): Promise<R | null> {
     if (!this.opts.idPattern.test(id)) return null;
     try {
-      return this.opts.read(JSON.parse(await fs.readFile(path.join(this.opts.dir, `${id}.json`), 'utf8')));
+      const parsed = this.opts.schema.safeParse(
+        JSON.parse(await fs.readFile(path.join(this.opts.dir, `${id}.json`), 'utf8')),
+      );
+      return parsed.success ? parsed.data : null;
     } catch {
       return null;
     }

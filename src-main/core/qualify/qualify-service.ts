@@ -114,10 +114,7 @@ export class QualifyService {
       dir: path.join(opts.dataDir, 'qualifications'),
       prefix: 'qualify-',
       idPattern: ID,
-      read: (value) => {
-        const parsed = Qualification.safeParse(value);
-        return parsed.success ? parsed.data : null;
-      },
+      schema: Qualification,
       parse: parseQualifyOutput,
       metaFor: (deviceId, id, stored) => ({
         id,

@@ -136,10 +136,7 @@ export class ConfigApplier {
       dir: path.join(opts.dataDir, 'applies'),
       prefix: 'apply-',
       idPattern: ID,
-      read: (value) => {
-        const parsed = StoredApply.safeParse(value);
-        return parsed.success ? parsed.data : null;
-      },
+      schema: StoredApply,
       parse: parseCheckoutOutput,
       metaFor: (deviceId, id, stored) => ({
         kind: 'write',

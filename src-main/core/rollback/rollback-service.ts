@@ -83,10 +83,7 @@ export class RollbackService {
       dir: path.join(opts.dataDir, 'rollbacks'),
       prefix: 'rollback-',
       idPattern: ID,
-      read: (value) => {
-        const parsed = Rollback.safeParse(value);
-        return parsed.success ? parsed.data : null;
-      },
+      schema: Rollback,
       parse: (output, meta, exit) => {
         const { title: _title, check: _check, ...rollback } = parseCheckoutOutput(output, meta, exit);
         return rollback;

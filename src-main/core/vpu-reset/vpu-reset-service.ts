@@ -60,10 +60,7 @@ export class VpuResetService {
       dir: path.join(opts.dataDir, 'vpu-resets'),
       prefix: 'vpu-reset-',
       idPattern: RESET_ID,
-      read: (value) => {
-        const parsed = VpuReset.safeParse(value);
-        return parsed.success ? parsed.data : null;
-      },
+      schema: VpuReset,
       parse: parseResetOutput,
       metaFor: (deviceId, id, stored) =>
         stored
