@@ -36,6 +36,18 @@ import { DeviceLease } from './lease.js';
 import { Qualification, QualifyPlan, QualifyRef, QualifyRequest, QualifyStart } from './qualify.js';
 import { Rollback, RollbackPlan, RollbackRef, RollbackRequest, RollbackStart } from './rollback.js';
 import { RebootRequest, ResetPlan, ResetRef, ResetStart, VpuReset } from './vpu-reset.js';
+import {
+  MixerPreflight,
+  MixerStartInput,
+  MixerState,
+  PreflightInput,
+  PreviewInput,
+  SceneDeleteInput,
+  SceneList,
+  SceneSaveInput,
+  TakeInput,
+  TakeResult,
+} from './mixer.js';
 
 const DeviceRef = z.object({ id: z.string().min(1) });
 const Ok = z.object({ ok: z.literal(true) });
@@ -173,6 +185,22 @@ export const commands = {
   /** One qualification (or the newest), live while it runs or from the reports kept in the data directory. */
   'qualify.get': command(QualifyRef, Qualification.nullable()),
   'qualify.list': command(DeviceRefInput, z.array(Qualification)),
+  /** What the device's mixer reports now (read back after every reconnect). Reading: no lease. */
+  'mixer.state': command(DeviceRefInput, MixerState),
+  /** Starts the program compositor on the device (holds the lease while it starts); state as `mixer.changed`. */
+  'mixer.start': command(MixerStartInput, MixerState),
+  'mixer.stop': command(DeviceRefInput, MixerState),
+  /** The scenes kept on the device, so every console sees the same. */
+  'mixer.scenes.list': command(DeviceRefInput, SceneList),
+  /** Saves a scene; refused with `conflict` when another console changed the scenes since `rev`. */
+  'mixer.scenes.save': command(SceneSaveInput, SceneList),
+  'mixer.scenes.delete': command(SceneDeleteInput, SceneList),
+  /** Puts a scene on Preview (its inputs start decoding, off air). */
+  'mixer.preview': command(PreviewInput, MixerState),
+  /** The VPU sessions a scene would need next to what already runs, with the sum in words. */
+  'mixer.preflight': command(PreflightInput, MixerPreflight),
+  /** Takes Preview (or the given scene) to Program: applied at most once, within a short deadline, or not at all. */
+  'mixer.take': command(TakeInput, TakeResult),
 } as const;
 
 export type Commands = typeof commands;

@@ -4,6 +4,7 @@ import { DeviceLease } from './lease.js';
 import { Alarm, KernelEvent, KernelLine, MonitorSample, MonitorStatus } from './monitor.js';
 import { Operation, PipelineJob } from './pipelines.js';
 import { DeviceProbe, JournalEntry, RecorderState } from './recorder.js';
+import { MixerState } from './mixer.js';
 import { Qualification } from './qualify.js';
 import { Rollback } from './rollback.js';
 import { VpuReset } from './vpu-reset.js';
@@ -39,6 +40,8 @@ export const events = {
   /** A qualification started, moved on, lost or regained its link, or ended. */
   'qualify.changed': z.object({ qualification: Qualification }),
   'lease.changed': z.object({ deviceId: z.string(), lease: DeviceLease.nullable() }),
+  /** The device's mixer reported a change (a take, an input, its health), or the console lost or regained it. */
+  'mixer.changed': z.object({ state: MixerState }),
 } as const;
 
 export type Events = typeof events;
