@@ -19,6 +19,7 @@ import { resetVpuCommand } from './cli-reset.js';
 import { qualifyCommand } from './cli-qualify.js';
 import { rollbackCommand } from './cli-rollback.js';
 import { historyCommand } from './cli-history.js';
+import { mixerCommand } from './cli-mixer.js';
 import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
 
 function version(): string {
@@ -57,6 +58,15 @@ function parseCommit(value: string): string {
 
 function parseProbation(value: string): number {
   return wholeNumber(value, 10, 1800, 'the probation window is a whole number of seconds from 10 to 1800.');
+}
+
+function parseFadeMs(value: string): number {
+  return wholeNumber(
+    value,
+    100,
+    5000,
+    'a fade length in ms, a whole number from 100 to 5000 (for example 800).',
+  );
 }
 
 function parseKbps(value: string): number {
@@ -479,6 +489,36 @@ export function buildProgram(): Command {
           interactive: process.stdin.isTTY === true,
         }),
       ),
+    );
+
+  program
+    .command('mixer')
+    .description(
+      "The device's scene mixer: status (what is on Program and Preview, as the device reports it), scenes (one a " +
+        'line, id first), take <scene> [--fade MS] (applied at most once, dropped if late), start [--scene ID], ' +
+        'stop. Take exits 0 applied, 2 refused (budget, inputs), 3 not confirmed, 5 expired; start/stop 75 busy.',
+    )
+    .argument('<device>', 'device name')
+    .argument('<action>', 'status | scenes | take | start | stop')
+    .argument('[scene]', 'the scene id, for take')
+    .option('--fade <ms>', 'fade over this many ms instead of a cut', parseFadeMs)
+    .option('--scene <id>', 'for start: the scene on Program at start')
+    .option(...dataDirOption)
+    .option(...timeoutOption)
+    .action(
+      (
+        device: string,
+        action: string,
+        scene: string | undefined,
+        o: { fade?: number; scene?: string; dataDir: string; timeout: number },
+      ) =>
+        scripted(o.dataDir, (core) =>
+          mixerCommand(core, io, device, action, {
+            ...((scene ?? o.scene) ? { scene: scene ?? o.scene } : {}),
+            ...(o.fade !== undefined ? { fade: o.fade } : {}),
+            timeoutMs: o.timeout * 1000,
+          }),
+        ),
     );
 
   program

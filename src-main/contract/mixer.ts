@@ -143,6 +143,8 @@ export const MixerStartInput = z.object({
   deviceId: DeviceId,
   /** The scene on Program at start (the first saved scene when absent). */
   sceneId: SceneId.optional(),
+  /** Cameras to decode in software, no VPU session (seed 002's fallback when the budget is tight). */
+  softwareCameras: z.array(MixerCamera).max(16).optional(),
 });
 export const SceneSaveInput = z.object({ deviceId: DeviceId, scene: Scene, rev: z.number().int().min(0) });
 export const SceneDeleteInput = SceneRef.extend({ rev: z.number().int().min(0) });

@@ -11,6 +11,7 @@ import {
   type EventName,
   type EventPayload,
   type Reply,
+  type Scene,
 } from '../contract/index.js';
 import { AuditLog } from './audit/audit-log.js';
 import { DeviceService, parseJump } from './devices/device-service.js';
@@ -34,6 +35,9 @@ import { StateStore } from './store/state-store.js';
 import { TerminalService } from './terminal/terminal-service.js';
 import type { ResetTimeouts } from './vpu-reset/reset-script.js';
 import { VpuResetService } from './vpu-reset/vpu-reset-service.js';
+import { MixerService } from './mixer/mixer-service.js';
+import { DeviceRepo } from './device/repo.js';
+import { parseRecorderConfig } from './media/recorder-config.js';
 
 export interface ConsoleOptions {
   dataDir: string;
@@ -56,6 +60,8 @@ export interface ConsoleOptions {
   qualifyDurationsS?: Partial<Record<'full' | 'quick', QualifyDurations>>;
   /** The qualification's test source (default 1920x1080@30, seed 001). */
   qualifyFrame?: QualifyFrame;
+  /** The mixer's program size instead of the profile's (tests and demos on a small machine). */
+  mixerOutput?: { width?: number; height?: number; fps?: number; bitrateKbps?: number };
   /** Limits of the VPU reset's waits on the device (tests shorten them). */
   resetTimeouts?: Partial<ResetTimeouts>;
 }
@@ -88,6 +94,7 @@ export class Console {
   readonly rollback: RollbackService;
   readonly history: HistoryService;
   readonly qualify: QualifyService;
+  readonly mixer: MixerService;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -240,6 +247,23 @@ export class Console {
     });
     // Reads the device repo only, so it takes no lease.
     this.history = new HistoryService({ connections: this.connections, profileOf, deviceName });
+    const repo = new DeviceRepo(this.connections, deviceName);
+    this.mixer = new MixerService({
+      connections: this.connections,
+      jobs: this.jobs,
+      leases: this.leases,
+      audit,
+      profileOf,
+      deviceName,
+      liveSessions,
+      sessionsOfPids: (id, pids) => this.monitor.sessionsOfPids(id, pids),
+      recorderConfig: async (id) => {
+        const { path: dir, config } = profileOf(id).repo;
+        return parseRecorderConfig((await repo.readFile(id, dir, config)).text);
+      },
+      onChange: (state) => this.emit('mixer.changed', { state }),
+      ...(opts.mixerOutput ? { output: opts.mixerOutput } : {}),
+    });
     this.handlers = this.makeHandlers();
   }
 
@@ -317,6 +341,7 @@ export class Console {
     this.vpuReset.close();
     this.rollback.close();
     this.qualify.close();
+    this.mixer.close();
     this.pipelines.close();
     this.recorder.close();
     this.leases.close();
@@ -366,6 +391,15 @@ export class Console {
   private known(deviceId: string): string {
     this.devices.get(deviceId);
     return deviceId;
+  }
+
+  /** A scene given whole (edited, maybe unsaved) or by its id among the device's saved scenes. */
+  private async sceneOf(deviceId: string, sceneId?: string, scene?: Scene): Promise<Scene | null> {
+    if (scene) return scene;
+    if (!sceneId) return null;
+    const found = (await this.mixer.listScenes(this.known(deviceId))).scenes.find((s) => s.id === sceneId);
+    if (!found) throw new ContractError('not_found', `There is no scene ${sceneId} on this device.`);
+    return found;
   }
 
   private makeHandlers(): Handlers {
@@ -588,6 +622,25 @@ export class Console {
         this.qualify.start(this.known(deviceId), { target, variant }),
       'qualify.get': ({ deviceId, id }) => this.qualify.get(this.known(deviceId), id),
       'qualify.list': ({ deviceId }) => this.qualify.list(this.known(deviceId)),
+      'mixer.state': ({ deviceId }) => this.mixer.state(this.known(deviceId)),
+      'mixer.start': ({ deviceId, sceneId, softwareCameras }) =>
+        this.mixer.start(this.known(deviceId), sceneId, softwareCameras),
+      'mixer.stop': ({ deviceId }) => this.mixer.stop(this.known(deviceId)),
+      'mixer.scenes.list': ({ deviceId }) => this.mixer.listScenes(this.known(deviceId)),
+      'mixer.scenes.save': ({ deviceId, scene, rev }) =>
+        this.mixer.saveScene(this.known(deviceId), scene, rev),
+      'mixer.scenes.delete': ({ deviceId, sceneId, rev }) =>
+        this.mixer.deleteScene(this.known(deviceId), sceneId, rev),
+      'mixer.preview': async ({ deviceId, sceneId, scene }) =>
+        this.mixer.preview(this.known(deviceId), await this.sceneOf(deviceId, sceneId, scene)),
+      'mixer.preflight': async ({ deviceId, sceneId, scene }) =>
+        this.mixer.preflight(this.known(deviceId), await this.sceneOf(deviceId, sceneId, scene)),
+      'mixer.take': async ({ deviceId, sceneId, scene, transition }) =>
+        this.mixer.take(
+          this.known(deviceId),
+          sceneId || scene ? await this.sceneOf(deviceId, sceneId, scene) : null,
+          transition,
+        ),
       'device.reboot': async ({ deviceId, confirmName }) => {
         await this.vpuReset.reboot(this.known(deviceId), confirmName);
         return { ok: true as const };

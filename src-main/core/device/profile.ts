@@ -57,6 +57,28 @@ export const DeviceProfile = z
       practicalLimit: z.number().int().min(1),
     }),
     thermal: z.object({ warnC: z.number(), criticalC: z.number() }),
+    /**
+     * How the box's scene mixer is driven. `agent`: Tally's mixer agent (a Python/GStreamer program Tally ships)
+     * runs on the box as a detached job. Absent: the box has no mixer Tally can drive.
+     */
+    mixer: z
+      .object({
+        driver: z.literal('agent'),
+        python: AbsolutePath,
+        /** One VPU session per input; the software fallback takes none (seed 002). */
+        decoder: z.string().regex(/^[a-z0-9_]{1,40}$/),
+        softwareDecoder: z.string().regex(/^[a-z0-9_]{1,40}$/),
+        output: z.object({
+          path: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+          width: z.number().int().min(160).max(3840),
+          height: z.number().int().min(90).max(2160),
+          fps: z.number().int().min(1).max(60),
+          bitrateKbps: z.number().int().min(200).max(50_000),
+        }),
+        /** A take that cannot reach the box within this is dropped there, never applied late. */
+        takeDeadlineMs: z.number().int().min(100).max(10_000),
+      })
+      .optional(),
     monitor: z.object({
       sampleIntervalMs: z.number().int().min(250).max(60_000),
       backlogLines: z.number().int().min(0).max(100_000),
