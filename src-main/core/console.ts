@@ -211,7 +211,16 @@ export class Console {
       probe: (id) => this.recorder.probe(id, false),
       sessions: (id) => this.monitor.currentSample(id)?.vpu.total ?? null,
       activeRecordings: (id) => this.recorder.activeRecordings(id),
-      pipelines: (id) => this.pipelines.list(id),
+      consoleJobs: (id) => [
+        ...this.pipelines
+          .list(id)
+          .filter((j) => j.state === 'running')
+          .map((j) => ({
+            jobId: j.id,
+            label: j.command.length > 80 ? `${j.command.slice(0, 77)}…` : j.command,
+          })),
+        ...this.mixer.runningJob(id),
+      ],
       onChange: (reset) => this.emit('vpuReset.changed', { reset }),
       ...(opts.resetTimeouts ? { timeouts: opts.resetTimeouts } : {}),
     });

@@ -63,6 +63,8 @@ interface Agent {
 
 interface DeviceMixer {
   link: AgentLink | null;
+  /** The agent's detached job on the device, when known (started here, or found on a read-back). */
+  jobId: string | null;
   state: MixerState;
   seq: number;
   /** Device clock minus console clock, ms, and when it was measured. */
@@ -354,6 +356,18 @@ export class MixerService {
     }
   }
 
+  /** The mixer's job while it runs, for the VPU reset to stop it with EOS like the console's pipelines. */
+  runningJob(deviceId: string): Array<{ jobId: string; label: string }> {
+    const d = this.devices.get(deviceId);
+    if (!d?.jobId || (d.state.status !== 'running' && d.state.status !== 'starting')) return [];
+    return [
+      {
+        jobId: d.jobId,
+        label: `the scene mixer (${Object.keys(d.state.inputs).length} input(s) → ${d.state.output.path})`,
+      },
+    ];
+  }
+
   close(): void {
     this.unsubscribe();
     for (const d of this.devices.values()) d.link?.close();
@@ -401,6 +415,7 @@ export class MixerService {
     if (!d) {
       d = {
         link: null,
+        jobId: null,
         state: this.offState(deviceId, 'Not read yet.', 'unknown'),
         seq: 0,
         offset: null,
@@ -479,6 +494,11 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo '@alive'; else echo '@
       return;
     }
     this.onAgentState(deviceId, agent);
+    const d = this.device(deviceId);
+    if (!d.jobId) {
+      const jobs = await this.opts.jobs.list(deviceId, 'mixer-', 5).catch(() => []);
+      d.jobId = jobs.filter((j) => j.state === 'running').at(-1)?.jobId ?? null;
+    }
     await this.linkOf(deviceId).catch(() => undefined);
   }
 

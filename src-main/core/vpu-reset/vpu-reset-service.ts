@@ -13,7 +13,6 @@ import {
   type ActiveRecording,
   type DeviceLease,
   type DeviceProbe,
-  type PipelineJob,
   type ResetPlan,
 } from '../../contract/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -41,7 +40,8 @@ export interface VpuResetServiceOptions {
   /** Recordings running now (the recorder API); throws when it does not answer. */
   activeRecordings(deviceId: string): Promise<ActiveRecording[]>;
   /** Pipelines this console started on the device. */
-  pipelines(deviceId: string): PipelineJob[];
+  /** This console's detached jobs that hold VPU sessions and stop on SIGINT (EOS): ad-hoc pipelines, the mixer. */
+  consoleJobs(deviceId: string): Array<{ jobId: string; label: string }>;
   onChange(reset: VpuReset): void;
   timeouts?: Partial<ResetTimeouts>;
 }
@@ -94,13 +94,7 @@ export class VpuResetService {
       device,
       sessions: this.opts.sessions(deviceId),
       recordings: [] as ActiveRecording[],
-      pipelines: this.opts
-        .pipelines(deviceId)
-        .filter((j) => j.state === 'running')
-        .map((j) => ({
-          jobId: j.id,
-          label: j.command.length > 80 ? `${j.command.slice(0, 77)}…` : j.command,
-        })),
+      pipelines: this.opts.consoleJobs(deviceId),
       units: [profile.units.recorder, profile.units.mediaServer],
       cameras: [...profile.cameras],
     };
