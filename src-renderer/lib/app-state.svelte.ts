@@ -15,7 +15,7 @@ import { createClient, type Client } from './client.js';
 /** The selection key of the laptop itself (local terminals). Device ids never start with a colon. */
 export const LOCAL = ':local';
 
-export type View = 'overview' | 'previews' | 'monitor' | 'recorder' | 'terminal';
+export type View = 'overview' | 'previews' | 'mixer' | 'monitor' | 'recorder' | 'terminal';
 
 export interface Notice {
   id: number;
