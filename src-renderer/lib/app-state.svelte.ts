@@ -9,12 +9,13 @@ import { AlarmStore } from '../alarms/alarm-store.svelte.js';
 import { MonitorStore } from '../monitor/monitor-store.svelte.js';
 import { RecorderStore } from '../recorder/recorder-store.svelte.js';
 import { LeaseStore } from './lease-store.svelte.js';
+import { TallyStore } from './tally-store.svelte.js';
 import { createClient, type Client } from './client.js';
 
 /** The selection key of the laptop itself (local terminals). Device ids never start with a colon. */
 export const LOCAL = ':local';
 
-export type View = 'overview' | 'previews' | 'monitor' | 'recorder' | 'terminal';
+export type View = 'overview' | 'previews' | 'mixer' | 'monitor' | 'recorder' | 'terminal';
 
 export interface Notice {
   id: number;
@@ -47,6 +48,8 @@ export class AppState {
   readonly recorder: RecorderStore;
   /** Who holds each device's operation lease: buttons that would be refused say so before they are pressed. */
   readonly leases: LeaseStore;
+  /** What each device's mixer reports on Program and Preview: the tally lights on camera tiles. */
+  readonly tally: TallyStore;
   info = $state<AppInfo | undefined>();
   /** Store problems from app.info plus any `store.problem` events since. */
   problems = $state<string[]>([]);
@@ -87,6 +90,7 @@ export class AppState {
     this.monitor = new MonitorStore(client);
     this.recorder = new RecorderStore(client);
     this.leases = new LeaseStore(client);
+    this.tally = new TallyStore(client);
   }
 
   /** Subscribe to the core and load the first state. Returns the unsubscribe function. */
@@ -109,6 +113,7 @@ export class AppState {
       this.monitor.subscribe(),
       this.recorder.subscribe(),
       this.leases.subscribe(),
+      this.tally.subscribe(),
     ];
     void this.refresh();
     return () => offs.forEach((off) => off());
@@ -146,6 +151,7 @@ export class AppState {
     this.monitor.retain(devices.map((d) => d.id));
     this.recorder.retain(devices.map((d) => d.id));
     this.leases.retain(devices.map((d) => d.id));
+    this.tally.retain(devices.map((d) => d.id));
     if (this.selected && this.selected !== LOCAL && !devices.some((d) => d.id === this.selected)) {
       // The selected device was removed: show another one rather than an empty page.
       this.selected = devices[0]?.id;

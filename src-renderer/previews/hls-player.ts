@@ -4,7 +4,7 @@
  * Failures retry with the same backoff as WHEP; the tile shows the latency hls.js estimates.
  */
 import type Hls from 'hls.js';
-import { PREVIEW_BACKOFF, backoffDelay } from './backoff.js';
+import { PREVIEW_BACKOFF, backoffDelay } from '../lib/video/backoff.js';
 
 export type HlsState =
   | { kind: 'loading' }

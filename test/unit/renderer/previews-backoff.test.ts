@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PREVIEW_BACKOFF, backoffDelay, secondsUntil } from '../../../src-renderer/previews/backoff.js';
+import { PREVIEW_BACKOFF, backoffDelay, secondsUntil } from '../../../src-renderer/lib/video/backoff.js';
 
 describe('preview retry backoff', () => {
   const exact = { ...PREVIEW_BACKOFF, jitter: 0 };

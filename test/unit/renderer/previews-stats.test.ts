@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reduceStats, statLines, type StatEntry } from '../../../src-renderer/previews/stats.js';
+import { reduceStats, statLines, type StatEntry } from '../../../src-renderer/lib/video/stats.js';
 
 /** A Chromium-shaped getStats() report: the entries the reducer reads, with realistic neighbours. */
 function report(at: number, inbound: Partial<Record<string, number>>, rtt = 0.004): StatEntry[] {

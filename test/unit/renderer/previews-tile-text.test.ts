@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { PreviewSource } from '../../../src-main/contract/index.js';
 import { fleetSource, orderSources } from '../../../src-renderer/previews/sources.js';
-import { EMPTY_STATS } from '../../../src-renderer/previews/stats.js';
+import { EMPTY_STATS } from '../../../src-renderer/lib/video/stats.js';
 import { hlsStatus, sentence, whepStatus } from '../../../src-renderer/previews/tile-text.js';
-import type { WhepSnapshot } from '../../../src-renderer/previews/whep-session.js';
+import type { WhepSnapshot } from '../../../src-renderer/lib/video/whep-session.js';
 
 function whep(state: WhepSnapshot['state']): WhepSnapshot {
   return { state, stats: EMPTY_STATS, firstFrameMs: null, failures: 0 };

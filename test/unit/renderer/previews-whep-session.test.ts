@@ -11,8 +11,8 @@ import {
   type PeerLike,
   type WhepDeps,
   type WhepSnapshot,
-} from '../../../src-renderer/previews/whep-session.js';
-import type { StatEntry } from '../../../src-renderer/previews/stats.js';
+} from '../../../src-renderer/lib/video/whep-session.js';
+import type { StatEntry } from '../../../src-renderer/lib/video/stats.js';
 
 const OFFER = [
   'v=0',

@@ -1,4 +1,4 @@
-import { backoffDelay, type BackoffOptions } from '../../src-main/contract/index.js';
+import { backoffDelay, type BackoffOptions } from '../../../src-main/contract/index.js';
 
 export { backoffDelay, type BackoffOptions };
 

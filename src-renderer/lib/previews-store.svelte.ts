@@ -5,8 +5,8 @@
  */
 import { untrack } from 'svelte';
 import type { PreviewList, PreviewRoute } from '../../src-main/contract/index.js';
-import { app, messageOf } from '../lib/app-state.svelte.js';
-import type { Client } from '../lib/client.js';
+import { app, messageOf } from './app-state.svelte.js';
+import type { Client } from './client.js';
 
 export class DevicePreviews {
   list = $state.raw<PreviewList | undefined>();

@@ -1,0 +1,116 @@
+/**
+ * The Mixer's keys, decided from the key and where focus is (pure, so the rules can be tested):
+ * - studio: 1–9 put scene N on Preview, Space takes (a cut); never while typing in a text field, and Space leaves
+ *   checkboxes and switches to toggle as usual;
+ * - a focused box on the canvas: arrows nudge by 1 program pixel (Shift: 10), Alt + arrows resize from the bottom
+ *   right, Delete or Backspace removes it;
+ * - the editor: Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z (or Ctrl+Y) redoes, except in a text field (it has its own).
+ */
+
+export interface KeyLike {
+  key: string;
+  /** The physical key (`Digit1`, `Space`); layouts that need Shift for digits still name it. */
+  code?: string;
+  shiftKey: boolean;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  altKey: boolean;
+}
+
+/** What the keys need to know about the focused element (an HTMLElement fits). */
+export interface TargetLike {
+  tagName?: string;
+  type?: string;
+  isContentEditable?: boolean;
+  getAttribute?(name: string): string | null;
+}
+
+/** Input types that take no typing: keys pressed on them are not text. */
+const NOT_TEXT = new Set([
+  'button',
+  'checkbox',
+  'radio',
+  'range',
+  'color',
+  'file',
+  'submit',
+  'reset',
+  'image',
+]);
+
+/** Whether keys typed now go into text (an input, a text area, a select list or an editable element). */
+export function isTextEntry(target: TargetLike | null | undefined): boolean {
+  if (!target) return false;
+  if (target.isContentEditable) return true;
+  const tag = (target.tagName ?? '').toLowerCase();
+  if (tag === 'textarea' || tag === 'select') return true;
+  if (tag === 'input') return !NOT_TEXT.has((target.type ?? 'text').toLowerCase());
+  const role = target.getAttribute?.('role');
+  return role === 'textbox' || role === 'combobox' || role === 'spinbutton' || role === 'searchbox';
+}
+
+/** Whether Space toggles the focused element (a checkbox, a radio, a switch), so it must not take. */
+export function spaceToggles(target: TargetLike | null | undefined): boolean {
+  if (!target) return false;
+  const tag = (target.tagName ?? '').toLowerCase();
+  const type = (target.type ?? '').toLowerCase();
+  if (tag === 'input' && (type === 'checkbox' || type === 'radio')) return true;
+  const role = target.getAttribute?.('role');
+  return role === 'checkbox' || role === 'switch' || role === 'radio' || role === 'menuitemcheckbox';
+}
+
+export type StudioAction = { kind: 'preview'; index: number } | { kind: 'take' };
+
+function digit(e: KeyLike): number | null {
+  if (/^[1-9]$/.test(e.key)) return Number(e.key);
+  const m = /^(?:Digit|Numpad)([1-9])$/.exec(e.code ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+export function studioKey(e: KeyLike, target: TargetLike | null | undefined): StudioAction | null {
+  if (e.ctrlKey || e.metaKey || e.altKey) return null;
+  if (isTextEntry(target)) return null;
+  if (e.key === ' ' || e.code === 'Space') {
+    if (e.shiftKey || spaceToggles(target)) return null;
+    return { kind: 'take' };
+  }
+  const n = digit(e);
+  return n === null ? null : { kind: 'preview', index: n - 1 };
+}
+
+export type CanvasAction =
+  { kind: 'nudge'; dx: number; dy: number } | { kind: 'resize'; dw: number; dh: number } | { kind: 'delete' };
+
+const ARROWS: Record<string, [number, number]> = {
+  ArrowLeft: [-1, 0],
+  ArrowRight: [1, 0],
+  ArrowUp: [0, -1],
+  ArrowDown: [0, 1],
+};
+
+/** Pixels per arrow press, and with Shift. */
+export const NUDGE_PX = 1;
+export const NUDGE_SHIFT_PX = 10;
+
+export function canvasKey(e: KeyLike): CanvasAction | null {
+  if (e.ctrlKey || e.metaKey) return null;
+  const arrow = ARROWS[e.key];
+  if (arrow) {
+    const step = e.shiftKey ? NUDGE_SHIFT_PX : NUDGE_PX;
+    const [x, y] = arrow;
+    return e.altKey
+      ? { kind: 'resize', dw: x * step, dh: y * step }
+      : { kind: 'nudge', dx: x * step, dy: y * step };
+  }
+  if ((e.key === 'Delete' || e.key === 'Backspace') && !e.altKey && !e.shiftKey) return { kind: 'delete' };
+  return null;
+}
+
+export function historyKey(e: KeyLike, target: TargetLike | null | undefined): 'undo' | 'redo' | null {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey) return null;
+  if (isTextEntry(target)) return null;
+  const key = e.key.toLowerCase();
+  if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
+  if (key === 'y' && e.ctrlKey && !e.metaKey && !e.shiftKey) return 'redo';
+  return null;
+}
