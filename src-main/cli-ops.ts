@@ -67,8 +67,8 @@ export async function openConsole(dataDir: string, version: string): Promise<Con
  */
 export function qualifyOptionsFromEnv(
   env: NodeJS.ProcessEnv,
-): Pick<ConsoleOptions, 'qualifyDurationsS' | 'qualifyFrame'> {
-  const out: Pick<ConsoleOptions, 'qualifyDurationsS' | 'qualifyFrame'> = {};
+): Pick<ConsoleOptions, 'qualifyDurationsS' | 'qualifyFrame' | 'mixerOutput'> {
+  const out: Pick<ConsoleOptions, 'qualifyDurationsS' | 'qualifyFrame' | 'mixerOutput'> = {};
   const n = (env['TALLY_QUALIFY_DURATIONS_S'] ?? '').split(',').map(Number);
   if (n.length === 3 && n.every((x) => Number.isInteger(x) && x >= 1 && x <= 3600)) {
     const d = n as [number, number, number];
@@ -76,6 +76,9 @@ export function qualifyOptionsFromEnv(
   }
   const f = /^([0-9]{2,4})x([0-9]{2,4})@([0-9]{1,3})$/.exec(env['TALLY_QUALIFY_FRAME'] ?? '');
   if (f) out.qualifyFrame = { width: Number(f[1]), height: Number(f[2]), framerate: Number(f[3]) };
+  // A smaller mixer program than the profile's, for tests and demos on a small machine: `TALLY_MIXER_OUTPUT=640x360`.
+  const m = /^([0-9]{3,4})x([0-9]{2,4})$/.exec(env['TALLY_MIXER_OUTPUT'] ?? '');
+  if (m) out.mixerOutput = { width: Number(m[1]), height: Number(m[2]) };
   return out;
 }
 
