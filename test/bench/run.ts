@@ -6,6 +6,7 @@
 import type { BenchReport } from './stats.js';
 import { classifierThroughput } from './classifier.js';
 import { cliStartBench } from './cli-start.js';
+import { mixerBench } from './mixer.js';
 import { previewsBench } from './previews.js';
 import { rollbackBench } from './rollback.js';
 import { samplerCost } from './sampler-cost.js';
@@ -24,6 +25,7 @@ const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'vpu-reset', run: () => vpuResetBench() },
   { name: 'cli', run: () => cliStartBench(count ? { count } : {}) },
   { name: 'rollback', run: () => rollbackBench() },
+  { name: 'mixer', run: () => mixerBench() },
 ];
 
 const only = process.argv.slice(2);
