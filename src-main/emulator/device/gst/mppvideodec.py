@@ -97,15 +97,13 @@ class MppVideoDec(Gst.Bin):
     )
     # The board's decoder properties, accepted so a launch line written for the board parses; they change nothing.
     __gproperties__ = {
-        "fast-mode": (bool, "Fast mode", "Enable MPP fast decode mode (ignored here)", True, GObject.ParamFlags.READWRITE),
-        "ignore-error": (bool, "Ignore error", "Ignore MPP decode errors (ignored here)", True, GObject.ParamFlags.READWRITE),
-        "arm-afbc": (bool, "ARM AFBC", "Prefer ARM AFBC compressed format (ignored here)", False, GObject.ParamFlags.READWRITE),
-        "dma-feature": (bool, "DMA feature", "Enable GstDmaBufMemory feature (ignored here)", False, GObject.ParamFlags.READWRITE),
+        name: (bool, name, "The board's %s (accepted, ignored here)" % name, default, GObject.ParamFlags.READWRITE)
+        for name, default in (("fast-mode", True), ("ignore-error", True), ("arm-afbc", False), ("dma-feature", False))
     }
 
     def __init__(self):
         super().__init__()
-        self.props_ = {"fast-mode": True, "ignore-error": True, "arm-afbc": False, "dma-feature": False}
+        self.props_ = {name: spec[3] for name, spec in self.__gproperties__.items()}
         self.session = None
         # The stream's caps pick the software decoder, so the chain is built when they arrive.
         self.entry = Gst.ElementFactory.make("identity", "entry")
