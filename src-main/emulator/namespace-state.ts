@@ -4,7 +4,8 @@
  *
  *   keys/          host key and the login key (kept with --state-dir, so the host key stays trusted)
  *   opt/           → /opt (the recorder checkout, a git repo owned by linaro; kept)
- *   home/          → /home (linaro's home with .ssh/authorized_keys; kept)
+ *   home/          → /home (linaro's home with .ssh/authorized_keys, the mppvideodec stand-in element and the demo
+ *                    mixer scenes; kept)
  *   var/upper      → writes to /var (recordings in /var/recordings, logs; kept), var/work overlay scratch
  *   etc/           → laid over /etc: passwd, group, shadow, gshadow, sudoers, hosts, hostname, ssh/,
  *                    mediamtx/mediamtx.yml (the media server's settings: ICE-TCP on or off, HLS)
@@ -19,8 +20,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DeviceConfig } from './device/config.js';
+import { templateScene } from '../contract/scene-templates.js';
+import type { SceneList } from '../contract/mixer.js';
 import { withH265Cameras } from './device/repo/config-yml.js';
 import { createRecorderRepo, REPO_AUTHOR } from './device/repo/index.js';
+import { cameraNames } from './device/unit-specs.js';
 import { emulatorFile } from './files.js';
 
 const run = promisify(execFile);
@@ -286,6 +290,8 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
   await fs.chmod(p('etc', 'ssh', 'ssh_host_ed25519_key'), 0o600);
   await fs.chmod(path.join(home, '.ssh'), 0o700);
   await fs.chmod(home, 0o755);
+  await installDecoderElement(home, opts.repoRoot);
+  await seedMixerScenes(home, cameraNames(opts.cameras));
   await chownTree(home, uid, gid);
 
   await installCommands(p('bin'), opts.repoRoot);
@@ -331,6 +337,37 @@ async function installCommands(bin: string, repoRoot: string): Promise<void> {
   const wrapper = path.join(bin, 'gst-launch-1.0');
   await fs.copyFile(emulatorFile(repoRoot, 'device', 'gst', 'gst-launch.py'), wrapper);
   await fs.chmod(wrapper, 0o755);
+}
+
+/**
+ * `mppvideodec` for programs that build their own pipelines (the mixer agent): GStreamer's Python plugin loader
+ * finds it in the login user's ~/.gstreamer-1.0/plugins/python/. Under the device's /home, never the host's shared
+ * plugin dirs or root's home (root's registry cache is shared with this machine's own GStreamer). Copied at every
+ * start, so a kept state dir gets the current element.
+ */
+async function installDecoderElement(home: string, repoRoot: string): Promise<void> {
+  const dir = path.join(home, '.gstreamer-1.0', 'plugins', 'python');
+  await fs.mkdir(dir, { recursive: true });
+  await fs.copyFile(
+    emulatorFile(repoRoot, 'device', 'gst', 'mppvideodec.py'),
+    path.join(dir, 'mppvideodec.py'),
+  );
+}
+
+/** The demo's scenes (cam0 full, 2×2, picture-in-picture), so a newcomer sees the mixer at once. Kept if present. */
+export function demoScenes(cameras: readonly string[]): SceneList {
+  const scenes = [templateScene('full', cameras, 'cam0-full', `${cameras[0] ?? 'cam0'} full`)];
+  if (cameras.length >= 4) scenes.push(templateScene('grid-2x2', cameras, 'grid-2x2'));
+  if (cameras.length >= 2) scenes.push(templateScene('pip', cameras, 'pip'));
+  return { rev: 1, scenes };
+}
+
+async function seedMixerScenes(home: string, cameras: readonly string[]): Promise<void> {
+  const dir = path.join(home, '.tally', 'mixer');
+  const file = path.join(dir, 'scenes.json');
+  if (existsSync(file)) return;
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(file, `${JSON.stringify(demoScenes(cameras), null, 2)}\n`);
 }
 
 /** Remove what `prepareState` rebuilds every time; with a temporary state dir, everything. */

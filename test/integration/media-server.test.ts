@@ -408,6 +408,83 @@ describe('internal forward for the recorder', () => {
   });
 });
 
+describe('RTSP playback', () => {
+  it('plays a path to rtspsrc over TCP-interleaved as an rtspSession reader; 404 offline; closed when the publisher leaves', async () => {
+    const reader = (pathName: string, frames?: number): ReturnType<typeof spawn> =>
+      spawn(
+        'gst-launch-1.0',
+        [
+          '-v',
+          'rtspsrc',
+          `location=rtsp://127.0.0.1:${server.ports.rtsp}/${pathName}`,
+          'protocols=tcp',
+          'latency=100',
+          '!',
+          'rtph264depay',
+          '!',
+          'h264parse',
+          '!',
+          'avdec_h264',
+          '!',
+          'fakesink',
+          ...(frames ? [`num-buffers=${frames}`] : []),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    const run = (pathName: string): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const child = reader(pathName, 30);
+        let out = '';
+        child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, out });
+        });
+      });
+
+    const p = publish('cam1', 'tcp');
+    await waitOnline('cam1');
+    const played = await run('cam1');
+
+    expect(played.out).toMatch(/Got EOS from element/);
+    expect(played.out).toMatch(/video\/x-raw.*width=\(int\)640, height=\(int\)360/);
+    expect(played.code).toBe(0);
+
+    const offline = await run('program');
+    expect(offline.code).not.toBe(0);
+    expect(offline.out).toMatch(/Not Found/);
+
+    const long = reader('cam1');
+    let longOut = '';
+    long.stdout?.on('data', (d: Buffer) => (longOut += d.toString()));
+    long.stderr?.resume();
+    const ended = new Promise<number | null>((resolve) => long.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor('an rtspSession reader on cam1', async () =>
+        (await getPath(server.apiBase, 'cam1')).readers.some((r) => r.type === 'rtspSession')
+          ? true
+          : undefined,
+      );
+      // Decoding (a connection closed before the first frame is only a warning to rtspsrc, which then waits).
+      await waitFor('frames decoded from cam1', () =>
+        /avdec_h264.*src: caps/.test(longOut) ? true : undefined,
+      );
+      await p.stop();
+      await waitOnline('cam1', false);
+      // rtspsrc takes the closed connection for the end of the stream.
+      expect(await ended).toBe(0);
+      expect((await getPath(server.apiBase, 'cam1')).readers).toEqual([]);
+    } finally {
+      long.kill('SIGKILL');
+    }
+    // The load test below counts on cam1 being live.
+    publish('cam1', 'tcp');
+    await waitOnline('cam1');
+  }, 120_000);
+});
+
 describe('load (measured, not asserted)', () => {
   it('4 pushed 640x360@30 streams with one Chromium reader each: time to first frame and CPU', async () => {
     const names = ['cam0', 'cam1', 'cam2', 'cam3'];

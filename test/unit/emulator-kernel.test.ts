@@ -158,6 +158,30 @@ describe('VPU sessions', () => {
     expect(h.model.sessions()).toHaveLength(0);
   });
 
+  it('closing one session of a process leaves its others (a mixer drops one input)', async () => {
+    const h = harness();
+    const dec = { element: 'mppvideodec', props: {}, label: 'program', comm: 'python3' };
+    const ids = [openFor(h, 300, dec), openFor(h, 300, dec), openFor(h, 301, dec)].map((r) =>
+      r.ok ? r.session.session : -1,
+    );
+    expect(h.model.close(301, ids[0])).toBe(0);
+    expect(h.model.close(300, ids[0])).toBe(1);
+    expect(h.model.sessionViews().map((s) => [s.session, s.pid])).toEqual([
+      [ids[1], 300],
+      [ids[2], 301],
+    ]);
+    const reply = await handleKernelApi(
+      h.model,
+      'POST',
+      '/vpu/close',
+      JSON.stringify({ pid: 300, session: ids[1] }),
+    );
+    expect(reply?.body).toBe('{"ok":true,"closed":1}');
+    h.model.setKeepSessions(true);
+    expect(h.model.close(301, ids[2])).toBe(0);
+    expect(h.model.sessionViews()).toEqual([expect.objectContaining({ pid: 301, orphaned: true })]);
+  });
+
   it('the panic config gives an Oops and kills that pipeline', () => {
     const h = harness();
     openFor(h, 300);

@@ -9,6 +9,7 @@
  *
  * `systemctl reboot` is emulated here (`reboot()`): the device keeps running, so ssh and its sessions stay up.
  */
+import { execFile } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { createApiServer } from './api.js';
@@ -101,6 +102,23 @@ export class DeviceDaemon {
       `the recorder API on port ${RECORDER_API_PORT}`,
     );
     this.emit({ event: 'ready', bootMs: Date.now() - this.startedAt });
+    this.prewarmDecoderElement();
+  }
+
+  /**
+   * Builds the login user's GStreamer registry with the `mppvideodec` stand-in (namespace-state.ts installs it), so
+   * the mixer agent's first start does not pay the plugin scan; says in one line when the element cannot load.
+   */
+  private prewarmDecoderElement(): void {
+    const { name, uid, gid } = this.config.user;
+    const env = { PATH: '/usr/bin:/bin', HOME: `/home/${name}`, LANG: 'C.UTF-8' };
+    execFile('gst-inspect-1.0', ['mppvideodec'], { uid, gid, env, timeout: 60_000 }, (err) => {
+      if (err)
+        process.stderr.write(
+          'mixer: no mppvideodec element for programs that build their own pipelines (is ' +
+            'gstreamer1.0-python3-plugin-loader installed?): the mixer agent cannot run on this device\n',
+        );
+    });
   }
 
   /** `/sys/firmware/devicetree/base/model`, where probes read the board model (NUL-terminated, as on the board). */

@@ -1,6 +1,7 @@
 /**
- * The MediaMTX stand-in, put together: RTSP ingest (Python child) → per-path RTP receivers → paths → WHEP
- * readers (werift), HLS muxers and internal forwards; the v3 API on loopback.
+ * The MediaMTX stand-in, put together: the RTSP front on the RTSP port (readers served here, publishers piped to
+ * the RTSP ingest, a Python child on a loopback port) → per-path RTP receivers → paths → WHEP readers (werift),
+ * RTSP readers, HLS muxers and internal forwards; the v3 API on loopback.
  */
 import type { MediaServerConfig } from './config.js';
 import { HlsServer } from './hls-server.js';
@@ -10,6 +11,7 @@ import { PathManager } from './path-manager.js';
 import { ApiServer } from './api/api-server.js';
 import { IngestProcess, type IngestEvent } from './rtsp/ingest-process.js';
 import { RtpReceiver } from './rtsp/rtp-receiver.js';
+import { RtspFront } from './rtsp/rtsp-front.js';
 import { hostAddresses } from './webrtc/host-addresses.js';
 import { WhepServer } from './webrtc/http-server.js';
 import { IceTcpMux } from './webrtc/ice-tcp-mux.js';
@@ -33,6 +35,8 @@ export class MediaServer {
   private readonly hls: HlsServer | undefined;
   private readonly mux: IceTcpMux | undefined;
   private ingest: IngestProcess | undefined;
+  private ingestPort: number | undefined;
+  private readonly front: RtspFront;
   private readonly targets = new Map<string, number>();
   private closing = false;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -64,6 +68,11 @@ export class MediaServer {
             closeAfterMs: config.hlsCloseAfter * 1000,
           })
         : undefined;
+    this.front = new RtspFront({
+      paths: this.paths,
+      log: log.child('RTSP'),
+      ingestPort: () => this.ingestPort,
+    });
     this.api = new ApiServer({
       paths: this.paths,
       forwards: this.forwards,
@@ -86,8 +95,9 @@ export class MediaServer {
       this.targets.set(path.name, await receiver.bind());
     }
     if (config.configFile) log.info(`configuration loaded from ${config.configFile}`);
-    const rtsp = await this.startIngest();
-    log.child('RTSP').info(`listener opened on ${config.rtspHost}:${rtsp} (TCP), RECORD only`);
+    this.ingestPort = await this.startIngest();
+    const rtsp = await this.front.listen(config.rtspPort, config.rtspHost);
+    log.child('RTSP').info(`listener opened on ${config.rtspHost}:${rtsp} (TCP), RECORD and PLAY`);
 
     if (this.mux) {
       await this.mux.listen(config.iceTcpPort, config.whepHost);
@@ -113,10 +123,12 @@ export class MediaServer {
   }
 
   private async startIngest(): Promise<number> {
+    // Publishers reach it through the front; any free port. UDP publishers send RTP to the ports its SETUP
+    // answers name, on the address they connected to, so it listens where the front does.
     const ingest = new IngestProcess({
       python: this.config.python,
       host: this.config.rtspHost,
-      port: this.config.rtspPort,
+      port: 0,
       targets: this.targets,
       log: this.log.child('RTSP'),
     });
@@ -128,7 +140,10 @@ export class MediaServer {
       for (const path of this.paths.list()) path.stopPublishing('RTSP ingest exited');
       this.restartTimer = setTimeout(() => {
         this.startIngest().then(
-          (port) => this.log.child('RTSP').info(`listener reopened on ${this.config.rtspHost}:${port}`),
+          (port) => {
+            this.ingestPort = port;
+            this.log.child('RTSP').info(`ingest listening again on ${this.config.rtspHost}:${port}`);
+          },
           (error: unknown) => {
             this.log.child('RTSP').error(`cannot restart ingest: ${String(error)}`);
           },
@@ -148,7 +163,7 @@ export class MediaServer {
           id: event.id,
           codec: event.codec,
           transport: event.transport,
-          remote: event.remote,
+          remote: (event.remotePort && this.front.remoteOf(event.remotePort)) || event.remote,
         });
         break;
       case 'format':
@@ -170,7 +185,13 @@ export class MediaServer {
     this.closing = true;
     clearTimeout(this.restartTimer);
     for (const path of this.paths.list()) path.closeAll('terminated');
-    await Promise.allSettled([this.whep.close(), this.api.close(), this.hls?.close(), this.mux?.close()]);
+    await Promise.allSettled([
+      this.front.close(),
+      this.whep.close(),
+      this.api.close(),
+      this.hls?.close(),
+      this.mux?.close(),
+    ]);
     this.forwards.close();
     await this.ingest?.stop();
     for (const receiver of this.receivers) receiver.close();

@@ -2,6 +2,7 @@
 """RTSP ingest for the emulated R58's media server (the MediaMTX stand-in).
 
 Takes `rtspclientsink` pushes (RECORD, over TCP-interleaved or UDP) on the configured paths with gst-rtsp-server,
+piped to it by the media server's RTSP front (rtsp/rtsp-front.ts, which serves RTSP readers itself),
 and hands each path's video to the Node process as RTP on a local UDP port. The video is re-payloaded on the
 way: depayload, parse with SPS/PPS (VPS) inserted before every keyframe, payload again with pt 96, so a reader
 that joins late, or a recording subscriber, can start at any keyframe.
@@ -13,7 +14,8 @@ Run with the system Python that has PyGObject (`/usr/bin/python3`), never a pyen
 Stdout carries one JSON object per line for the parent (events below); everything else goes to stderr.
 
     {"event": "ready", "port": 8554}
-    {"event": "publish", "path": "cam0", "id": "<uuid>", "codec": "H264", "transport": "udp", "remote": "…"}
+    {"event": "publish", "path": "cam0", "id": "<uuid>", "codec": "H264", "transport": "udp", "remote": "…",
+     "remotePort": 40000}
     {"event": "format", "path": "cam0", "id": "<uuid>", "codec": "H264", "width": 640, "height": 360,
      "profile": "constrained-baseline", "level": "3"}
     {"event": "unpublish", "path": "cam0", "id": "<uuid>", "reason": "…"}
@@ -89,6 +91,14 @@ def codec_from_sdp(sdp: str) -> str | None:
                 return "H265"
             return name
     return None
+
+
+def remote_port(conn: GstRtsp.RTSPConnection | None) -> int:
+    """The client's port: the media server's RTSP front pipes publishers in, and maps this back to who it is."""
+    try:
+        return conn.get_read_socket().get_remote_address().get_port() if conn is not None else 0
+    except (AttributeError, GLib.Error):
+        return 0
 
 
 class Publish:
@@ -268,6 +278,7 @@ class Ingest:
                 "codec": publish.codec,
                 "transport": publish.transport,
                 "remote": conn.get_ip() if conn is not None else "",
+                "remotePort": remote_port(conn),
             }
         )
         self.report_format(publish)

@@ -4,7 +4,7 @@
  *
  * Routes (bodies JSON unless said):
  *   POST /vpu/open    {pid, element, kind?, props?, label?, comm?} → 200 {ok:true, session} | 409 {ok:false, reason}
- *   POST /vpu/close   {pid}                                        → 200 {ok:true, closed}
+ *   POST /vpu/close   {pid, session?}                              → 200 {ok:true, closed} (one session, or all of pid's)
  *   GET  /vpu/sessions                                             → 200 [{session, pid, element, kind, label, wedged, …}]
  *   GET  /vpu/files                                                → 200 {debugfs, proc:{…}}
  *   POST /vpu/keep, DELETE /vpu/keep                               → 200 {ok:true, keep, orphaned} (the fault on/off)
@@ -32,7 +32,10 @@ const openSchema = z.object({
   label: z.string().max(200).optional(),
   comm: z.string().max(64).optional(),
 });
-const closeSchema = z.object({ pid: z.number().int().positive() });
+const closeSchema = z.object({
+  pid: z.number().int().positive(),
+  session: z.number().int().min(0).optional(),
+});
 const wedgeSchema = z.object({ label: z.string().min(1).max(200) });
 
 function json(status: number, value: unknown): ApiResponse {
@@ -69,7 +72,7 @@ export async function handleKernelApi(
     case 'POST /vpu/close': {
       const req = closeSchema.safeParse(parseJson(body));
       if (!req.success) return bad('pid is required');
-      return json(200, { ok: true, closed: model.close(req.data.pid) });
+      return json(200, { ok: true, closed: model.close(req.data.pid, req.data.session) });
     }
     case 'GET /vpu/sessions':
       return json(200, model.sessionViews());

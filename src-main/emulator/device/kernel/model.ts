@@ -250,14 +250,16 @@ export class KernelModel {
   }
 
   /**
-   * `POST /vpu/close {pid}`: the process releases its sessions. Returns how many were freed (none while the
-   * keep-sessions fault is on: they stay, orphaned).
+   * `POST /vpu/close {pid, session?}`: the process releases its sessions, or only the one given (an element of a
+   * long-lived process, such as one decoder of the mixer, closes its own context). Returns how many were freed
+   * (none while the keep-sessions fault is on: they stay, orphaned). A session of another pid is left alone.
    */
-  close(pid: number): number {
+  close(pid: number, session?: number): number {
     let n = 0;
     let kept = 0;
     for (const [id, s] of this.byId) {
       if (s.pid !== pid || this.orphaned.has(id)) continue;
+      if (session !== undefined && id !== session) continue;
       if (this.keep) {
         this.orphaned.add(id);
         kept++;

@@ -23,6 +23,7 @@ const ingestEvent = z.discriminatedUnion('event', [
     codec: z.string(),
     transport: z.string(),
     remote: z.string(),
+    remotePort: z.number().optional(),
   }),
   z.object({
     event: z.literal('format'),
