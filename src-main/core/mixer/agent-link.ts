@@ -107,7 +107,19 @@ export class AgentLink {
       return;
     }
     const reply = AgentReply.safeParse(value);
-    if (!reply.success) return;
+    if (!reply.success) {
+      // An answer this console cannot read still ends its request, with why (an agent of another version?).
+      const id = (value as { id?: unknown } | null)?.id;
+      const pending = typeof id === 'number' ? this.pending.get(id) : undefined;
+      if (pending) {
+        clearTimeout(pending.timer);
+        this.pending.delete(id as number);
+        pending.reject(
+          new Error(`The mixer's answer could not be read: ${reply.error.issues[0]?.message ?? 'invalid'}`),
+        );
+      }
+      return;
+    }
     const pending = this.pending.get(reply.data.id);
     if (!pending) return;
     clearTimeout(pending.timer);

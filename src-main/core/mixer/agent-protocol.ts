@@ -91,11 +91,11 @@ export type AgentRequest = z.infer<typeof AgentRequest>;
 export const AgentReply = z.object({
   id: z.number().int(),
   ok: z.boolean(),
-  error: z.string().optional(),
-  now: z.number().optional(),
-  outcome: AgentTakeOutcome.optional(),
-  message: z.string().optional(),
-  state: AgentState.optional(),
+  error: z.string().nullish(),
+  now: z.number().nullish(),
+  outcome: AgentTakeOutcome.nullish(),
+  message: z.string().nullish(),
+  state: AgentState.nullish(),
 });
 export type AgentReply = z.infer<typeof AgentReply>;
 

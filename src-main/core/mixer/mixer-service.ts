@@ -551,7 +551,7 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo '@alive'; else echo '@
     const t1 = Date.now();
     const reply = await link.request({ cmd: 'ping' }, REQUEST_MS);
     const t2 = Date.now();
-    if (reply.now === undefined) throw new Error('the mixer did not say its time');
+    if (reply.now === undefined || reply.now === null) throw new Error('the mixer did not say its time');
     d.offset = { ms: Math.round(reply.now - (t1 + t2) / 2), at: t2, rttMs: t2 - t1 };
     return d.offset;
   }
