@@ -84,14 +84,18 @@ def attach():
         sys.stderr.write("no mixer runs (%s: %s)\n" % (SOCK_PATH, err.strerror or err))
         return 3
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
+    sources = [stdin, sock]
     try:
         while True:
-            readable, _, _ = select.select([stdin, sock], [], [])
+            readable, _, _ = select.select(sources, [], [])
             if stdin in readable:
                 data = os.read(stdin, 65536)
-                if not data:
-                    return 0
-                sock.sendall(data)
+                if data:
+                    sock.sendall(data)
+                else:
+                    # The agent answers what it was sent, then closes its end.
+                    sock.shutdown(socket.SHUT_WR)
+                    sources = [sock]
             if sock in readable:
                 data = sock.recv(65536)
                 if not data:
@@ -682,7 +686,7 @@ class Agent:
             self.refuse_pending(old, "a newer take replaced it")
         layers = self.incoming_layers(scene)
         self.pending_take = {"req": req, "scene": scene, "layers": layers, "answer": answer}
-        if not self.try_pending():
+        if self.try_pending():
             GLib.timeout_add(TAKE_POLL_MS, self.try_pending)
 
     def try_pending(self):

@@ -25,6 +25,8 @@ from gi.repository import GLib, GObject, Gst  # noqa: E402
 
 DEFAULT_SOCK = "/run/tally-emu/daemon.sock"
 DECODERS = {"video/x-h264": "avdec_h264", "video/x-h265": "avdec_h265"}
+# The board's decoder properties, accepted so a launch line written for the board parses; they change nothing.
+BOARD_PROPERTIES = (("fast-mode", True), ("ignore-error", True), ("arm-afbc", False), ("dma-feature", False))
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -95,15 +97,14 @@ class MppVideoDec(Gst.Bin):
         ),
         Gst.PadTemplate.new("src", Gst.PadDirection.SRC, Gst.PadPresence.ALWAYS, Gst.Caps.from_string("video/x-raw")),
     )
-    # The board's decoder properties, accepted so a launch line written for the board parses; they change nothing.
     __gproperties__ = {
         name: (bool, name, "The board's %s (accepted, ignored here)" % name, default, GObject.ParamFlags.READWRITE)
-        for name, default in (("fast-mode", True), ("ignore-error", True), ("arm-afbc", False), ("dma-feature", False))
+        for name, default in BOARD_PROPERTIES
     }
 
     def __init__(self):
         super().__init__()
-        self.props_ = {name: spec[3] for name, spec in self.__gproperties__.items()}
+        self.props_ = dict(BOARD_PROPERTIES)
         self.session = None
         # The stream's caps pick the software decoder, so the chain is built when they arrive.
         self.entry = Gst.ElementFactory.make("identity", "entry")
