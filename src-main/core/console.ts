@@ -406,7 +406,7 @@ export class Console {
   private async sceneOf(deviceId: string, sceneId?: string, scene?: Scene): Promise<Scene | null> {
     if (scene) return scene;
     if (!sceneId) return null;
-    const found = (await this.mixer.listScenes(this.known(deviceId))).scenes.find((s) => s.id === sceneId);
+    const found = await this.mixer.scene(this.known(deviceId), sceneId);
     if (!found) throw new ContractError('not_found', `There is no scene ${sceneId} on this device.`);
     return found;
   }

@@ -49,6 +49,9 @@ export interface EmulatorControl {
   setLoss(percent: number): Promise<void>;
   /** Delay SSH traffic by this many ms each way (0–600000). Media is not delayed: the kernel here has no netem. */
   setLatency(ms: number): Promise<void>;
+  /** Hold every byte on the SSH path, both ways, without closing anything (a stuck network); `resumeSsh` lets them go. */
+  stallSsh(): Promise<void>;
+  resumeSsh(): Promise<void>;
   /** New SSH connections wait this long for the server's first bytes (0–600000; 0 turns it off). */
   slowLogin(ms: number): Promise<void>;
   /** Append lines to the device's kernel log, as a driver would print them (`<N>` prefix sets the level). */
@@ -164,6 +167,12 @@ export function createControl(deps: ControlDeps): EmulatorControl {
     async setLatency(ms) {
       latency = checkInteger('ms', ms, 0, MAX_DELAY_MS);
       deps.proxy.setLatency(latency);
+    },
+    async stallSsh() {
+      deps.proxy.stall();
+    },
+    async resumeSsh() {
+      deps.proxy.resume();
     },
     async slowLogin(ms) {
       slowLogin = checkInteger('ms', ms, 0, MAX_DELAY_MS);

@@ -52,8 +52,9 @@ const AGENT_FILE = path.join('resources', 'device', 'mixer', 'tally_mixer.py');
 const DIR = sh`"$HOME"/.tally/mixer`;
 const REQUEST_MS = 10_000;
 const READY_MS = 45_000;
-/** The clock offset is measured again when older than this. */
-const OFFSET_MAX_AGE_MS = 5_000;
+/** How often the device clock's offset (and the link's round trip) is measured while the link is open. */
+const OFFSET_EVERY_MS = 5_000;
+const CONFIG_MAX_AGE_MS = 60_000;
 
 interface Agent {
   name: string;
@@ -83,6 +84,8 @@ function message(err: unknown): string {
 
 export class MixerService {
   private readonly devices = new Map<string, DeviceMixer>();
+  private readonly configs = new Map<string, { config: RecorderConfig; at: number }>();
+  private readonly sceneLists = new Map<string, SceneList>();
   private readonly scenes: ScenesStore;
   private readonly unsubscribe: () => void;
   private agentCache: Agent | undefined;
@@ -103,12 +106,25 @@ export class MixerService {
     return structuredClone(this.device(deviceId).state);
   }
 
-  listScenes(deviceId: string): Promise<SceneList> {
-    return this.scenes.list(deviceId);
+  async listScenes(deviceId: string): Promise<SceneList> {
+    const list = await this.scenes.list(deviceId);
+    this.sceneLists.set(deviceId, list);
+    return list;
+  }
+
+  /**
+   * A saved scene by id, from the list last read when it is there: a take must not wait on the link for a file
+   * (another console's newer version of the scene shows after the next list).
+   */
+  async scene(deviceId: string, sceneId: string): Promise<Scene | null> {
+    const known = this.sceneLists.get(deviceId)?.scenes.find((s) => s.id === sceneId);
+    if (known) return known;
+    return (await this.listScenes(deviceId)).scenes.find((s) => s.id === sceneId) ?? null;
   }
 
   async saveScene(deviceId: string, scene: Scene, rev: number): Promise<SceneList> {
     const list = await this.scenes.save(deviceId, scene, rev);
+    this.sceneLists.set(deviceId, list);
     await this.opts.audit({
       deviceId,
       action: 'mixer.scene.save',
@@ -121,6 +137,7 @@ export class MixerService {
 
   async deleteScene(deviceId: string, sceneId: string, rev: number): Promise<SceneList> {
     const list = await this.scenes.remove(deviceId, sceneId, rev);
+    this.sceneLists.set(deviceId, list);
     await this.opts.audit({
       deviceId,
       action: 'mixer.scene.delete',
@@ -140,13 +157,30 @@ export class MixerService {
       ? { id: d.state.program.sceneId ?? 'program', name: d.state.program.name, boxes: d.state.program.boxes }
       : null;
     return mixerPreflight({
-      config: await this.opts.recorderConfig(deviceId),
+      config: await this.recorderConfig(deviceId),
       scenes: [program, next],
       softwareCameras: d.softwareCameras,
       limits,
       live: this.opts.liveSessions(deviceId),
       mixerOwn: d.state.pid !== null ? (this.opts.sessionsOfPids(deviceId, [d.state.pid]) ?? 0) : 0,
     });
+  }
+
+  /**
+   * The recorder's config for the budget: read again when older than a minute, else the one read last — a take must
+   * not wait on a slow or dropping link for a file that rarely changes (a config apply restarts the recorder anyway).
+   */
+  private async recorderConfig(deviceId: string): Promise<RecorderConfig> {
+    const known = this.configs.get(deviceId);
+    if (known && Date.now() - known.at < CONFIG_MAX_AGE_MS) return known.config;
+    try {
+      const config = await this.opts.recorderConfig(deviceId);
+      this.configs.set(deviceId, { config, at: Date.now() });
+      return config;
+    } catch (err) {
+      if (known) return known.config;
+      throw err;
+    }
   }
 
   // ---- start / stop ----------------------------------------------------------------------------------------------
@@ -159,7 +193,7 @@ export class MixerService {
     if (d.state.status === 'running' || d.state.status === 'starting')
       throw new ContractError('conflict', `The mixer already runs on ${device} (pid ${d.state.pid ?? '?'}).`);
     if (softwareCameras) d.softwareCameras = [...softwareCameras];
-    const list = await this.scenes.list(deviceId);
+    const list = await this.listScenes(deviceId);
     const scene = sceneId ? list.scenes.find((s) => s.id === sceneId) : list.scenes[0];
     if (sceneId && !scene) throw new ContractError('not_found', `There is no scene ${sceneId} on ${device}.`);
     return this.opts.leases.run(
@@ -317,9 +351,19 @@ export class MixerService {
     const deadlineMs = this.mixerProfile(deviceId).takeDeadlineMs;
     let offset: NonNullable<DeviceMixer['offset']>;
     try {
-      offset = await this.clock(deviceId, link);
+      offset = d.offset ?? (await this.measureClock(d, link));
     } catch (err) {
-      return done('not_confirmed', `Not sent: ${device} did not answer the clock check (${message(err)}).`);
+      await this.opts.audit({
+        deviceId,
+        action: 'mixer.take',
+        detail: what,
+        result: 'error',
+        message: `not sent: ${message(err)}`,
+      });
+      throw new ContractError(
+        'unavailable',
+        `Not sent: ${device} did not answer the clock check (${message(err)}); nothing changed on air.`,
+      );
     }
     if (offset.rttMs > deadlineMs)
       return done(
@@ -512,7 +556,8 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo '@alive'; else echo '@
         'unavailable',
         `The mixer is not running on ${this.opts.deviceName(deviceId)}: start it first.`,
       );
-    const agent = await this.upload(deviceId);
+    // The running agent's own file is on the device (an older version keeps running as it is until restarted).
+    const agent = this.agent();
     const link = new AgentLink(
       this.opts.connections,
       deviceId,
@@ -521,7 +566,13 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo '@alive'; else echo '@
     );
     d.link = link;
     d.offset = null;
+    // The clock is measured in the background, so a take never waits for it.
+    const ping = (): void => void this.measureClock(d, link).catch(() => undefined);
+    ping();
+    const pinger = setInterval(ping, OFFSET_EVERY_MS);
+    pinger.unref();
     void link.ended.then(() => {
+      clearInterval(pinger);
       if (d.link !== link) return;
       d.link = null;
       // Ended while the device is up: the mixer stopped (or its socket went); read what it left.
@@ -544,26 +595,30 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo '@alive'; else echo '@
       });
   }
 
-  /** The device clock's offset from this one, measured by a ping on the open link (error at most half the round trip). */
-  private async clock(deviceId: string, link: AgentLink): Promise<NonNullable<DeviceMixer['offset']>> {
-    const d = this.device(deviceId);
-    if (d.offset && Date.now() - d.offset.at < OFFSET_MAX_AGE_MS) return d.offset;
+  /** The device clock's offset from this one, by a ping on the open link (error at most half the round trip). */
+  private async measureClock(d: DeviceMixer, link: AgentLink): Promise<NonNullable<DeviceMixer['offset']>> {
     const t1 = Date.now();
     const reply = await link.request({ cmd: 'ping' }, REQUEST_MS);
     const t2 = Date.now();
     if (reply.now === undefined || reply.now === null) throw new Error('the mixer did not say its time');
-    d.offset = { ms: Math.round(reply.now - (t1 + t2) / 2), at: t2, rttMs: t2 - t1 };
-    return d.offset;
+    const offset = { ms: Math.round(reply.now - (t1 + t2) / 2), at: t2, rttMs: t2 - t1 };
+    if (d.link === link) d.offset = offset;
+    return offset;
   }
 
-  /** The agent file on the device, named by its hash: uploaded once per version. */
-  private async upload(deviceId: string): Promise<Agent> {
+  /** Tally's agent, named by its hash. */
+  private agent(): Agent {
     this.agentCache ??= (() => {
       const text = readFileSync(path.join(packageRoot(), AGENT_FILE), 'utf8');
       const version = createHash('sha256').update(text).digest('hex').slice(0, 12);
       return { text, version, name: `agent-${version}.py` };
     })();
-    const agent = this.agentCache;
+    return this.agentCache;
+  }
+
+  /** The agent file on the device: uploaded once per version. */
+  private async upload(deviceId: string): Promise<Agent> {
+    const agent = this.agent();
     const file = agentPath(agent);
     const r = await this.opts.connections.exec(
       deviceId,
