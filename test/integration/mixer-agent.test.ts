@@ -99,9 +99,12 @@ function sceneScore(program: Frame, boxes: readonly SceneBox[], cameras: Record<
       let want: Rgb = [0, 0, 0];
       if (box) {
         const cam = cameras[box.camera]!;
-        const cu = (u - box.x) / box.w;
-        const cv = (v - box.y) / box.h;
-        want = patchMean(cam, cu - half / box.w, cv - half / box.h, cu + half / box.w, cv + half / box.h);
+        // What of the camera's picture the box shows: all of it, less the crop.
+        const sx = (1 - box.crop.left - box.crop.right) / box.w;
+        const sy = (1 - box.crop.top - box.crop.bottom) / box.h;
+        const cu = box.crop.left + (u - box.x) * sx;
+        const cv = box.crop.top + (v - box.y) * sy;
+        want = patchMean(cam, cu - half * sx, cv - half * sy, cu + half * sx, cv + half * sy);
       }
       const got = patchMean(program, u - half, v - half, u + half, v + half);
       total++;
@@ -177,8 +180,9 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
   const cameraFrames: Record<string, Frame> = {};
 
   const grid = templateScene('grid-2x2', CAMERAS, 'grid-2x2');
-  // cam0 and cam3 change places: cam0's box moves to the bottom right.
+  // cam0 and cam3 change places: cam0's box moves to the bottom right, showing the right 70 % of its picture.
   const swapped = templateScene('grid-2x2', ['cam3', 'cam1', 'cam2', 'cam0'], 'swapped', 'Swapped');
+  swapped.boxes[3]!.crop = { left: 0.3, top: 0, right: 0, bottom: 0 };
   const pip = templateScene('pip', CAMERAS, 'pip');
 
   const onDevice = async (cmd: ReturnType<typeof sh>, stdin?: string): Promise<string> => {
@@ -310,11 +314,15 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
     expect([second.code, second.stdout.trim()]).toEqual([1, `@failed another mixer runs (pid ${agentPid})`]);
   });
 
-  it('a cut moves a box: a decoded program frame shows cam0 at its new place, and the pid stays', async () => {
+  it('a cut moves a box: a decoded program frame shows cam0 (cropped) at its new place, and the pid stays', async () => {
+    const sent = Date.now();
     const reply = await take(swapped, { kind: 'cut' });
+    console.log(`[mixer] cut answered in ${Date.now() - sent} ms (ping + take over the attach channel)`);
     expect(reply).toMatchObject({ ok: true, outcome: 'applied' });
     expect(reply.state?.program).toMatchObject({ sceneId: 'swapped', seq });
-    await showing('cam0 moved to the bottom right (cut)', swapped.boxes);
+    await showing('cam0 moved to the bottom right and cropped (cut)', swapped.boxes);
+    const uncropped = swapped.boxes.map((b) => ({ ...b, crop: { left: 0, top: 0, right: 0, bottom: 0 } }));
+    expect(sceneScore(await program(), uncropped, cameraFrames)).toBeLessThan(0.95);
     expect(sceneScore(await program(), grid.boxes, cameraFrames)).toBeLessThan(0.75);
     const state = await link.state();
     expect(state.pid).toBe(agentPid);
