@@ -34,6 +34,27 @@ const GRAB = path.resolve(HERE, '../fixtures/grab_frame.py');
 const CAMERAS = ['cam0', 'cam1', 'cam2', 'cam3'];
 const JOB = 'mixer-test-agent';
 
+/** A WHEP offer as a browser makes it, enough for the server to answer (it never connects). */
+const WHEP_OFFER = [
+  'v=0',
+  'o=- 1 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'a=fingerprint:sha-256 ' + Array.from({ length: 32 }, () => 'AB').join(':'),
+  'm=video 9 UDP/TLS/RTP/SAVPF 96',
+  'c=IN IP4 0.0.0.0',
+  'a=mid:0',
+  'a=ice-ufrag:abcd',
+  'a=ice-pwd:abcdefghijklmnopqrstuvwx',
+  'a=setup:actpass',
+  'a=recvonly',
+  'a=rtcp-mux',
+  'a=rtpmap:96 H264/90000',
+  'a=fmtp:96 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+  '',
+].join('\r\n');
+
 const ok = await emulatorAvailable();
 const why = ok ? '' : ' [skipped: the emulator needs root with network namespaces, veth and nftables]';
 
@@ -283,12 +304,21 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
     await r58?.stop();
   }, 60_000);
 
-  it('starts with a 2×2 scene: program online at 640x360, one mppvideodec session per input with its pid', async () => {
+  it('starts with a 2×2 scene: program online at 640x360 (RTSP and WHEP), one mppvideodec session per input with its pid', async () => {
     const info = await until('program online with its format', async () => {
       const p = await pathInfo('program');
       return p.online && p.tracks2[0]?.codecProps.width ? p : undefined;
     });
     expect(info.tracks2[0]?.codecProps).toMatchObject({ width: 640, height: 360 });
+    // Served over WHEP like a camera: the answer carries the one H.264 format browsers play.
+    const whep = await fetch(`${r58!.emu.ready.whep}/program/whep`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: WHEP_OFFER,
+    });
+    expect(whep.status).toBe(201);
+    expect(await whep.text()).toMatch(/a=rtpmap:\d+ H264\/90000/);
+    await fetch(new URL(whep.headers.get('location')!, r58!.emu.ready.whep), { method: 'DELETE' });
 
     const state = await until('every input playing', async () => {
       const s = await link.state();
