@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Scene, SceneBox } from '../../src-main/contract/mixer.js';
+import { SceneList, type Scene, type SceneBox } from '../../src-main/contract/mixer.js';
 import { templateScene } from '../../src-main/contract/scene-templates.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { RemoteJobs } from '../../src-main/core/device/remote-jobs.js';
@@ -211,8 +211,33 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
     if (r.code !== 0) throw new Error(`${cmd.text}: exit ${r.code}: ${r.stderr}`);
     return r.stdout;
   };
-  const jobFile = (name: string): string =>
-    path.join(r58!.emu.device.stateDir, 'home', 'linaro', '.tally', 'jobs', JOB, name);
+  const jobFile = (job: string, name: string): string =>
+    path.join(r58!.emu.device.stateDir, 'home', 'linaro', '.tally', 'jobs', job, name);
+  const jobs = (): RemoteJobs => new RemoteJobs(r58!.con.manager);
+  /** Starts the agent as the console does (a detached job, its config on stdin) and gives the pid it says. */
+  const startAgent = async (job: string): Promise<number> => {
+    await jobs().start(
+      r58!.id,
+      sh`exec /usr/bin/python3 "$HOME"/.tally/mixer/agent.py run < "$HOME"/.tally/mixer/config.json`,
+      { jobId: job },
+    );
+    const ready = await until(
+      `the agent (${job}) to say @ready`,
+      async () => {
+        const out = await fs.readFile(jobFile(job, 'out'), 'utf8').catch(() => '');
+        if (/^@failed/m.test(out)) throw new Error(out);
+        return /^@ready (\d+)$/m.exec(out)?.[1];
+      },
+      90_000,
+    );
+    return Number(ready);
+  };
+  const jobExit = (job: string): Promise<string> =>
+    until(
+      `the agent job ${job} to end`,
+      async () => (await fs.readFile(jobFile(job, 'rc'), 'utf8').catch(() => '')).trim() || undefined,
+      30_000,
+    );
   const url = (pathName: string): string => `rtsp://${r58!.emu.device.address}:8554/${pathName}`;
   const program = (): Promise<Frame> => grabFrame(url('program'));
   const deviceNow = async (): Promise<number> => (await link.request({ cmd: 'ping' })).now!;
@@ -281,21 +306,7 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
       program: grid,
     };
     await onDevice(sh`cat > "$HOME"/.tally/mixer/config.json`, `${JSON.stringify(config)}\n`);
-    await new RemoteJobs(r58.con.manager).start(
-      r58.id,
-      sh`exec /usr/bin/python3 "$HOME"/.tally/mixer/agent.py run < "$HOME"/.tally/mixer/config.json`,
-      { jobId: JOB },
-    );
-    const ready = await until(
-      'the agent to say @ready',
-      async () => {
-        const out = await fs.readFile(jobFile('out'), 'utf8').catch(() => '');
-        if (/^@failed/m.test(out)) throw new Error(out);
-        return /^@ready (\d+)$/m.exec(out)?.[1];
-      },
-      90_000,
-    );
-    agentPid = Number(ready);
+    agentPid = await startAgent(JOB);
     link = new AgentLink(r58);
   }, 240_000);
 
@@ -332,9 +343,15 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
     expect(await mixerSessions()).toEqual(CAMERAS.map(() => ({ pid: agentPid, element: 'mppvideodec' })));
     await showing('the 2×2 scene', grid.boxes);
 
-    // The agent writes its state where a console reads it back after a reconnect.
+    // The agent writes its state where a console reads it back after a reconnect, and pushes it on the channel.
     const saved = JSON.parse(await onDevice(sh`cat "$HOME"/.tally/mixer/state.json`)) as AgentState;
     expect(saved.pid).toBe(agentPid);
+    await until('state events on the channel', () => link.events.length >= 2);
+
+    // The demo's scenes came with the device.
+    const scenes = SceneList.parse(JSON.parse(await onDevice(sh`cat "$HOME"/.tally/mixer/scenes.json`)));
+    expect(scenes.rev).toBe(1);
+    expect(scenes.scenes.map((x) => x.id)).toEqual(['cam0-full', 'grid-2x2', 'pip']);
 
     const second = await r58!.con.manager.exec(
       r58!.id,
@@ -454,14 +471,29 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
 
   it('stop: EOS, the push ends, the decoders are let go, the agent exits 0', async () => {
     expect(await link.request({ cmd: 'stop' })).toMatchObject({ ok: true });
-    const rc = await until(
-      'the agent job to end',
-      async () => (await fs.readFile(jobFile('rc'), 'utf8').catch(() => '')).trim() || undefined,
-      30_000,
-    );
-    expect(rc).toBe('0');
+    expect(await jobExit(JOB)).toBe('0');
     await until('program offline', async () => ((await pathInfo('program')).online ? undefined : true));
     expect(await mixerSessions()).toEqual([]);
+    await link.done;
+  });
+
+  it('a new agent still answers a replayed take as duplicate; SIGTERM also ends it with exit 0', async () => {
+    const job = `${JOB}-2`;
+    agentPid = await startAgent(job);
+    link = new AgentLink(r58!);
+    const replay = await link.request({
+      cmd: 'take',
+      console: 'c-test',
+      seq,
+      deadline: (await deviceNow()) + 10_000,
+      scene: pip,
+      transition: { kind: 'cut' },
+    });
+    expect(replay).toMatchObject({ ok: true, outcome: 'duplicate' });
+    expect(replay.state?.program).toMatchObject({ sceneId: 'grid-2x2', seq: null });
+    await jobs().signal(r58!.id, job, 'TERM');
+    expect(await jobExit(job)).toBe('0');
+    expect(await onDevice(sh`test -e "$HOME"/.tally/mixer/ctl.sock || echo gone`)).toBe('gone\n');
     await link.done;
   });
 });

@@ -455,6 +455,8 @@ class Agent:
     def on_rtsp_pad(self, _src, pad, inp, b):
         """rtspsrc found the stream (streaming thread): depay, parse and decode it into the tee."""
         caps = pad.get_current_caps() or pad.query_caps(None)
+        if caps.get_structure(0).get_string("media") not in (None, "video"):
+            return
         encoding = (caps.get_structure(0).get_string("encoding-name") or "H264").upper()
         h265 = encoding in ("H265", "HEVC")
         decoder = self.config["softwareDecoder"] if inp.software else self.config["decoder"]
