@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Scene, SceneBox } from '../../src-main/contract/mixer.js';
+import { SceneList, type Scene, type SceneBox } from '../../src-main/contract/mixer.js';
 import { templateScene } from '../../src-main/contract/scene-templates.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { RemoteJobs } from '../../src-main/core/device/remote-jobs.js';
@@ -33,6 +33,27 @@ const AGENT = path.resolve(HERE, '../../resources/device/mixer/tally_mixer.py');
 const GRAB = path.resolve(HERE, '../fixtures/grab_frame.py');
 const CAMERAS = ['cam0', 'cam1', 'cam2', 'cam3'];
 const JOB = 'mixer-test-agent';
+
+/** A WHEP offer as a browser makes it, enough for the server to answer (it never connects). */
+const WHEP_OFFER = [
+  'v=0',
+  'o=- 1 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'a=fingerprint:sha-256 ' + Array.from({ length: 32 }, () => 'AB').join(':'),
+  'm=video 9 UDP/TLS/RTP/SAVPF 96',
+  'c=IN IP4 0.0.0.0',
+  'a=mid:0',
+  'a=ice-ufrag:abcd',
+  'a=ice-pwd:abcdefghijklmnopqrstuvwx',
+  'a=setup:actpass',
+  'a=recvonly',
+  'a=rtcp-mux',
+  'a=rtpmap:96 H264/90000',
+  'a=fmtp:96 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+  '',
+].join('\r\n');
 
 const ok = await emulatorAvailable();
 const why = ok ? '' : ' [skipped: the emulator needs root with network namespaces, veth and nftables]';
@@ -99,9 +120,12 @@ function sceneScore(program: Frame, boxes: readonly SceneBox[], cameras: Record<
       let want: Rgb = [0, 0, 0];
       if (box) {
         const cam = cameras[box.camera]!;
-        const cu = (u - box.x) / box.w;
-        const cv = (v - box.y) / box.h;
-        want = patchMean(cam, cu - half / box.w, cv - half / box.h, cu + half / box.w, cv + half / box.h);
+        // What of the camera's picture the box shows: all of it, less the crop.
+        const sx = (1 - box.crop.left - box.crop.right) / box.w;
+        const sy = (1 - box.crop.top - box.crop.bottom) / box.h;
+        const cu = box.crop.left + (u - box.x) * sx;
+        const cv = box.crop.top + (v - box.y) * sy;
+        want = patchMean(cam, cu - half * sx, cv - half * sy, cu + half * sx, cv + half * sy);
       }
       const got = patchMean(program, u - half, v - half, u + half, v + half);
       total++;
@@ -177,8 +201,9 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
   const cameraFrames: Record<string, Frame> = {};
 
   const grid = templateScene('grid-2x2', CAMERAS, 'grid-2x2');
-  // cam0 and cam3 change places: cam0's box moves to the bottom right.
+  // cam0 and cam3 change places: cam0's box moves to the bottom right, showing the right 70 % of its picture.
   const swapped = templateScene('grid-2x2', ['cam3', 'cam1', 'cam2', 'cam0'], 'swapped', 'Swapped');
+  swapped.boxes[3]!.crop = { left: 0.3, top: 0, right: 0, bottom: 0 };
   const pip = templateScene('pip', CAMERAS, 'pip');
 
   const onDevice = async (cmd: ReturnType<typeof sh>, stdin?: string): Promise<string> => {
@@ -186,8 +211,33 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
     if (r.code !== 0) throw new Error(`${cmd.text}: exit ${r.code}: ${r.stderr}`);
     return r.stdout;
   };
-  const jobFile = (name: string): string =>
-    path.join(r58!.emu.device.stateDir, 'home', 'linaro', '.tally', 'jobs', JOB, name);
+  const jobFile = (job: string, name: string): string =>
+    path.join(r58!.emu.device.stateDir, 'home', 'linaro', '.tally', 'jobs', job, name);
+  const jobs = (): RemoteJobs => new RemoteJobs(r58!.con.manager);
+  /** Starts the agent as the console does (a detached job, its config on stdin) and gives the pid it says. */
+  const startAgent = async (job: string): Promise<number> => {
+    await jobs().start(
+      r58!.id,
+      sh`exec /usr/bin/python3 "$HOME"/.tally/mixer/agent.py run < "$HOME"/.tally/mixer/config.json`,
+      { jobId: job },
+    );
+    const ready = await until(
+      `the agent (${job}) to say @ready`,
+      async () => {
+        const out = await fs.readFile(jobFile(job, 'out'), 'utf8').catch(() => '');
+        if (/^@failed/m.test(out)) throw new Error(out);
+        return /^@ready (\d+)$/m.exec(out)?.[1];
+      },
+      90_000,
+    );
+    return Number(ready);
+  };
+  const jobExit = (job: string): Promise<string> =>
+    until(
+      `the agent job ${job} to end`,
+      async () => (await fs.readFile(jobFile(job, 'rc'), 'utf8').catch(() => '')).trim() || undefined,
+      30_000,
+    );
   const url = (pathName: string): string => `rtsp://${r58!.emu.device.address}:8554/${pathName}`;
   const program = (): Promise<Frame> => grabFrame(url('program'));
   const deviceNow = async (): Promise<number> => (await link.request({ cmd: 'ping' })).now!;
@@ -256,21 +306,7 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
       program: grid,
     };
     await onDevice(sh`cat > "$HOME"/.tally/mixer/config.json`, `${JSON.stringify(config)}\n`);
-    await new RemoteJobs(r58.con.manager).start(
-      r58.id,
-      sh`exec /usr/bin/python3 "$HOME"/.tally/mixer/agent.py run < "$HOME"/.tally/mixer/config.json`,
-      { jobId: JOB },
-    );
-    const ready = await until(
-      'the agent to say @ready',
-      async () => {
-        const out = await fs.readFile(jobFile('out'), 'utf8').catch(() => '');
-        if (/^@failed/m.test(out)) throw new Error(out);
-        return /^@ready (\d+)$/m.exec(out)?.[1];
-      },
-      90_000,
-    );
-    agentPid = Number(ready);
+    agentPid = await startAgent(JOB);
     link = new AgentLink(r58);
   }, 240_000);
 
@@ -279,12 +315,21 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
     await r58?.stop();
   }, 60_000);
 
-  it('starts with a 2×2 scene: program online at 640x360, one mppvideodec session per input with its pid', async () => {
+  it('starts with a 2×2 scene: program online at 640x360 (RTSP and WHEP), one mppvideodec session per input with its pid', async () => {
     const info = await until('program online with its format', async () => {
       const p = await pathInfo('program');
       return p.online && p.tracks2[0]?.codecProps.width ? p : undefined;
     });
     expect(info.tracks2[0]?.codecProps).toMatchObject({ width: 640, height: 360 });
+    // Served over WHEP like a camera: the answer carries the one H.264 format browsers play.
+    const whep = await fetch(`${r58!.emu.ready.whep}/program/whep`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: WHEP_OFFER,
+    });
+    expect(whep.status).toBe(201);
+    expect(await whep.text()).toMatch(/a=rtpmap:\d+ H264\/90000/);
+    await fetch(new URL(whep.headers.get('location')!, r58!.emu.ready.whep), { method: 'DELETE' });
 
     const state = await until('every input playing', async () => {
       const s = await link.state();
@@ -298,9 +343,15 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
     expect(await mixerSessions()).toEqual(CAMERAS.map(() => ({ pid: agentPid, element: 'mppvideodec' })));
     await showing('the 2×2 scene', grid.boxes);
 
-    // The agent writes its state where a console reads it back after a reconnect.
+    // The agent writes its state where a console reads it back after a reconnect, and pushes it on the channel.
     const saved = JSON.parse(await onDevice(sh`cat "$HOME"/.tally/mixer/state.json`)) as AgentState;
     expect(saved.pid).toBe(agentPid);
+    await until('state events on the channel', () => link.events.length >= 2);
+
+    // The demo's scenes came with the device.
+    const scenes = SceneList.parse(JSON.parse(await onDevice(sh`cat "$HOME"/.tally/mixer/scenes.json`)));
+    expect(scenes.rev).toBe(1);
+    expect(scenes.scenes.map((x) => x.id)).toEqual(['cam0-full', 'grid-2x2', 'pip']);
 
     const second = await r58!.con.manager.exec(
       r58!.id,
@@ -310,11 +361,15 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
     expect([second.code, second.stdout.trim()]).toEqual([1, `@failed another mixer runs (pid ${agentPid})`]);
   });
 
-  it('a cut moves a box: a decoded program frame shows cam0 at its new place, and the pid stays', async () => {
+  it('a cut moves a box: a decoded program frame shows cam0 (cropped) at its new place, and the pid stays', async () => {
+    const sent = Date.now();
     const reply = await take(swapped, { kind: 'cut' });
+    console.log(`[mixer] cut answered in ${Date.now() - sent} ms (ping + take over the attach channel)`);
     expect(reply).toMatchObject({ ok: true, outcome: 'applied' });
     expect(reply.state?.program).toMatchObject({ sceneId: 'swapped', seq });
-    await showing('cam0 moved to the bottom right (cut)', swapped.boxes);
+    await showing('cam0 moved to the bottom right and cropped (cut)', swapped.boxes);
+    const uncropped = swapped.boxes.map((b) => ({ ...b, crop: { left: 0, top: 0, right: 0, bottom: 0 } }));
+    expect(sceneScore(await program(), uncropped, cameraFrames)).toBeLessThan(0.95);
     expect(sceneScore(await program(), grid.boxes, cameraFrames)).toBeLessThan(0.75);
     const state = await link.state();
     expect(state.pid).toBe(agentPid);
@@ -416,14 +471,29 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
 
   it('stop: EOS, the push ends, the decoders are let go, the agent exits 0', async () => {
     expect(await link.request({ cmd: 'stop' })).toMatchObject({ ok: true });
-    const rc = await until(
-      'the agent job to end',
-      async () => (await fs.readFile(jobFile('rc'), 'utf8').catch(() => '')).trim() || undefined,
-      30_000,
-    );
-    expect(rc).toBe('0');
+    expect(await jobExit(JOB)).toBe('0');
     await until('program offline', async () => ((await pathInfo('program')).online ? undefined : true));
     expect(await mixerSessions()).toEqual([]);
+    await link.done;
+  });
+
+  it('a new agent still answers a replayed take as duplicate; SIGTERM also ends it with exit 0', async () => {
+    const job = `${JOB}-2`;
+    agentPid = await startAgent(job);
+    link = new AgentLink(r58!);
+    const replay = await link.request({
+      cmd: 'take',
+      console: 'c-test',
+      seq,
+      deadline: (await deviceNow()) + 10_000,
+      scene: pip,
+      transition: { kind: 'cut' },
+    });
+    expect(replay).toMatchObject({ ok: true, outcome: 'duplicate' });
+    expect(replay.state?.program).toMatchObject({ sceneId: 'grid-2x2', seq: null });
+    await jobs().signal(r58!.id, job, 'TERM');
+    expect(await jobExit(job)).toBe('0');
+    expect(await onDevice(sh`test -e "$HOME"/.tally/mixer/ctl.sock || echo gone`)).toBe('gone\n');
     await link.done;
   });
 });

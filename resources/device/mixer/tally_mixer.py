@@ -236,13 +236,12 @@ class Agent:
         self.stopping = False
         self.ready = False
         self.exit_code = 0
-        self.out_frames = 0
-        self.out_frames_at_tick = 0
         self.out_fps = None
         self.out_pts = None
         self.last_out = None
         self.pts_backwards = False
         self.pushed = 0
+        self.pushed_at_tick = 0
         self.health_problem = None
         self.last_signature = None
         self.last_push = 0.0
@@ -267,7 +266,10 @@ class Agent:
                 "compositor name=mix force-live=true ignore-inactive-pads=true start-time-selection=zero",
                 "background=black latency=%d min-upstream-latency=250000000 sink_0::zorder=0" % self.frame_ns,
                 "! %s" % raw,
-                "! queue max-size-buffers=2 max-size-time=0 max-size-bytes=0 leaky=downstream",
+                # rtspclientsink holds each frame until its running time plus the pipeline latency; the queue
+                # must hold that wait (a 2-buffer queue leaked all but ~4 frames a second), and still drops old
+                # frames rather than hold the compositor up when the encoder falls behind for good.
+                "! queue max-size-buffers=0 max-size-time=1000000000 max-size-bytes=0 leaky=downstream",
                 "! x264enc tune=zerolatency speed-preset=superfast key-int-max=%d bitrate=%d"
                 % (self.fps, out["bitrateKbps"]),
                 "! video/x-h264,profile=constrained-baseline",
@@ -344,12 +346,12 @@ class Agent:
         if self.out_pts is not None and pts != Gst.CLOCK_TIME_NONE and pts < self.out_pts:
             self.pts_backwards = True
         self.out_pts = pts
-        self.out_frames += 1
-        self.last_out = time.monotonic()
         return Gst.PadProbeReturn.OK
 
     def on_pushed_frame(self, _pad, _info):
+        """A frame on its way into rtspclientsink: what viewers get, so health and outFps count here."""
         self.pushed += 1
+        self.last_out = time.monotonic()
         return Gst.PadProbeReturn.OK
 
     def on_input_data(self, _pad, info, inp, generation):
@@ -453,6 +455,8 @@ class Agent:
     def on_rtsp_pad(self, _src, pad, inp, b):
         """rtspsrc found the stream (streaming thread): depay, parse and decode it into the tee."""
         caps = pad.get_current_caps() or pad.query_caps(None)
+        if caps.get_structure(0).get_string("media") not in (None, "video"):
+            return
         encoding = (caps.get_structure(0).get_string("encoding-name") or "H264").upper()
         h265 = encoding in ("H265", "HEVC")
         decoder = self.config["softwareDecoder"] if inp.software else self.config["decoder"]
@@ -791,8 +795,8 @@ class Agent:
         seconds = HEALTH_TICK_MS / 1000
         for inp in list(self.inputs.values()):
             self.check_input(inp, now, seconds)
-        self.out_fps = round((self.out_frames - self.out_frames_at_tick) / seconds, 1)
-        self.out_frames_at_tick = self.out_frames
+        self.out_fps = round((self.pushed - self.pushed_at_tick) / seconds, 1)
+        self.pushed_at_tick = self.pushed
         self.push_state()
         return True
 
