@@ -66,7 +66,18 @@ async function brightness(region: { x: number; y: number; w: number; h: number }
 describe.skipIf(!ok)('the scene mixer', () => {
   it('starts on cam0 full, a PiP arranged by dragging goes to air with a cut, and cam1 turns red', async () => {
     if (!emu) throw new Error('no emulator');
+    // The Program tile offers WHEP as soon as the device says frames flow; the media server can answer 404 for a
+    // moment until it lists the push, and the tile retries. Any other 404 is a defect.
+    const notFound: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() === 404) notFound.push(`${r.request().method()} ${new URL(r.url()).pathname}`);
+    });
     await addEmulatedDevice(page, emu, DEVICE);
+    await page.getByRole('tab', { name: 'Previews' }).click();
+    await page
+      .getByRole('tabpanel', { name: 'Previews' })
+      .getByRole('figure', { name: 'cam1', exact: true })
+      .waitFor(LIVE);
     await page.getByRole('tab', { name: 'Mixer' }).click();
     const scenes = panel().getByRole('group', { name: `Scenes of ${DEVICE}` });
     await scenes.getByRole('button', { name: /^cam0 full/ }).waitFor(LIVE);
@@ -132,7 +143,12 @@ describe.skipIf(!ok)('the scene mixer', () => {
       LIVE.timeout,
     );
     expect(after).toBeLessThan(before);
-    await panel().locator('[data-tally="program"]').filter({ hasText: 'cam1' }).first().waitFor(WAIT);
+    await panel()
+      .getByRole('region', { name: 'Cameras' })
+      .getByRole('listitem')
+      .filter({ hasText: 'cam1' })
+      .getByText('On Program')
+      .waitFor(WAIT);
     await screenshot(page, 'mixer-pip-on-air');
 
     await page.getByRole('tab', { name: 'Previews' }).click();
@@ -142,8 +158,11 @@ describe.skipIf(!ok)('the scene mixer', () => {
       .getByText('On Program')
       .waitFor(LIVE);
     await screenshot(page, 'mixer-tally-previews');
+    expect(notFound.filter((r) => !/^POST \/previews\/[^/]+\/program\/whep$/.test(r))).toEqual([]);
     const real = (session?.problems ?? []).filter(
-      (p) => !/frame-ancestors.*ignored when delivered via a <meta>/.test(p),
+      (p) =>
+        !/frame-ancestors.*ignored when delivered via a <meta>/.test(p) &&
+        !(notFound.length > 0 && /status of 404/.test(p)),
     );
     expect(real).toEqual([]);
   }, 240_000);
