@@ -29,12 +29,18 @@ export class PreviewsStore {
 
   constructor(private readonly client: Client) {}
 
+  /**
+   * The device's entry, made the first time. A derived value that makes it cannot track the state it just made (Svelte
+   * does not track state created in the same run), so `known` is read here and bumped once the entry exists: that
+   * derived runs again and from then on follows the entry's list.
+   */
   of(deviceId: string): DevicePreviews {
+    void this.known;
     let d = this.devices.get(deviceId);
     if (!d) {
       d = new DevicePreviews(deviceId);
       this.devices.set(deviceId, d);
-      untrack(() => (this.known += 1));
+      queueMicrotask(() => (this.known += 1));
     }
     return d;
   }

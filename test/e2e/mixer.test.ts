@@ -73,11 +73,6 @@ describe.skipIf(!ok)('the scene mixer', () => {
       if (r.status() === 404) notFound.push(`${r.request().method()} ${new URL(r.url()).pathname}`);
     });
     await addEmulatedDevice(page, emu, DEVICE);
-    await page.getByRole('tab', { name: 'Previews' }).click();
-    await page
-      .getByRole('tabpanel', { name: 'Previews' })
-      .getByRole('figure', { name: 'cam1', exact: true })
-      .waitFor(LIVE);
     await page.getByRole('tab', { name: 'Mixer' }).click();
     const scenes = panel().getByRole('group', { name: `Scenes of ${DEVICE}` });
     await scenes.getByRole('button', { name: /^cam0 full/ }).waitFor(LIVE);
@@ -121,6 +116,8 @@ describe.skipIf(!ok)('the scene mixer', () => {
     const name = (await box.getAttribute('aria-label')) ?? (await box.innerText());
     expect(name).toMatch(/^cam1 box, x [67]\d(\.\d)? %, y [5-7]\d(\.\d)? %/);
     await screenshot(page, 'mixer-pip-arranged');
+    // The boxes show their cameras' live video, not a placeholder.
+    await expect.poll(() => canvas.getByText('Asking for the cameras…').count(), LIVE).toBe(0);
 
     // The edited scene is on Program, so the edit stays off air: put it on Preview, then cut.
     await scenes.getByRole('button', { name: /^cam0 full/ }).click();
