@@ -27,7 +27,7 @@ interface Take {
 /** Click Cut and time, in the page, the take's answer and the first Program frame whose box region changed. */
 function takeScript(): string {
   return `new Promise((resolve, reject) => {
-    const fig = [...document.querySelectorAll('figure')].find((f) => (f.getAttribute('aria-label') || '').startsWith('Program'));
+    const fig = [...document.querySelectorAll('figure')].find((f) => (f.querySelector('figcaption')?.textContent || '').trim().startsWith('Program'));
     const video = fig && fig.querySelector('video');
     const cut = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Cut');
     if (!video || !cut) return reject(new Error('no Program video or Cut button'));
@@ -41,13 +41,19 @@ function takeScript(): string {
       let s = 0; for (let i = 0; i < d.length; i += 4) s += 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
       return s / (d.length / 4);
     };
+    if (cut.disabled) {
+      // Cut waits for the Preview cameras' pictures; try again shortly.
+      return setTimeout(() => reject(new Error('retry')), 200);
+    }
     const before = level();
     const seen = () => [...document.querySelectorAll('[role="status"]')].map((e) => e.textContent || '').join(' ');
-    const already = (seen().match(/Take (\\d+) applied/g) || []).length;
+    const numberOf = () => (seen().match(/Take (\\d+) applied/) || [])[1];
+    const previous = numberOf();
     let replyMs;
     const start = performance.now();
     const observer = new MutationObserver(() => {
-      if (replyMs === undefined && (seen().match(/Take (\\d+) applied/g) || []).length > already) replyMs = performance.now() - start;
+      const n = numberOf();
+      if (replyMs === undefined && n !== undefined && n !== previous) replyMs = performance.now() - start;
     });
     observer.observe(document.body, { subtree: true, childList: true, characterData: true });
     const onFrame = () => {
@@ -110,12 +116,23 @@ export async function mixerBench(): Promise<BenchReport> {
     await new Promise((r) => setTimeout(r, 3000));
     const cpu = await agentCpu(emu);
 
+    /** One take once Cut is enabled (it waits for the Preview cameras' pictures). */
+    const timedTake = async (): Promise<Take> => {
+      for (let i = 0; ; i++) {
+        try {
+          return (await page.evaluate(takeScript())) as Take;
+        } catch (err) {
+          if (!String(err).includes('retry') || i > 100) throw err;
+        }
+      }
+    };
+    // Warm-up: 2×2 → cam0 full (the corner changes little between those two, so it is not timed).
     await scene(page, /^cam0 full/);
-    await page.evaluate(takeScript());
+    await timedTake().catch(() => undefined);
     const takes: Take[] = [];
     for (let i = 0; i < TAKES; i++) {
       await scene(page, i % 2 === 0 ? /^Picture-in-picture/ : /^cam0 full/);
-      takes.push((await page.evaluate(takeScript())) as Take);
+      takes.push(await timedTake());
     }
     const reply = summarize(takes.map((t) => t.replyMs));
     const frame = summarize(takes.map((t) => t.frameMs));
