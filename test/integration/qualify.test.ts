@@ -104,11 +104,12 @@ describe.skipIf(!ok)(`qualification on the emulated R58 (shortened quick variant
     expect(report.kernel).toMatch(/\S/);
     expect(report.recorderBefore).toBe('active');
     expect(report.recorderAfter).toBe('active');
-    for (const test of report.tests) {
+    for (const [i, test] of report.tests.entries()) {
       expect(test.state, `${test.title}: ${test.reason}`).toBe('passed');
       expect(test.kernelFaults).toBe(0);
       expect(test.sessionsOpened).toBe(1);
-      expect(test.encodeFps).toBeGreaterThan(25);
+      // A push that did not end by itself is stopped and judged by MediaMTX (below): no rate of its own then.
+      if (i !== 2 || test.encodeFps !== null) expect(test.encodeFps).toBeGreaterThan(25);
       expect(test.peakCpu).not.toBeNull();
       expect(test.memStartKb).toBeGreaterThan(0);
       expect(test.memEndKb).toBeGreaterThan(0);

@@ -352,6 +352,8 @@ export class MixerService {
     let offset: NonNullable<DeviceMixer['offset']>;
     try {
       offset = d.offset ?? (await this.measureClock(d, link));
+      // The last reading was slow (a stall, a reconnect): ask again now rather than refuse on an old reading.
+      if (offset.rttMs > deadlineMs) offset = await this.measureClock(d, link);
     } catch (err) {
       await this.opts.audit({
         deviceId,
