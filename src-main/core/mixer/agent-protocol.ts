@@ -18,7 +18,7 @@
  * job's output) once the pipeline is PLAYING, or `@failed <reason>` and exits 1.
  */
 import { z } from 'zod';
-import { InputState, OnAir, Scene, Transition } from '../../contract/index.js';
+import { MixerState, Scene, Transition } from '../../contract/index.js';
 
 export const AgentConfig = z.object({
   output: z.object({
@@ -43,18 +43,20 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 
 export const AgentTakeOutcome = z.enum(['applied', 'expired', 'duplicate', 'refused_inputs']);
 
-export const AgentState = z.object({
+/** What the agent reports: the contract's view of the mixer (what is on air, inputs, health) plus its own books. */
+export const AgentState = MixerState.pick({
+  output: true,
+  program: true,
+  preview: true,
+  onProgram: true,
+  onPreview: true,
+  inputs: true,
+  health: true,
+}).extend({
   pid: z.number().int(),
   startedAt: z.string(),
   /** sha-256 (first 12 hex) of the agent file that runs, to tell an outdated agent. */
   version: z.string(),
-  output: z.object({ width: z.number().int(), height: z.number().int(), fps: z.number(), path: z.string() }),
-  program: OnAir.nullable(),
-  preview: OnAir.nullable(),
-  onProgram: z.array(z.string()),
-  onPreview: z.array(z.string()),
-  inputs: z.record(z.string(), InputState),
-  health: z.object({ flowing: z.boolean(), outFps: z.number().nullable(), problem: z.string().nullable() }),
   /** The last sequence number applied or refused, per console: a replay is answered `duplicate`. */
   lastSeq: z.record(z.string(), z.number().int()),
   /** The last takes (newest last, at most 50), so a console that lost an answer learns what became of it. */
