@@ -1,5 +1,6 @@
 /** The Mixer's words: box names for screen readers, the mixer's status, take outcomes and the budget preflight. */
 import type {
+  InputState,
   MixerPreflight,
   MixerState,
   SceneBox,
@@ -133,4 +134,25 @@ export function preflightView(p: MixerPreflight): PreflightView {
       ? `Fallback (seed 002): decode ${joinNames(p.softwareFallback)} in software instead of on the VPU.`
       : null;
   return { tone, text: `${prefix}${sentence(p.sentence)}`, fallback };
+}
+
+const INPUT_WORD: Record<InputState['state'], { word: string; tone: Tone }> = {
+  starting: { word: 'starting', tone: 'busy' },
+  playing: { word: 'playing', tone: 'ok' },
+  stalled: { word: 'stalled', tone: 'warn' },
+  failed: { word: 'failed', tone: 'bad' },
+  stopped: { word: 'stopped', tone: 'idle' },
+};
+
+/** One mixer input as a producer reads it: "playing · 30 fps · VPU", "stalled 4 s · software". */
+export function inputView(camera: string, input: InputState): { text: string; tone: Tone; label: string } {
+  const { word, tone } = INPUT_WORD[input.state];
+  const age =
+    input.state === 'stalled' && input.lastFrameAgeMs !== null
+      ? ` ${Math.round(input.lastFrameAgeMs / 1000)} s`
+      : '';
+  const fps = input.state === 'playing' && input.fps !== null ? ` · ${Math.round(input.fps)} fps` : '';
+  const decoder = input.decoder === 'sw' ? 'software decoding' : 'VPU';
+  const text = `${word}${age}${fps} · ${decoder}`;
+  return { text, tone, label: `${camera}: ${text}${input.error ? ` (${input.error})` : ''}` };
 }

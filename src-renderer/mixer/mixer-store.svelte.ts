@@ -305,12 +305,19 @@ export class MixerStore {
     }
   }
 
-  async start(deviceId: string, sceneId: string | undefined): Promise<void> {
+  /** Starts the mixer; `softwareCameras` are decoded in software (seed 002's fallback), the rest on the VPU. */
+  async start(deviceId: string, sceneId: string | undefined, softwareCameras: string[] = []): Promise<void> {
     const d = this.of(deviceId);
     d.starting = true;
     d.error = '';
     try {
-      this.setState(await this.client.invoke('mixer.start', sceneId ? { deviceId, sceneId } : { deviceId }));
+      this.setState(
+        await this.client.invoke('mixer.start', {
+          deviceId,
+          ...(sceneId ? { sceneId } : {}),
+          ...(softwareCameras.length ? { softwareCameras } : {}),
+        }),
+      );
     } catch (err) {
       d.error = `Could not start the mixer: ${messageOf(err)}`;
     } finally {

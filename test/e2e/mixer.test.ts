@@ -2,7 +2,8 @@
  * The scene mixer in Chromium against the web console and an emulated R58 with four cameras (issue 14): start the
  * mixer on "cam0 full", arrange a picture-in-picture by dragging cam1's box into the lower right, take it with a
  * cut, and see the Program video change where the box went (pixels of the decoded WHEP video); cam1's tally light
- * turns red. Elements are found by role and accessible name. The program is 640x360 here (TALLY_MIXER_OUTPUT).
+ * turns red; with "Edit live" on, dragging the box away changes Program without a take. Elements are found by role
+ * and accessible name. The program is 640x360 here (TALLY_MIXER_OUTPUT).
  */
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,8 +67,9 @@ async function brightness(region: { x: number; y: number; w: number; h: number }
 describe.skipIf(!ok)('the scene mixer', () => {
   it('starts on cam0 full, a PiP arranged by dragging goes to air with a cut, and cam1 turns red', async () => {
     if (!emu) throw new Error('no emulator');
-    // The Program tile offers WHEP as soon as the device says frames flow; the media server can answer 404 for a
-    // moment until it lists the push, and the tile retries. Any other 404 is a defect.
+    // A tile offers WHEP as soon as its path is listed; the media server answers 404 until the push is ready (the
+    // program right after the start, the cameras right after the emulator starts), and the tile retries. Any
+    // other 404 is a defect.
     const notFound: string[] = [];
     page.on('response', (r) => {
       if (r.status() === 404) notFound.push(`${r.request().method()} ${new URL(r.url()).pathname}`);
@@ -90,6 +92,12 @@ describe.skipIf(!ok)('the scene mixer', () => {
       },
       LIVE.timeout,
     );
+    await panel()
+      .getByRole('list', { name: 'Mixer inputs' })
+      .getByRole('listitem')
+      .filter({ hasText: 'cam0' })
+      .getByText(/playing · \d+ fps · VPU/)
+      .waitFor(LIVE);
     await screenshot(page, 'mixer-running');
 
     // cam1 into the scene, then dragged by its box into the lower right.
@@ -148,6 +156,27 @@ describe.skipIf(!ok)('the scene mixer', () => {
       .waitFor(WAIT);
     await screenshot(page, 'mixer-pip-on-air');
 
+    // Edit live: with the scene on Program, moving cam1 out of the corner goes on air without a take.
+    await panel().getByRole('checkbox', { name: 'Edit live' }).check();
+    await box.scrollIntoViewIfNeeded();
+    const placed = await box.boundingBox();
+    const frame = await canvas.boundingBox();
+    if (!placed || !frame) throw new Error('no box or canvas');
+    await page.mouse.move(placed.x + placed.width / 2, placed.y + placed.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(frame.x + frame.width * 0.2, frame.y + frame.height * 0.25, { steps: 12 });
+    await page.mouse.up();
+    const live = await until(
+      'the corner back to the bars, live',
+      async () => {
+        const b = await brightness(corner);
+        return b > after + 40 ? b : undefined;
+      },
+      LIVE.timeout,
+    );
+    expect(live).toBeGreaterThan(after);
+    await panel().getByRole('checkbox', { name: 'Edit live' }).uncheck();
+
     await page.getByRole('tab', { name: 'Previews' }).click();
     await page
       .getByRole('tabpanel', { name: 'Previews' })
@@ -155,7 +184,7 @@ describe.skipIf(!ok)('the scene mixer', () => {
       .getByText('On Program')
       .waitFor(LIVE);
     await screenshot(page, 'mixer-tally-previews');
-    expect(notFound.filter((r) => !/^POST \/previews\/[^/]+\/program\/whep$/.test(r))).toEqual([]);
+    expect(notFound.filter((r) => !/^POST \/previews\/[^/]+\/[^/]+\/whep$/.test(r))).toEqual([]);
     const real = (session?.problems ?? []).filter(
       (p) =>
         !/frame-ancestors.*ignored when delivered via a <meta>/.test(p) &&

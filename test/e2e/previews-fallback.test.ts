@@ -59,7 +59,7 @@ describe.skipIf(!ok)('previews when WebRTC cannot work', () => {
     await cam3
       .getByText(/H\.265 does not play over WebRTC/)
       .first()
-      .waitFor(WAIT);
+      .waitFor(SLOW);
     await cam3.getByText('HLS failed', { exact: true }).first().waitFor(SLOW);
     await cam3
       .getByText(/cannot decode H\.265/)

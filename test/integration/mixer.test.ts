@@ -5,7 +5,7 @@
  * The program is 640x360 here (1280x720 in the profile) to spare this machine's two cores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MixerState, SceneList, TakeResult } from '../../src-main/contract/index.js';
+import type { MixerPreflight, MixerState, SceneList, TakeResult } from '../../src-main/contract/index.js';
 import { mixerCommand } from '../../src-main/cli-mixer.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { emulatorAvailable } from '../../src-main/emulator/index.js';
@@ -213,5 +213,43 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
     const stopped = await t.call<MixerState>('mixer.stop', { deviceId: t.deviceId });
     expect(stopped.status).toBe('off');
     await t.until('the decoders freed', () => (sessionsOf(pid) === 0 ? true : undefined));
+  });
+  it("a start over the budget is refused with seed 002's fallback named; started with it, that camera decodes in software", async () => {
+    expect((await state()).status).toBe('off');
+    const spawn = `nohup ${HAND_ENCODE} >/dev/null 2>&1 & echo $!`;
+    const hand = Number((await exec(spawn)).trim());
+    try {
+      await t.until('9 sessions', () =>
+        (t.core.monitor.currentSample(t.deviceId)?.vpu.total ?? 0) >= 9 ? true : undefined,
+      );
+      const check = await t.call<MixerPreflight>('mixer.preflight', {
+        deviceId: t.deviceId,
+        sceneId: 'grid-2x2',
+      });
+      expect(check.budget.verdict).toBe('refuse');
+      expect(check.softwareFallback).toEqual(['cam3']);
+      await expect(t.call('mixer.start', { deviceId: t.deviceId, sceneId: 'grid-2x2' })).rejects.toThrow(
+        /Not started: .*over the practical limit of 8\. Decoding cam3 in software would fit/,
+      );
+      const started = await t.call<MixerState>('mixer.start', {
+        deviceId: t.deviceId,
+        sceneId: 'grid-2x2',
+        softwareCameras: check.softwareFallback,
+      });
+      expect(started.status, started.detail).toBe('running');
+      const pid = started.pid ?? 0;
+      const s = await t.until('all four inputs playing', async () => {
+        const now = await state();
+        return Object.values(now.inputs).filter((i) => i.state === 'playing').length === 4 ? now : undefined;
+      });
+      expect(s.inputs['cam3']?.decoder).toBe('sw');
+      expect(['cam0', 'cam1', 'cam2'].map((c) => s.inputs[c]?.decoder)).toEqual(['hw', 'hw', 'hw']);
+      expect(
+        await t.until('3 decoder sessions of the agent', () => (sessionsOf(pid) === 3 ? 3 : undefined)),
+      ).toBe(3);
+    } finally {
+      await exec(`kill ${hand}`);
+      await t.call('mixer.stop', { deviceId: t.deviceId }).catch(() => undefined);
+    }
   });
 });

@@ -159,7 +159,8 @@ export class MixerService {
     return mixerPreflight({
       config: await this.recorderConfig(deviceId),
       scenes: [program, next],
-      softwareCameras: d.softwareCameras,
+      // Before a start, the start says its own fallback (a plain start decodes every input on the VPU).
+      softwareCameras: d.state.status === 'running' || d.state.status === 'starting' ? d.softwareCameras : [],
       limits,
       live: this.opts.liveSessions(deviceId),
       mixerOwn: d.state.pid !== null ? (this.opts.sessionsOfPids(deviceId, [d.state.pid]) ?? 0) : 0,
@@ -192,7 +193,8 @@ export class MixerService {
     const d = this.device(deviceId);
     if (d.state.status === 'running' || d.state.status === 'starting')
       throw new ContractError('conflict', `The mixer already runs on ${device} (pid ${d.state.pid ?? '?'}).`);
-    if (softwareCameras) d.softwareCameras = [...softwareCameras];
+    // Each start says its own fallback: a later plain start decodes every input on the VPU again.
+    d.softwareCameras = [...(softwareCameras ?? [])];
     const list = await this.listScenes(deviceId);
     const scene = sceneId ? list.scenes.find((s) => s.id === sceneId) : list.scenes[0];
     if (sceneId && !scene) throw new ContractError('not_found', `There is no scene ${sceneId} on ${device}.`);
@@ -497,6 +499,9 @@ export class MixerService {
   private onAgentState(deviceId: string, a: AgentState): void {
     const d = this.device(deviceId);
     d.seq = Math.max(d.seq, a.lastSeq[this.opts.leases.consoleId] ?? 0);
+    // A console that attached to a running mixer learns its software inputs from what the device reports.
+    for (const [camera, input] of Object.entries(a.inputs))
+      if (input.decoder === 'sw' && !d.softwareCameras.includes(camera)) d.softwareCameras.push(camera);
     this.update(deviceId, this.fromAgent(deviceId, a));
   }
 

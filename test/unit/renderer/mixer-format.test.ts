@@ -8,6 +8,7 @@ import type {
 } from '../../../src-main/contract/index.js';
 import {
   boxLabel,
+  inputView,
   joinNames,
   pct,
   preflightView,
@@ -214,5 +215,23 @@ describe('the video of a box', () => {
       ['cam2', 'bad/name'],
     );
     expect(names).toEqual(['cam1', 'cam2', 'cam10']);
+  });
+});
+
+describe('inputView', () => {
+  it('says a playing VPU input with its rate, and a stalled software input with its age', () => {
+    expect(
+      inputView('cam0', { state: 'playing', decoder: 'hw', fps: 29.6, lastFrameAgeMs: 30, error: null }),
+    ).toEqual({ text: 'playing · 30 fps · VPU', tone: 'ok', label: 'cam0: playing · 30 fps · VPU' });
+    const stalled = inputView('cam3', {
+      state: 'stalled',
+      decoder: 'sw',
+      fps: 0,
+      lastFrameAgeMs: 4200,
+      error: 'cam3: no frame for 4.2 s',
+    });
+    expect(stalled.text).toBe('stalled 4 s · software decoding');
+    expect(stalled.tone).toBe('warn');
+    expect(stalled.label).toContain('(cam3: no frame for 4.2 s)');
   });
 });
