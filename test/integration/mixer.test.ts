@@ -214,13 +214,15 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
     expect(stopped.status).toBe('off');
     await t.until('the decoders freed', () => (sessionsOf(pid) === 0 ? true : undefined));
   });
+
   it("a start over the budget is refused with seed 002's fallback named; started with it, that camera decodes in software", async () => {
     expect((await state()).status).toBe('off');
     const spawn = `nohup ${HAND_ENCODE} >/dev/null 2>&1 & echo $!`;
     const hand = Number((await exec(spawn)).trim());
     try {
-      await t.until('9 sessions', () =>
-        (t.core.monitor.currentSample(t.deviceId)?.vpu.total ?? 0) >= 9 ? true : undefined,
+      // 4 recording encoders + 1 by hand: 4 more inputs would make 9, over the practical limit of 8.
+      await t.until('5 sessions', () =>
+        (t.core.monitor.currentSample(t.deviceId)?.vpu.total ?? 0) >= 5 ? true : undefined,
       );
       const check = await t.call<MixerPreflight>('mixer.preflight', {
         deviceId: t.deviceId,

@@ -148,8 +148,10 @@ export class MixerService {
     return list;
   }
 
-  async preflight(deviceId: string, next: Scene | null): Promise<MixerPreflight> {
+  /** `softwareCameras`: those of a start; else the running mixer's (none before a start: a plain start uses the VPU). */
+  async preflight(deviceId: string, next: Scene | null, softwareCameras?: string[]): Promise<MixerPreflight> {
     const d = this.device(deviceId);
+    const running = d.state.status === 'running' || d.state.status === 'starting';
     this.mixerProfile(deviceId);
     const { vpu } = this.opts.profileOf(deviceId);
     const limits = { safe: vpu.safeLimit, practical: vpu.practicalLimit };
@@ -159,8 +161,7 @@ export class MixerService {
     return mixerPreflight({
       config: await this.recorderConfig(deviceId),
       scenes: [program, next],
-      // Before a start, the start says its own fallback (a plain start decodes every input on the VPU).
-      softwareCameras: d.state.status === 'running' || d.state.status === 'starting' ? d.softwareCameras : [],
+      softwareCameras: softwareCameras ?? (running ? d.softwareCameras : []),
       limits,
       live: this.opts.liveSessions(deviceId),
       mixerOwn: d.state.pid !== null ? (this.opts.sessionsOfPids(deviceId, [d.state.pid]) ?? 0) : 0,
@@ -206,7 +207,7 @@ export class MixerService {
         follow: "The device's Mixer tab shows it starting.",
       },
       async () => {
-        const check = await this.preflight(deviceId, scene ?? null);
+        const check = await this.preflight(deviceId, scene ?? null, d.softwareCameras);
         if (check.budget.verdict === 'refuse') {
           await this.opts.audit({
             deviceId,
