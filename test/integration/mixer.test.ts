@@ -1,7 +1,8 @@
 /**
  * The scene mixer through the real Console on the emulated R58 (issue 14): Tally's agent started on the device as a
  * detached job, its state read back, previews and takes (cut and fade) applied at most once within their deadline,
- * seed 002's budget refusing an over-budget take, a camera that stops, a dropped link around a take, and the CLI.
+ * seed 002's budget refusing an over-budget take and its software fallback, two consoles taking on one mixer, an
+ * H.265 camera (cam3) among the inputs, a camera that stops, a dropped link around a take, and the CLI.
  * The program is 640x360 here (1280x720 in the profile) to spare this machine's two cores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,11 @@ import type { MixerPreflight, MixerState, SceneList, TakeResult } from '../../sr
 import { mixerCommand } from '../../src-main/cli-mixer.js';
 import { sh } from '../../src-main/core/device/quote.js';
 import { emulatorAvailable } from '../../src-main/emulator/index.js';
-import { startEmulatedConsole, type EmulatedConsole } from '../fixtures/emulated-console.js';
+import {
+  openEmulatedConsole,
+  startEmulatedConsole,
+  type EmulatedConsole,
+} from '../fixtures/emulated-console.js';
 
 const ok = await emulatorAvailable();
 const why = ok ? '' : ' [skipped: the emulator needs root with network namespaces, veth and nftables]';
@@ -55,7 +60,7 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
       // A stalled link must stay up for the late-take case: 5 s × 3 keepalives.
       keepaliveIntervalMs: 5000,
       // The kernel takes a 9th session here, so the console's own budget (practical limit 8) is what refuses.
-      emulator: { vpuMaxSessions: 12 },
+      emulator: { vpuMaxSessions: 12, h265Cameras: ['cam3'] },
       console: { mixerOutput: { width: 640, height: 360, fps: 30, bitrateKbps: 1500 } },
     });
     await t.until('4 VPU sessions of the recorder', () =>
@@ -105,6 +110,9 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
       return now.health.flowing ? now : undefined;
     });
     expect(Object.values(s.inputs).every((i) => i.decoder === 'hw')).toBe(true);
+    // cam3 is H.265 here: the mixer decodes it like the others.
+    expect(await exec('curl -s --max-time 2 http://127.0.0.1:9997/v3/paths/get/cam3')).toMatch(/H26[5]/);
+    expect(s.inputs['cam3']?.state).toBe('playing');
   });
 
   it('cuts to picture-in-picture and fades back to 2×2 live: same agent process, Program as the device reports it', async () => {
@@ -121,6 +129,39 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
       return now.program?.sceneId === 'grid-2x2' && now.onProgram.length === 4 ? now : undefined;
     });
     expect(after.pid).toBe(before.pid);
+  });
+
+  it('two consoles on one mixer: each take is applied once with its own numbers, and both show what is on air', async () => {
+    const b = await openEmulatedConsole(t.emu, {
+      console: { mixerOutput: { width: 640, height: 360, fps: 30, bitrateKbps: 1500 } },
+    });
+    try {
+      const stateOf = (c: EmulatedConsole): Promise<MixerState> =>
+        c.call<MixerState>('mixer.state', { deviceId: c.deviceId });
+      const seen = await b.until('B to read the running mixer back', async () => {
+        const s = await stateOf(b).catch(() => undefined);
+        return s?.status === 'running' ? s : undefined;
+      });
+      expect(seen.program?.sceneId).toBe('grid-2x2');
+      await expect(b.call('mixer.start', { deviceId: b.deviceId })).rejects.toThrow(/already runs/);
+
+      const fromB = await b.call<TakeResult>('mixer.take', { deviceId: b.deviceId, sceneId: 'pip' });
+      expect(fromB.outcome, fromB.message).toBe('applied');
+      // A did nothing: it shows B's take because the device reports it.
+      await t.until('A to show pip on Program', async () =>
+        (await state()).program?.sceneId === 'pip' ? true : undefined,
+      );
+      // A's numbering is its own: its next take is not a duplicate of B's.
+      const fromA = await take('grid-2x2');
+      expect(fromA.outcome, fromA.message).toBe('applied');
+      await b.until('B to show 2×2 on Program', async () =>
+        (await stateOf(b)).program?.sceneId === 'grid-2x2' ? true : undefined,
+      );
+    } finally {
+      await b.stop();
+    }
+    // B closing does not end the show.
+    expect((await state()).status).toBe('running');
   });
 
   it('refuses a take over the VPU budget with the sum in words, and Program stays as it was', async () => {
