@@ -12,6 +12,7 @@ import {
   BudgetPlan,
   ConnectionState,
   type BudgetResult,
+  type CameraView,
   type ConfigPreview,
   type DeviceStatus,
   type DeviceView,
@@ -255,6 +256,7 @@ export async function applyPresetCommand(
   if (preview.danger) io.err(`DANGER: ${preview.danger.reason}\n`);
   if (preview.blocked)
     throw new CliExit(2, `Not applied, nothing changed on ${device.name}: ${preview.blocked}`);
+  io.err(`${await feedsLine(core, device)}\n`);
   let last = '';
   const done = new Promise<Operation>((resolve) => {
     const off = core.onEvent((name, payload) => {
@@ -293,6 +295,17 @@ export async function applyPresetCommand(
     1,
     `The change did not come up cleanly on ${device.name}, and going back did not help either: see the evidence, or run the emergency VPU reset.`,
   );
+}
+
+/** What the recorder's restart cuts: the cameras live now, read just before the apply. */
+async function feedsLine(core: Console, device: DeviceView): Promise<string> {
+  const cameras = await call<CameraView[]>(core, 'cameras.list', { deviceId: device.id }).catch(() => null);
+  const live = cameras?.filter((c) => c.online || c.signal === 'streaming').map((c) => c.name);
+  if (live === undefined)
+    return `Applying restarts the recorder on ${device.name}: every live camera feed drops for a few seconds.`;
+  if (live.length === 0)
+    return `Applying restarts the recorder on ${device.name}; no camera feed is live now.`;
+  return `Applying restarts the recorder on ${device.name}: the live feeds of ${live.join(', ')} drop for a few seconds.`;
 }
 
 function stateLine(s: RecorderState): string {

@@ -23,6 +23,7 @@ import {
   RecorderState,
   RecordingDelete,
   RecordingsControl,
+  RecordingsStop,
 } from './recorder.js';
 import {
   TerminalAck,
@@ -146,7 +147,8 @@ export const commands = {
   'pipelines.stop': command(DeviceRefInput.extend({ jobId: z.string().min(1).max(64) }), PipelineJob),
   'recordings.list': command(DeviceRefInput, z.array(Recording)),
   'recordings.start': command(RecordingsControl, RecorderState),
-  'recordings.stop': command(RecordingsControl, RecorderState),
+  /** Asks first (`confirm`, naming each file) unless `confirmed`. */
+  'recordings.stop': command(RecordingsStop, RecorderControlResult),
   /** Deletes one recording; `confirmName` must repeat its name. */
   'recordings.delete': command(RecordingDelete, Ok),
   /**

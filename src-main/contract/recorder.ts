@@ -37,8 +37,13 @@ export const RecorderState = z.object({
   since: z.string().nullable(),
   mainPid: z.number().int().nullable(),
   restarts: z.number().int(),
-  /** Recordings running now (from the recorder API); empty when none or unknown. */
+  /** Recordings running now (from the recorder API); empty when none, or when unknown (see below). */
   recordings: z.array(ActiveRecording),
+  /**
+   * Why the recorder API could not say which recordings run (it did not answer, or not as expected); absent when
+   * it answered. An empty `recordings` with a problem means "unknown", never "nothing".
+   */
+  recordingsProblem: z.string().optional(),
 });
 export type RecorderState = z.infer<typeof RecorderState>;
 
@@ -118,4 +123,13 @@ export const RecordingsControl = z.object({
     .array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/))
     .max(32)
     .optional(),
+});
+
+/**
+ * Stopping recordings ends files: without `confirmed` the core answers with the recordings that would stop
+ * (RecorderControlResult `confirm`) and stops nothing. Confirm with the cameras that were named.
+ */
+export const RecordingsStop = RecordingsControl.extend({
+  /** Set after the producer saw which recordings will end. */
+  confirmed: z.boolean().default(false),
 });

@@ -605,8 +605,8 @@ export class Console {
       'recordings.list': ({ deviceId }) => this.recorder.recordings(this.known(deviceId)),
       'recordings.start': ({ deviceId, cameras }) =>
         this.recorder.startRecording(this.known(deviceId), cameras),
-      'recordings.stop': ({ deviceId, cameras }) =>
-        this.recorder.stopRecording(this.known(deviceId), cameras),
+      'recordings.stop': ({ deviceId, cameras, confirmed }) =>
+        this.recorder.stopRecording(this.known(deviceId), cameras, confirmed),
       'recordings.delete': async ({ deviceId, name, confirmName }) => {
         await this.recorder.deleteRecording(this.known(deviceId), name, confirmName);
         return { ok: true as const };

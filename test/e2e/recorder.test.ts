@@ -49,6 +49,14 @@ const recordings = (): Locator => section('Recordings');
 const planBudget = (): Locator => encoders().getByRole('figure', { name: 'VPU budget of this plan' });
 const applyButton = (): Locator => encoders().getByRole('button', { name: 'Apply', exact: true });
 
+/** Apply, and say yes when it asks about the live feeds the recorder's restart drops. */
+async function applyDroppingFeeds(): Promise<void> {
+  await applyButton().click();
+  const ask = page.getByRole('dialog', { name: 'Drop the live feeds to apply?' });
+  await ask.getByRole('button', { name: 'Restart the recorder and apply' }).click();
+  await ask.waitFor({ state: 'hidden', ...WAIT });
+}
+
 async function fourStreaming(): Promise<void> {
   await section('Cameras').getByText('4 of 4 streaming', { exact: true }).waitFor(LIVE);
   for (let i = 0; i < 4; i++) {
@@ -123,7 +131,7 @@ describe.skipIf(!ok)('recorder', () => {
   });
 
   it('applies the change, shows its steps as they finish, and the cameras come back', async () => {
-    await applyButton().click();
+    await applyDroppingFeeds();
     const op = encoders().getByRole('region', { name: /^Apply h264-hw to cam0.cam3 on / });
     await op.waitFor(WAIT);
     await op.scrollIntoViewIfNeeded();
@@ -159,8 +167,8 @@ describe.skipIf(!ok)('recorder', () => {
       .getByText(/nothing to apply/)
       .waitFor(LIVE);
     await screenshot(page, 'recorder-applied');
-    // The way back from a change that stayed is a rollback to the commit before it, with its plan first.
-    await op.getByRole('button', { name: /^Roll back to [0-9a-f]{7}…$/ }).click();
+    // The way back from a change that stayed is Revert: a rollback to the commit before it, with its plan first.
+    await encoders().getByRole('button', { name: 'Revert', exact: true }).click();
     const plan = page.getByRole('dialog', { name: 'Roll back studio-r58' });
     await plan.getByRole('region', { name: 'What the rollback will do' }).waitFor(LIVE);
     await plan.getByRole('button', { name: 'Cancel' }).click();
@@ -249,6 +257,8 @@ describe.skipIf(!ok)('recorder', () => {
     await section('Service').getByText('active (running)', { exact: true }).waitFor(WAIT);
 
     await recordings().getByRole('button', { name: 'Stop recording' }).click();
+    const stop = page.getByRole('dialog', { name: `Stop recording on ${DEVICE}?` });
+    await stop.getByRole('button', { name: /^Stop (the recording|\d recordings)$/ }).click();
     await table
       .getByRole('row')
       .filter({ hasText: 'recording' })
@@ -282,7 +292,7 @@ describe.skipIf(!ok)('recorder', () => {
       .getByRole('checkbox', { name: 'Override: I know this config panicked the kernel (seed 000)' })
       .check();
     await expect.poll(() => applyButton().isEnabled(), { timeout: 20_000 }).toBe(true);
-    await applyButton().click();
+    await applyDroppingFeeds();
     const op = encoders().getByRole('region', { name: /^Apply a typed encoder to cam0.cam3 on / });
     await op.getByRole('status').getByText('Went back by itself', { exact: true }).waitFor(APPLY);
     await op

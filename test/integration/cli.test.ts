@@ -131,6 +131,10 @@ describe.skipIf(!ok)(`tally CLI against the emulated R58${why}`, () => {
     const r = await tally('apply-preset', DEMO_DEVICE, 'h264-hw', '--bitrate', '6000');
     expect(r.stderr + r.stdout).toMatch(/bps: 6000000|bps=6000000/);
     expect(r.exitCode).toBe(0);
+    // It said whose pictures the recorder's restart would cut.
+    expect(r.stderr).toMatch(
+      /^Applying restarts the recorder on \S+: the live feeds of cam\d(, cam\d)* drop/m,
+    );
     const after = await deviceGit('rev-parse', 'HEAD');
     expect(after).not.toBe(before);
     expect(await deviceGit('log', '-1', '--format=%s')).toMatch(/h264-hw/);

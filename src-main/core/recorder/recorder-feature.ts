@@ -34,7 +34,7 @@ import { ConfigApplier } from './config-applier.js';
 import { DeviceRepo } from '../device/repo.js';
 import { probeDevice } from './probe.js';
 import { RecorderApi } from './recorder-api.js';
-import { RecorderService } from './recorder-service.js';
+import { endingRecordingsMessage, RecorderService } from './recorder-service.js';
 import { deleteRecording, listRecordings } from './recordings.js';
 
 export interface RecorderFeatureEvents {
@@ -219,8 +219,34 @@ export class RecorderFeature {
     return this.recording(deviceId, 'start', cameras);
   }
 
-  stopRecording(deviceId: string, cameras: string[] | undefined): Promise<RecorderState> {
-    return this.recording(deviceId, 'stop', cameras);
+  /**
+   * Ends recordings (all, or the cameras named). Unconfirmed, it stops nothing and answers with the recordings that
+   * would end, read now from the recorder API; confirmed, it stops them (EOS, so each file is finalised).
+   */
+  async stopRecording(
+    deviceId: string,
+    cameras: string[] | undefined,
+    confirmed: boolean,
+  ): Promise<RecorderControlResult> {
+    if (!confirmed) {
+      const ending = (await this.activeRecordings(deviceId)).filter(
+        (r) => cameras === undefined || cameras.includes(r.camera),
+      );
+      if (ending.length > 0) {
+        const name = this.opts.store.device(deviceId)?.name ?? deviceId;
+        return {
+          kind: 'confirm',
+          message: endingRecordingsMessage(
+            `Stopping the recording on ${name}`,
+            ending,
+            (n) =>
+              `${n === 1 ? 'The file is' : 'Each file is'} finalised and stays on the device; the cameras keep streaming.`,
+          ),
+          recordings: ending,
+        };
+      }
+    }
+    return { kind: 'done', state: await this.recording(deviceId, 'stop', cameras) };
   }
 
   private recording(

@@ -13,8 +13,8 @@ import {
 import type { DeviceProfile } from '../device/profile.js';
 import { argv, sh, sudo, unitName } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
-import { parseRecordStatus, RecorderApi } from './recorder-api.js';
-import { curl, parseCurl, parseJson } from '../device/http.js';
+import { parseRecordStatus, RecorderApi, type ActiveRecordingFile } from './recorder-api.js';
+import { curl, describeReply, parseCurl, parseJson, type HttpReply } from '../device/http.js';
 import { parseSections, section } from '../device/batch.js';
 import { UnitJournal } from './unit-journal.js';
 
@@ -74,18 +74,23 @@ export function parseSystemdTimestamp(value: string | undefined, deviceOffset?: 
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
-/** The unit's state from `systemctl show` (LoadState, ActiveState, SubState, MainPID, NRestarts, timestamps). */
+/**
+ * The unit's state from `systemctl show` (LoadState, ActiveState, SubState, MainPID, NRestarts, timestamps).
+ * `recordings` is what the recorder API said, or why it said nothing: a stopped unit records nothing, but a running
+ * one whose API did not answer may well be recording, which the state says rather than "none".
+ */
 export function recorderStateFrom(
   unit: string,
   props: Record<string, string>,
   deviceOffset: string | undefined,
-  recordings: { camera: string; file: string }[],
+  recordings: { camera: string; file: string }[] | { problem: string },
 ): RecorderState {
   const active = props.ActiveState ?? 'unknown';
   const pid = Number(props.MainPID);
   const restarts = Number(props.NRestarts);
   const entered =
     active === 'inactive' || active === 'failed' ? props.InactiveEnterTimestamp : props.ActiveEnterTimestamp;
+  const stopped = active === 'inactive' || active === 'failed';
   return {
     unit,
     activeState: active,
@@ -93,8 +98,34 @@ export function recorderStateFrom(
     since: parseSystemdTimestamp(entered, deviceOffset),
     mainPid: Number.isInteger(pid) && pid > 0 ? pid : null,
     restarts: Number.isInteger(restarts) && restarts >= 0 ? restarts : 0,
-    recordings,
+    recordings: Array.isArray(recordings) ? recordings : [],
+    ...(!Array.isArray(recordings) && !stopped ? { recordingsProblem: recordings.problem } : {}),
   };
+}
+
+/** What GET /record/status answered: the recordings, or why they are not known. */
+export function recordingsFrom(reply: HttpReply, port: number): ActiveRecordingFile[] | { problem: string } {
+  if (reply.status === null)
+    return {
+      problem: `the recorder API (127.0.0.1:${port} on the device) did not answer: ${describeReply(reply)}`,
+    };
+  const parsed = reply.status === 200 ? parseRecordStatus(parseJson(reply.body)) : undefined;
+  return (
+    parsed ?? {
+      problem: `the recorder API answered GET /record/status with ${describeReply(reply)}, which Tally does not understand`,
+    }
+  );
+}
+
+/** The question before ending recordings: each file by name, then what happens to them (`then(n)`). */
+export function endingRecordingsMessage(
+  doing: string,
+  recordings: readonly { camera: string; file: string }[],
+  then: (n: number) => string,
+): string {
+  const n = recordings.length;
+  const list = recordings.map((r) => `${path.posix.basename(r.file)} (${r.camera})`).join(', ');
+  return `${doing} ends ${n === 1 ? 'a recording' : `${n} recordings`}: ${list}. ${then(n)}`;
 }
 
 /** What went wrong with `sudo -n …`, or undefined when sudo itself was not the problem. */
@@ -143,8 +174,7 @@ export class RecorderService {
         `The unit ${unit} is not installed on ${this.opts.deviceName(deviceId)}. ` +
           `Install the recorder, or use a device profile that names this box's recorder unit.`,
       );
-    const reply = parseCurl(parts.get('rec'));
-    const recordings = (reply.status === 200 ? parseRecordStatus(parseJson(reply.body)) : undefined) ?? [];
+    const recordings = recordingsFrom(parseCurl(parts.get('rec')), profile.recorderApi.port);
     const state = recorderStateFrom(unit, props, parts.get('tz')?.text.trim(), recordings);
     this.opts.onState(deviceId, state);
     return state;
@@ -160,20 +190,27 @@ export class RecorderService {
     const name = this.opts.deviceName(deviceId);
     if (action !== 'start') {
       const before = await this.status(deviceId);
+      const doing = `${action === 'stop' ? 'Stopping' : 'Restarting'} ${unit} on ${name}`;
+      // Not knowing is not "nothing": a running recorder whose API is silent may be recording.
+      if (before.recordingsProblem !== undefined && !confirmed)
+        return {
+          kind: 'confirm',
+          message:
+            `Tally cannot tell whether ${unit} on ${name} is recording: ${before.recordingsProblem}. ` +
+            `${doing} ends any recording it is making, and Tally cannot finalise those files first.`,
+          recordings: [],
+        };
       if (before.recordings.length > 0) {
-        if (!confirmed) {
-          const list = before.recordings
-            .map((r) => `${path.posix.basename(r.file)} (${r.camera})`)
-            .join(', ');
-          const n = before.recordings.length;
+        if (!confirmed)
           return {
             kind: 'confirm',
-            message:
-              `${action === 'stop' ? 'Stopping' : 'Restarting'} ${unit} on ${name} ends ${n === 1 ? 'a recording' : `${n} recordings`}: ` +
-              `${list}. Tally stops ${n === 1 ? 'it' : 'them'} first, so each file is finalised and playable.`,
+            message: endingRecordingsMessage(
+              doing,
+              before.recordings,
+              (n) => `Tally stops ${n === 1 ? 'it' : 'them'} first, so each file is finalised and playable.`,
+            ),
             recordings: before.recordings,
           };
-        }
         const api = new RecorderApi(this.opts.connections, deviceId, profile);
         try {
           await api.stopRecording(before.recordings.map((r) => r.camera));

@@ -3,10 +3,12 @@ import type { RecorderState } from '../../../src-main/contract/index.js';
 import { loadProfile } from '../../../src-main/core/device/profile.js';
 import type { ShellCommand } from '../../../src-main/core/device/quote.js';
 import {
+  endingRecordingsMessage,
   parseSystemctlShow,
   parseSystemdTimestamp,
   RecorderService,
   recorderStateFrom,
+  recordingsFrom,
   sudoProblem,
 } from '../../../src-main/core/recorder/recorder-service.js';
 import type { ConnectionManager } from '../../../src-main/core/ssh/connection-manager.js';
@@ -74,6 +76,46 @@ describe('systemctl show', () => {
     expect(stopped).toMatchObject({ mainPid: null, restarts: 2, since: '2026-11-21T14:05:00.000Z' });
   });
 
+  it('says "unknown" rather than "nothing" when a running recorder\'s API does not answer', () => {
+    const props = parseSystemctlShow(SHOW_ACTIVE)[0] ?? {};
+    const silent = recordingsFrom(
+      { status: null, body: '', error: 'curl: (28) Operation timed out after 5001 milliseconds' },
+      8000,
+    );
+    expect(silent).toEqual({
+      problem:
+        'the recorder API (127.0.0.1:8000 on the device) did not answer: curl: (28) Operation timed out after 5001 milliseconds',
+    });
+    expect(recorderStateFrom('preke-recorder', props, '+0000', silent)).toMatchObject({
+      recordings: [],
+      recordingsProblem: expect.stringMatching(/^the recorder API .* did not answer: curl: \(28\)/),
+    });
+    // A stopped unit records nothing, whatever its API says.
+    const stopped = recorderStateFrom('preke-recorder', { ActiveState: 'inactive' }, undefined, silent);
+    expect(stopped.recordings).toEqual([]);
+    expect(stopped.recordingsProblem).toBeUndefined();
+    expect(recordingsFrom({ status: 500, body: 'Internal Server Error', error: null }, 8000)).toEqual({
+      problem: 'the recorder API answered GET /record/status with HTTP 500, which Tally does not understand',
+    });
+    expect(
+      recordingsFrom(
+        { status: 200, body: '{"recording": {"cam1": {"file": "/var/recordings/cam1_x.mp4"}}}', error: null },
+        8000,
+      ),
+    ).toEqual([{ camera: 'cam1', file: '/var/recordings/cam1_x.mp4' }]);
+  });
+
+  it('names every file a stop would end', () => {
+    const files = [
+      { camera: 'cam0', file: '/var/recordings/cam0_20261121_140126.mp4' },
+      { camera: 'cam1', file: '/var/recordings/cam1_20261121_140126.mp4' },
+    ];
+    expect(endingRecordingsMessage('Stopping the recording on studio-a', files, (n) => `(${n})`)).toBe(
+      'Stopping the recording on studio-a ends 2 recordings: cam0_20261121_140126.mp4 (cam0), ' +
+        'cam1_20261121_140126.mp4 (cam1). (2)',
+    );
+  });
+
   it('recognises sudo asking for a password or refusing the user', () => {
     expect(sudoProblem('sudo: a password is required\n', 'linaro')).toBe(
       'sudo asks linaro for a password, and Tally never types one',
@@ -94,6 +136,8 @@ interface Device {
   active: boolean;
   recording: boolean;
   sudo: 'ok' | 'password';
+  /** The recorder API does not answer (while the unit runs). */
+  silent?: boolean;
 }
 
 function frame(name: string, text: string, code = 0): string {
@@ -112,9 +156,11 @@ function scripted(device: Device): { connections: ConnectionManager; sent: strin
         const show = device.active
           ? SHOW_ACTIVE
           : 'MainPID=0\nNRestarts=0\nLoadState=loaded\nActiveState=inactive\nSubState=dead\nInactiveEnterTimestamp=Sat 2026-11-21 14:09:00 UTC';
-        const rec = device.active
-          ? `{"recording": {${device.recording ? '"cam0": {"file": "/var/recordings/cam0_20261121_140126.mp4", "running": true}' : ''}}}\n\n@@http 200`
-          : "curl: (7) Failed to connect to 127.0.0.1 port 8000: Couldn't connect to server\n\n@@http 000";
+        const rec = device.silent
+          ? 'curl: (28) Operation timed out after 5001 milliseconds\n\n@@http 000'
+          : device.active
+            ? `{"recording": {${device.recording ? '"cam0": {"file": "/var/recordings/cam0_20261121_140126.mp4", "running": true}' : ''}}}\n\n@@http 200`
+            : "curl: (7) Failed to connect to 127.0.0.1 port 8000: Couldn't connect to server\n\n@@http 000";
         return reply(frame('show', show) + frame('tz', '+0000') + frame('rec', rec, device.active ? 0 : 7));
       }
       if (text.includes('/record/stop')) {
@@ -171,6 +217,20 @@ describe('RecorderService.control', () => {
     expect(sent[stopAt]).toContain('camera=cam0');
     expect(unitAt).toBeGreaterThan(stopAt);
     expect(states.at(-1)?.activeState).toBe('inactive');
+  });
+
+  it('asks when the recorder API cannot say whether it records, and stops nothing', async () => {
+    const { connections, sent } = scripted({ active: true, recording: true, sudo: 'ok', silent: true });
+    const result = await service(connections).control('d', 'restart', false);
+    expect(result).toEqual({
+      kind: 'confirm',
+      message:
+        'Tally cannot tell whether preke-recorder on studio-a is recording: the recorder API (127.0.0.1:8000 on the ' +
+        'device) did not answer: curl: (28) Operation timed out after 5001 milliseconds. Restarting preke-recorder ' +
+        'on studio-a ends any recording it is making, and Tally cannot finalise those files first.',
+      recordings: [],
+    });
+    expect(sent.every((c) => !c.includes('sudo'))).toBe(true);
   });
 
   it('starts without asking', async () => {
