@@ -241,6 +241,8 @@ export class MixerService {
           sh`printf '%s\n' ${JSON.stringify(config)} | exec ${remotePath(mixer.python)} ${agentPath(agent)} run`,
           { jobId },
         );
+        // This job, not one of an earlier run: a reset stops the mixer through it.
+        d.jobId = jobId;
         const ready = await this.waitReady(deviceId, jobId);
         if (!ready.ok) {
           this.update(deviceId, { ...this.device(deviceId).state, status: 'failed', detail: ready.why });
@@ -477,6 +479,8 @@ export class MixerService {
 
   private update(deviceId: string, state: MixerState): void {
     const d = this.device(deviceId);
+    // A mixer that is not running has no job to stop.
+    if (state.status === 'off') d.jobId = null;
     if (JSON.stringify(d.state) === JSON.stringify(state)) return;
     d.state = state;
     try {
