@@ -60,6 +60,7 @@ function reset(id: string, over: Partial<VpuReset> = {}): VpuReset {
     cameras: [],
     evidence: [],
     todo: [],
+    restarts: [],
     following: true,
     ...over,
   };
