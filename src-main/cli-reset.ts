@@ -3,7 +3,7 @@
  * as the button, progress on stderr as it happens, the report on stdout. Exits 0 only when the device ended healthy.
  */
 import { createInterface } from 'node:readline/promises';
-import { leaseSentence, type ResetPlan, type VpuReset } from './contract/index.js';
+import { leaseSentence, planJobSentence, type ResetPlan, type VpuReset } from './contract/index.js';
 import type { Console } from './core/console.js';
 import { call, CliExit, connect, EXIT_BUSY, findDevice, type CliIo } from './cli-ops.js';
 
@@ -19,6 +19,7 @@ export function describePlan(plan: ResetPlan): string {
     `It stops: ${plan.units[0] ?? 'the recorder'}${plan.recordings.length ? `, the recordings ${plan.recordings.map((r) => `${r.camera} → ${r.file}`).join(', ')} (EOS, finalised)` : ' (no recording running)'}` +
       `${plan.pipelines.length ? `, Tally's pipelines ${plan.pipelines.map((p) => p.jobId).join(', ')}` : ''}.`,
     `Then it kills only processes that still hold VPU sessions, restarts ${plan.units.slice(1).join(', ') || 'the media server'} and ${plan.units[0] ?? 'the recorder'}, and brings ${plan.cameras.join(', ')} up one at a time.`,
+    ...plan.pipelines.filter((p) => p.restart !== null).map((p) => planJobSentence(p)),
     ...(plan.lease
       ? [
           `Busy now: ${leaseSentence(plan.lease)} With --interrupt the reset asks it to stop at a safe point first.`,
@@ -42,6 +43,7 @@ export function describeReport(r: VpuReset): string {
       `  recording ${f.file}: ${f.state}${f.durationS !== null ? `, ${f.durationS.toFixed(1)} s` : ''} — ${f.detail}`,
     );
   for (const c of r.cameras) out.push(`  ${c.camera}: ${c.state} — ${c.detail}`);
+  for (const a of r.restarts) out.push(`  ${a.label}: ${a.state} — ${a.detail}`);
   if (r.evidence.length) out.push('Evidence:', ...r.evidence.map((l) => `  ${l}`));
   if (r.todo.length) out.push('Left to do:', ...r.todo.map((l) => `  - ${l}`));
   return `${out.join('\n')}\n`;

@@ -54,6 +54,24 @@ export const ResetCamera = z.object({
 });
 export type ResetCamera = z.infer<typeof ResetCamera>;
 
+/**
+ * Something the reset stops that this console starts again once the reset has ended healthy (the scene mixer, with
+ * the scene that was on Program), and how that went.
+ */
+export const ResetRestart = z.object({
+  /** The detached job the reset stopped. */
+  jobId: z.string(),
+  /** What it is: "the scene mixer (4 input(s) → program)". */
+  label: z.string(),
+  /** What the console does after a healthy reset, in words: "starts again with scene “2×2”". */
+  plan: z.string(),
+  /** pending: the reset has not ended yet; running: starting it again now; skipped: the reset did not end healthy. */
+  state: z.enum(['pending', 'running', 'done', 'failed', 'skipped']),
+  /** How it went, in plain words; when it is not running again, what to do. */
+  detail: z.string(),
+});
+export type ResetRestart = z.infer<typeof ResetRestart>;
+
 export const ResetOutcome = z.enum(['running', 'healthy', 'reboot_needed', 'failed']);
 export type ResetOutcome = z.infer<typeof ResetOutcome>;
 
@@ -80,6 +98,8 @@ export const VpuReset = z.object({
   evidence: z.array(z.string()),
   /** What is left for the producer to do. */
   todo: z.array(z.string()),
+  /** What this console starts again after the reset (reports from before there was such a thing have none). */
+  restarts: z.array(ResetRestart).default([]),
   /** False while the console is not following the job (link down): the device carries on regardless. */
   following: z.boolean(),
 });
@@ -91,8 +111,15 @@ export const ResetPlan = z.object({
   device: z.string(),
   sessions: z.number().int().nullable(),
   recordings: z.array(ActiveRecording),
-  /** Pipelines this console started on the device. */
-  pipelines: z.array(z.object({ jobId: z.string(), label: z.string() })),
+  /** Detached jobs this console started on the device (ad-hoc pipelines, the scene mixer): stopped with EOS. */
+  pipelines: z.array(
+    z.object({
+      jobId: z.string(),
+      label: z.string(),
+      /** What this console does with it once the reset has ended healthy ("starts again with scene “2×2”"); null: nothing. */
+      restart: z.string().nullable().default(null),
+    }),
+  ),
   units: z.array(z.string()),
   cameras: z.array(z.string()),
   /** A reset already running on the device (then a new one is refused). */
@@ -124,3 +151,12 @@ export const RebootRequest = z.object({
   /** Must repeat the device's name: a reboot ends every stream and recording on it. */
   confirmName: z.string().max(200),
 });
+
+/**
+ * What the plan says about one of the console's jobs it stops: "The scene mixer (4 input(s) → program) stops with EOS
+ * and starts again with scene “2×2” once the reset has ended healthy." (the confirm dialog and the CLI say it).
+ */
+export function planJobSentence(job: ResetPlan['pipelines'][number]): string {
+  const what = job.label.charAt(0).toUpperCase() + job.label.slice(1);
+  return job.restart ? `${what} stops with EOS and ${job.restart}.` : `${what} stops with EOS.`;
+}

@@ -219,7 +219,21 @@ export class Console {
             jobId: j.id,
             label: j.command.length > 80 ? `${j.command.slice(0, 77)}…` : j.command,
           })),
-        ...this.mixer.runningJob(id),
+        // The mixer this console started comes back once the reset has ended healthy, with what was on Program.
+        ...this.mixer.runningJob(id).map(({ jobId, label, program, startedHere }) => ({
+          jobId,
+          label,
+          owner: {
+            restartPlan: !startedHere
+              ? null
+              : program
+                ? `starts again with scene “${program}”`
+                : 'starts again with an empty Program',
+            stopping: (by: string, resetId: string) => this.mixer.stoppingFor(id, by, resetId, startedHere),
+            restart: () => this.mixer.startAgain(id),
+            leave: (why: string | null) => this.mixer.leaveStopped(id, why),
+          },
+        })),
       ],
       onChange: (reset) => this.emit('vpuReset.changed', { reset }),
       ...(opts.resetTimeouts ? { timeouts: opts.resetTimeouts } : {}),

@@ -4,10 +4,12 @@
  */
 import {
   RESET_STEPS,
+  planJobSentence,
   type ResetCamera,
   type ResetOutcome,
   type ResetPlan,
   type ResetRecording,
+  type ResetRestart,
   type ResetStep,
   type VpuReset,
 } from '../../src-main/contract/index.js';
@@ -114,6 +116,19 @@ export function planHeadline(plan: ResetPlan): string {
   const sessions =
     plan.sessions === null ? 'an unknown number of VPU sessions' : counted(plan.sessions, 'VPU session');
   return `${plan.device} has ${sessions} open now, ${counted(plan.recordings.length, 'recording')} running and ${counted(plan.pipelines.length, 'pipeline')} started from this console.`;
+}
+
+export const RESTART_LOOK: Record<ResetRestart['state'], { word: string; tone: Tone }> = {
+  pending: { word: 'after the reset', tone: 'idle' },
+  running: { word: 'starting again', tone: 'busy' },
+  done: { word: 'running again', tone: 'ok' },
+  failed: { word: 'not started again', tone: 'bad' },
+  skipped: { word: 'left stopped', tone: 'warn' },
+};
+
+/** What the plan says this console starts again itself, once the reset has ended healthy (one sentence each). */
+export function planRestarts(plan: ResetPlan): string[] {
+  return plan.pipelines.filter((p) => p.restart !== null).map((p) => planJobSentence(p));
 }
 
 /** Whether the reset has ended (healthy, reboot needed or failed). */

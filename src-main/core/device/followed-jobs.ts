@@ -45,7 +45,9 @@ export interface FollowedJobsOptions<R extends JobReport, M extends JobMeta> {
   onChange(report: R): void;
   /**
    * Once, when a job this console started ended and its report is saved (audit it). Jobs other consoles started
-   * are followed and kept too, but their ends belong in those consoles' audit logs.
+   * are followed and kept too, but their ends belong in those consoles' audit logs. It may add to the meta (the
+   * reset records what it started again after it, calling `refresh` as that goes): the report is rebuilt from it
+   * before anyone hears of the end.
    */
   onEnd(report: R, meta: M): Promise<void>;
   /** Told when a job ended, so whoever shows the device's lease sees at once that the job let go of it. */
@@ -128,6 +130,18 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
       f.watchers.add(check);
       check(f.report);
     });
+  }
+
+  /** Rebuild a followed job's report now (its meta changed) and tell `onChange`; the report, or undefined. */
+  refresh(id: string): R | undefined {
+    const f = this.followed.get(id);
+    if (!f) return undefined;
+    f.report = {
+      ...this.opts.parse(f.output, f.meta, f.exit),
+      following: f.exit !== null || isLive(this.opts.connections.status(f.meta.deviceId).state),
+    };
+    this.opts.onChange(f.report);
+    return f.report;
   }
 
   waitForEnd(id: string): Promise<R> {
@@ -236,7 +250,14 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
           () => true,
           () => false,
         );
-        if (own) await this.opts.onEnd(f.report, meta).catch(() => undefined);
+        if (own) {
+          await this.opts.onEnd(f.report, meta).catch(() => undefined);
+          const after = { ...reparse(), following: true };
+          if (JSON.stringify(after) !== JSON.stringify(f.report)) {
+            f.report = after;
+            await this.save(f.report).catch(() => undefined);
+          }
+        }
         void this.opts.leases?.refresh(meta.deviceId).catch(() => undefined);
         this.opts.onChange(f.report);
         tell();

@@ -62,16 +62,50 @@ interface Agent {
   version: string;
 }
 
+/**
+ * Why the mixer this console had on air is not running: an emergency VPU reset stopped it (with EOS). Kept until a
+ * mixer runs again, so the state says so; it also holds what was on Program, to start it again the same way.
+ */
+interface StopNote {
+  /** In words: "the emergency VPU reset started by …". */
+  by: string;
+  /** The reset's job id (in the audit line of the mixer's end). */
+  ref: string;
+  /** The agent the reset stops. */
+  pid: number | null;
+  /** What is on Program, followed until the agent stops (a take may come in between). */
+  program: Scene | null;
+  softwareCameras: string[];
+  /** This console started the mixer, so it starts it again after a healthy reset. */
+  restartable: boolean;
+  /** The agent was seen ending (and its end audited). */
+  ended: boolean;
+  /** What the state says while it is off; null: that it starts again once the reset has ended healthy. */
+  detail: string | null;
+}
+
 interface DeviceMixer {
   link: AgentLink | null;
   /** The agent's detached job on the device, when known (started here, or found on a read-back). */
   jobId: string | null;
+  /** Whether this console started that job. */
+  startedHere: boolean;
   state: MixerState;
   seq: number;
   /** Device clock minus console clock, ms, and when it was measured. */
   offset: { ms: number; at: number; rttMs: number } | null;
   /** The program the console last sent and the device confirmed, to tell a mismatch. */
   softwareCameras: string[];
+  stopNote: StopNote | null;
+}
+
+/** What is on Program as a scene to start with (a take may have put an edited, unsaved scene there). */
+function sceneOnAir(program: MixerState['program']): Scene | null {
+  return program ? { id: program.sceneId ?? 'program', name: program.name, boxes: program.boxes } : null;
+}
+
+function sceneWords(scene: Scene | null): string {
+  return scene ? `scene “${scene.name}”` : 'an empty Program';
 }
 
 function agentPath(agent: Agent): ShellCommand {
@@ -187,18 +221,34 @@ export class MixerService {
 
   // ---- start / stop ----------------------------------------------------------------------------------------------
 
-  async start(deviceId: string, sceneId?: string, softwareCameras?: string[]): Promise<MixerState> {
+  /**
+   * Start the mixer with a saved scene on Program (the first one by default), or with `opts.program` as given (what
+   * was on air before a reset stopped it). Takes the device's lease and checks the VPU budget first.
+   */
+  async start(
+    deviceId: string,
+    sceneId?: string,
+    softwareCameras?: string[],
+    opts: { program?: Scene | null } = {},
+  ): Promise<MixerState> {
     const device = this.opts.deviceName(deviceId);
     const mixer = this.mixerProfile(deviceId);
-    await this.readBack(deviceId);
     const d = this.device(deviceId);
+    // Started by hand: what a reset left to say is over (a start after a reset keeps it until the mixer runs).
+    if (opts.program === undefined) d.stopNote = null;
+    await this.readBack(deviceId);
     if (d.state.status === 'running' || d.state.status === 'starting')
       throw new ContractError('conflict', `The mixer already runs on ${device} (pid ${d.state.pid ?? '?'}).`);
     // Each start says its own fallback: a later plain start decodes every input on the VPU again.
     d.softwareCameras = [...(softwareCameras ?? [])];
-    const list = await this.listScenes(deviceId);
-    const scene = sceneId ? list.scenes.find((s) => s.id === sceneId) : list.scenes[0];
-    if (sceneId && !scene) throw new ContractError('not_found', `There is no scene ${sceneId} on ${device}.`);
+    let scene: Scene | undefined;
+    if (opts.program !== undefined) scene = opts.program ?? undefined;
+    else {
+      const list = await this.listScenes(deviceId);
+      scene = sceneId ? list.scenes.find((s) => s.id === sceneId) : list.scenes[0];
+      if (sceneId && !scene)
+        throw new ContractError('not_found', `There is no scene ${sceneId} on ${device}.`);
+    }
     return this.opts.leases.run(
       deviceId,
       {
@@ -241,6 +291,9 @@ export class MixerService {
           sh`printf '%s\n' ${JSON.stringify(config)} | exec ${remotePath(mixer.python)} ${agentPath(agent)} run`,
           { jobId },
         );
+        // This job, not one of an earlier run: a reset stops the mixer through it.
+        d.jobId = jobId;
+        d.startedHere = true;
         const ready = await this.waitReady(deviceId, jobId);
         if (!ready.ok) {
           this.update(deviceId, { ...this.device(deviceId).state, status: 'failed', detail: ready.why });
@@ -262,8 +315,9 @@ export class MixerService {
 
   async stop(deviceId: string): Promise<MixerState> {
     const device = this.opts.deviceName(deviceId);
-    await this.readBack(deviceId);
     const d = this.device(deviceId);
+    d.stopNote = null;
+    await this.readBack(deviceId);
     if (d.state.status === 'off') return structuredClone(d.state);
     return this.opts.leases.run(
       deviceId,
@@ -405,16 +459,127 @@ export class MixerService {
     }
   }
 
-  /** The mixer's job while it runs, for the VPU reset to stop it with EOS like the console's pipelines. */
-  runningJob(deviceId: string): Array<{ jobId: string; label: string }> {
+  /**
+   * The mixer's job while it runs, for the VPU reset to stop it with EOS like the console's pipelines, the name of
+   * what is on Program (null: nothing), and whether this console started it.
+   */
+  runningJob(
+    deviceId: string,
+  ): Array<{ jobId: string; label: string; program: string | null; startedHere: boolean }> {
     const d = this.devices.get(deviceId);
     if (!d?.jobId || (d.state.status !== 'running' && d.state.status !== 'starting')) return [];
     return [
       {
         jobId: d.jobId,
         label: `the scene mixer (${Object.keys(d.state.inputs).length} input(s) → ${d.state.output.path})`,
+        program: d.state.program?.name ?? null,
+        startedHere: d.startedHere,
       },
     ];
+  }
+
+  // ---- an emergency VPU reset ------------------------------------------------------------------------------------
+
+  /**
+   * An emergency VPU reset (`by`, in words; `ref`, its job) is about to stop the mixer with EOS: from now on the state
+   * says so, its end is audited when it is seen, and what is on Program until then is kept to start again with
+   * (`restartable`: this console will, after a healthy reset).
+   */
+  stoppingFor(deviceId: string, by: string, ref: string, restartable: boolean): void {
+    const d = this.device(deviceId);
+    const program = sceneOnAir(d.state.program);
+    d.stopNote = {
+      by,
+      ref,
+      pid: d.state.pid,
+      program,
+      softwareCameras: [...d.softwareCameras],
+      restartable,
+      ended: false,
+      detail: null,
+    };
+  }
+
+  /**
+   * The reset that stopped the mixer ended healthy and let go of the device's lease: start it again with what was on
+   * Program, through `start` (the lease, the budget). Resolves with what happened; throws saying why not and what to do.
+   */
+  async startAgain(deviceId: string): Promise<string> {
+    const device = this.opts.deviceName(deviceId);
+    const d = this.device(deviceId);
+    const note = d.stopNote;
+    if (!note)
+      throw new Error(`Not started again: the mixer on ${device} was started or stopped by hand meanwhile.`);
+    const what = sceneWords(note.program);
+    await this.readBack(deviceId).catch(() => undefined);
+    if (!note.ended && d.state.status === 'running' && d.state.pid === note.pid) {
+      d.stopNote = null;
+      return `The scene mixer kept running through the reset (pid ${note.pid ?? '?'}), with ${what} on Program.`;
+    }
+    note.detail = `Stopped by ${note.by}; starting it again with ${what}…`;
+    this.update(deviceId, d.state);
+    try {
+      // The stopped agent ends its program with EOS within seconds; a second one must not start beside it.
+      await this.waitGone(deviceId, note.pid);
+      const state = await this.start(deviceId, undefined, note.softwareCameras, { program: note.program });
+      return `The scene mixer is on air again with ${what} on Program (pid ${state.pid ?? '?'}).`;
+    } catch (err) {
+      const refused =
+        err instanceof ContractError &&
+        (err.code === 'refused' || err.code === 'busy' || err.code === 'conflict');
+      const sentence =
+        `The scene mixer was stopped by ${note.by}, and ${refused ? 'starting it again was refused' : 'it did not start again'}: ` +
+        `${message(err).replace(/\.?$/, '.')} Start it from the Mixer tab with ${what}${refused ? ' once that is resolved' : ''}.`;
+      if (d.stopNote === note) {
+        note.detail = sentence;
+        this.update(deviceId, this.device(deviceId).state);
+      }
+      throw new Error(sentence);
+    }
+  }
+
+  /**
+   * The reset that was to stop the mixer ended, and this console does not start it again (`why`: the reset did not end
+   * healthy, or did not start; null: the mixer is not this console's to start). It stays off, and says so: what to
+   * report.
+   */
+  leaveStopped(deviceId: string, why: string | null): string {
+    const d = this.device(deviceId);
+    const note = d.stopNote;
+    if (!note) return `The scene mixer was started or stopped by hand meanwhile; the reset left it as it is.`;
+    if (!note.ended && d.state.status === 'running' && d.state.pid === note.pid) {
+      d.stopNote = null;
+      return `The scene mixer was not stopped${why ? ` (${why})` : ''}; it still runs.`;
+    }
+    if (why === null) return this.stoppedWords(note);
+    const what = sceneWords(note.program);
+    note.detail =
+      `Stopped by ${note.by}, and not started again: ${why}. ` +
+      `Once the device is healthy, start it from the Mixer tab with ${what}.`;
+    this.update(deviceId, d.state);
+    return `The scene mixer stays stopped: ${why}. Once the device is healthy, start it from the Mixer tab with ${what}.`;
+  }
+
+  /** What the state says once the reset stopped the mixer, before anything else is known. */
+  private stoppedWords(note: StopNote): string {
+    const what = sceneWords(note.program);
+    return note.restartable
+      ? `Stopped by ${note.by}. It starts again with ${what} once the reset has ended healthy.`
+      : `Stopped by ${note.by}. This console did not start it, so it does not start it again: ` +
+          `start it from the Mixer tab with ${what} once the reset has ended.`;
+  }
+
+  /** Until the agent `pid` has ended (at most 10 s). */
+  private async waitGone(deviceId: string, pid: number | null): Promise<void> {
+    if (pid === null) return;
+    for (let i = 0; i < 50; i++) {
+      const alive = await this.opts.connections.exec(deviceId, sh`kill -0 ${pid} 2>/dev/null`, {
+        timeoutMs: 5_000,
+      });
+      if (alive.code !== 0) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new ContractError('device_error', `the stopped mixer (pid ${pid}) has not ended after 10 s`);
   }
 
   close(): void {
@@ -469,14 +634,22 @@ export class MixerService {
         seq: 0,
         offset: null,
         softwareCameras: [],
+        stopNote: null,
+        startedHere: false,
       };
       this.devices.set(deviceId, d);
     }
     return d;
   }
 
-  private update(deviceId: string, state: MixerState): void {
+  private update(deviceId: string, next: MixerState): void {
     const d = this.device(deviceId);
+    const state = this.explained(deviceId, d, next);
+    // A mixer that is not running has no job to stop.
+    if (state.status === 'off') {
+      d.jobId = null;
+      d.startedHere = false;
+    }
     if (JSON.stringify(d.state) === JSON.stringify(state)) return;
     d.state = state;
     try {
@@ -484,6 +657,41 @@ export class MixerService {
     } catch {
       // A listener's failure does not stop the mixer.
     }
+  }
+
+  /** The state with what a reset that stopped the mixer says about it; audits the mixer's end when it is seen. */
+  private explained(deviceId: string, d: DeviceMixer, state: MixerState): MixerState {
+    const note = d.stopNote;
+    if (!note) return state;
+    if (state.status === 'running' && note.ended) {
+      // A mixer runs again (started after the reset, or by hand): the note has said its piece.
+      d.stopNote = null;
+      return state;
+    }
+    if (state.status === 'running') {
+      // Not stopped yet: a take in between changes what is to come back on Program.
+      note.program = sceneOnAir(state.program);
+      note.pid ??= state.pid;
+      return state;
+    }
+    if (state.status === 'stopping' && !note.ended)
+      return { ...state, detail: `Stopping: ${note.by} ends the program with EOS…` };
+    if (state.status === 'off' || state.status === 'failed') {
+      if (!note.ended) {
+        note.ended = true;
+        void this.opts
+          .audit({
+            deviceId,
+            action: 'mixer.stop',
+            detail: note.ref,
+            result: 'ok',
+            message: `Stopped by ${note.by} (pid ${note.pid ?? '?'}, ${sceneWords(note.program)} on Program).`,
+          })
+          .catch(() => undefined);
+      }
+      return { ...state, detail: note.detail ?? this.stoppedWords(note) };
+    }
+    return state;
   }
 
   private fromAgent(deviceId: string, a: AgentState): MixerState {

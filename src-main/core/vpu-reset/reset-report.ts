@@ -8,6 +8,7 @@ import {
   type ResetKill,
   type ResetOutcome,
   type ResetRecording,
+  type ResetRestart,
   type ResetStep,
   type VpuReset,
 } from '../../contract/index.js';
@@ -19,6 +20,11 @@ export interface ResetMeta {
   device: string;
   who: string;
   startedAt: string;
+  /**
+   * What this console starts again once the reset has ended healthy, and how that went: the console's own notes
+   * beside the job's output (the service updates them; they are kept with the report).
+   */
+  restarts?: ResetRestart[];
 }
 
 const iso = isoFromMs;
@@ -196,7 +202,8 @@ export function parseResetOutput(output: string, meta: ResetMeta, jobExit: numbe
     killed,
     cameras,
     evidence,
-    todo: todoFor(outcome, meta.device, planned, plannedJobs, recordings, cameras),
+    todo: todoFor(outcome, meta.device, planned, plannedJobs, recordings, cameras, meta.restarts ?? []),
+    restarts: structuredClone(meta.restarts ?? []),
     following: true,
   };
 }
@@ -208,6 +215,7 @@ function todoFor(
   jobs: string[],
   recordings: ResetRecording[],
   cameras: ResetCamera[],
+  restarts: readonly ResetRestart[],
 ): string[] {
   if (outcome === 'running') return [];
   const todo: string[] = [];
@@ -229,9 +237,12 @@ function todoFor(
     todo.push(
       `Check ${damaged.join(', ')}: it may be damaged (not finalised). Keep it; do not delete it yet.`,
     );
-  if (jobs.length > 0)
+  // What the console starts again itself is not left to do, unless that did not happen.
+  const byHand = jobs.filter((j) => !restarts.some((r) => r.jobId === j));
+  if (byHand.length > 0)
     todo.push(
-      `The reset stopped ${jobs.length} pipeline(s) started from Tally; run them again if they are still needed.`,
+      `The reset stopped ${byHand.length} pipeline(s) started from Tally; run them again if they are still needed.`,
     );
+  for (const r of restarts) if (r.state === 'failed' || r.state === 'skipped') todo.push(r.detail);
   return todo;
 }

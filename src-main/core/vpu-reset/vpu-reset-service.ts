@@ -14,6 +14,7 @@ import {
   type DeviceLease,
   type DeviceProbe,
   type ResetPlan,
+  type ResetRestart,
 } from '../../contract/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { FollowedJobs } from '../device/followed-jobs.js';
@@ -39,11 +40,40 @@ export interface VpuResetServiceOptions {
   sessions(deviceId: string): number | null;
   /** Recordings running now (the recorder API); throws when it does not answer. */
   activeRecordings(deviceId: string): Promise<ActiveRecording[]>;
-  /** Pipelines this console started on the device. */
   /** This console's detached jobs that hold VPU sessions and stop on SIGINT (EOS): ad-hoc pipelines, the mixer. */
-  consoleJobs(deviceId: string): Array<{ jobId: string; label: string }>;
+  consoleJobs(deviceId: string): ConsoleJob[];
   onChange(reset: VpuReset): void;
   timeouts?: Partial<ResetTimeouts>;
+}
+
+/** A detached job of this console that the reset stops with EOS (SIGINT). */
+export interface ConsoleJob {
+  jobId: string;
+  label: string;
+  /** Its owner's part in a reset that stops it (the scene mixer); none for an ad-hoc pipeline. */
+  owner?: ConsoleJobOwner;
+}
+
+/** How a job's owner takes part in a reset that stops it: told before, and after it ended. */
+export interface ConsoleJobOwner {
+  /**
+   * What this console does with the job after a healthy reset, in words ("starts again with scene “2×2”"); null
+   * when it does not start it again.
+   */
+  restartPlan: string | null;
+  /** The reset is about to start on the device and stop the job; `by` names it in words, `resetId` is its job. */
+  stopping(by: string, resetId: string): void;
+  /**
+   * The reset ended healthy and has let go of the device's lease: start the job again (taking the lease and
+   * checking the budget as any start does). Resolves with what happened in words; throws saying why it is not
+   * running again and what to do. Asked only when there is a `restartPlan`.
+   */
+  restart(): Promise<string>;
+  /**
+   * The job is not started again (`why`: the reset did not end healthy, or did not start; null: it ended healthy,
+   * and there is no `restartPlan`). What to say about it, in words.
+   */
+  leave(why: string | null): string;
 }
 
 const RESET_ID = /^vpu-reset-[a-z0-9-]{6,48}$/;
@@ -52,6 +82,8 @@ const FOLLOW =
 
 export class VpuResetService {
   private readonly resets: FollowedJobs<VpuReset, ResetMeta>;
+  /** The owners of the console's jobs each reset started here stops, by reset and job. */
+  private readonly owners = new Map<string, Map<string, ConsoleJobOwner>>();
 
   constructor(private readonly opts: VpuResetServiceOptions) {
     this.resets = new FollowedJobs<VpuReset, ResetMeta>({
@@ -64,7 +96,14 @@ export class VpuResetService {
       parse: parseResetOutput,
       metaFor: (deviceId, id, stored) =>
         stored
-          ? { id, deviceId, device: stored.device, who: stored.who, startedAt: stored.startedAt }
+          ? {
+              id,
+              deviceId,
+              device: stored.device,
+              who: stored.who,
+              startedAt: stored.startedAt,
+              restarts: structuredClone(stored.restarts),
+            }
           : {
               id,
               deviceId,
@@ -73,8 +112,11 @@ export class VpuResetService {
               startedAt: new Date().toISOString(),
             },
       onChange: opts.onChange,
-      onEnd: (report, meta) =>
-        this.audit(meta, report.outcome === 'healthy' ? 'ok' : 'error', report.summary),
+      onEnd: async (report, meta) => {
+        await this.audit(meta, report.outcome === 'healthy' ? 'ok' : 'error', report.summary);
+        // The job has ended, so its lease is let go: what it stopped can take the lease to start again.
+        await this.startAgain(report, meta);
+      },
       // A console that restarts mid-reset shows how far it got.
       saveWhileRunning: (before, now) => now.steps.some((st, i) => st.state !== before.steps[i]?.state),
       gone: (report) => ({
@@ -87,6 +129,16 @@ export class VpuResetService {
   }
 
   async plan(deviceId: string): Promise<ResetPlan> {
+    return (await this.planned(deviceId)).plan;
+  }
+
+  /** The plan, and the console's jobs it names with their owners' hooks. */
+  private async planned(deviceId: string): Promise<{ plan: ResetPlan; jobs: ConsoleJob[] }> {
+    const jobs = this.opts.consoleJobs(deviceId);
+    return { plan: await this.planOf(deviceId, jobs), jobs };
+  }
+
+  private async planOf(deviceId: string, jobs: ConsoleJob[]): Promise<ResetPlan> {
     const profile = this.opts.profileOf(deviceId);
     const device = this.opts.deviceName(deviceId);
     const base = {
@@ -94,7 +146,11 @@ export class VpuResetService {
       device,
       sessions: this.opts.sessions(deviceId),
       recordings: [] as ActiveRecording[],
-      pipelines: this.opts.consoleJobs(deviceId),
+      pipelines: jobs.map((j) => ({
+        jobId: j.jobId,
+        label: j.label,
+        restart: j.owner?.restartPlan ? `${j.owner.restartPlan} once the reset has ended healthy` : null,
+      })),
       units: [profile.units.recorder, profile.units.mediaServer],
       cameras: [...profile.cameras],
     };
@@ -137,7 +193,7 @@ export class VpuResetService {
     if (!isLive(this.opts.connections.status(deviceId).state))
       throw new ContractError('unavailable', `${device} is not connected; connect first.`);
     // The plan looks on the device for a reset already running there (and follows it) before anything else.
-    const plan = await this.plan(deviceId);
+    const { plan, jobs } = await this.planned(deviceId);
     const already = this.resets.running(deviceId);
     if (already)
       throw new ContractError(
@@ -166,10 +222,34 @@ export class VpuResetService {
       },
       ...(this.opts.timeouts ? { timeouts: this.opts.timeouts } : {}),
     });
-    const meta: ResetMeta = { id: jobId, deviceId, device, who, startedAt: new Date().toISOString() };
+    const owned = jobs.flatMap((j) => (j.owner ? [{ ...j, owner: j.owner }] : []));
+    const again = owned.flatMap((j) =>
+      j.owner.restartPlan !== null ? [{ ...j, restartPlan: j.owner.restartPlan }] : [],
+    );
+    const meta: ResetMeta = {
+      id: jobId,
+      deviceId,
+      device,
+      who,
+      startedAt: new Date().toISOString(),
+      restarts: again.map((j): ResetRestart => ({
+        jobId: j.jobId,
+        label: j.label,
+        plan: j.restartPlan,
+        state: 'pending',
+        detail: `This console ${j.restartPlan.replace(/^starts\b/, 'starts it')} once the reset has ended healthy.`,
+      })),
+    };
+    // Told before the job can stop them, so whoever shows them can say why they stopped.
+    const by = `the emergency VPU reset started by ${who}`;
+    for (const j of owned) j.owner.stopping(by, jobId);
+    this.owners.set(jobId, new Map(owned.map((j) => [j.jobId, j.owner])));
     try {
       await this.opts.jobs.start(deviceId, cmd, { jobId });
     } catch (err) {
+      const why = `the reset could not start: ${err instanceof Error ? err.message : String(err)}`;
+      this.owners.delete(jobId);
+      for (const j of owned) j.owner.leave(why);
       await this.audit(meta, 'error', `could not start: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
     }
@@ -177,6 +257,7 @@ export class VpuResetService {
       meta,
       'started',
       `sessions ${plan.sessions ?? '?'}; stopping ${plan.recordings.length} recording(s), ${plan.pipelines.length} pipeline(s)` +
+        (again.length ? `; then ${again.map((j) => `${j.label} ${j.restartPlan}`).join('; ')}` : '') +
         (interrupt && plan.lease ? `; interrupting "${plan.lease.what}" (${plan.lease.who})` : ''),
     );
     return this.resets.started(meta);
@@ -239,6 +320,50 @@ export class VpuResetService {
 
   close(): void {
     this.resets.close();
+    this.owners.clear();
+  }
+
+  /**
+   * Once a reset this console started has ended (and its job let go of the lease): start again what it stopped and
+   * this console had said it would, when it ended healthy; otherwise leave it stopped. The report says how it went.
+   */
+  private async startAgain(report: VpuReset, meta: ResetMeta): Promise<void> {
+    const owners = this.owners.get(meta.id) ?? new Map<string, ConsoleJobOwner>();
+    this.owners.delete(meta.id);
+    const why =
+      report.outcome === 'healthy'
+        ? null
+        : report.outcome === 'reboot_needed'
+          ? 'the reset ended with the device needing a reboot'
+          : `the reset failed (${report.summary.replace(/\.$/, '')})`;
+    for (const r of meta.restarts ?? []) {
+      if (r.state !== 'pending') continue;
+      const owner = owners.get(r.jobId);
+      owners.delete(r.jobId);
+      if (!owner) {
+        r.state = 'skipped';
+        r.detail =
+          `Not started again: this console was closed while the reset ran, so it no longer could. ` +
+          `Start ${r.label} again by hand (it ${r.plan}).`;
+      } else if (why !== null) {
+        r.state = 'skipped';
+        r.detail = owner.leave(why);
+      } else {
+        r.state = 'running';
+        r.detail = `Starting ${r.label} again…`;
+        this.resets.refresh(meta.id);
+        try {
+          r.detail = await owner.restart();
+          r.state = 'done';
+        } catch (err) {
+          r.state = 'failed';
+          r.detail = err instanceof Error ? err.message : String(err);
+        }
+      }
+      this.resets.refresh(meta.id);
+    }
+    // The owners of jobs this console does not start again hear how it ended, too.
+    for (const owner of owners.values()) owner.leave(why);
   }
 
   private leaseRequest(device: string): LeaseRequest {

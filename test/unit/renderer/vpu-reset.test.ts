@@ -21,6 +21,7 @@ import {
   durationText,
   mediaDuration,
   planHeadline,
+  planRestarts,
   recordingText,
   sessionsText,
   stepRows,
@@ -60,6 +61,7 @@ function reset(id: string, over: Partial<VpuReset> = {}): VpuReset {
     cameras: [],
     evidence: [],
     todo: [],
+    restarts: [],
     following: true,
     ...over,
   };
@@ -229,6 +231,32 @@ describe('reset report wording', () => {
       'r58-a has 12 VPU sessions open now, 1 recording running and no pipelines started from this console.',
     );
     expect(planHeadline({ ...plan, sessions: null })).toContain('an unknown number of VPU sessions');
+  });
+
+  it('says which of the console’s jobs come back after a healthy reset, and with what', () => {
+    const plan: ResetPlan = {
+      deviceId: 'r58',
+      device: 'r58-a',
+      sessions: 8,
+      recordings: [],
+      pipelines: [
+        { jobId: 'j1', label: 'gst-launch-1.0 videotestsrc ! fakesink', restart: null },
+        {
+          jobId: 'mixer-1',
+          label: 'the scene mixer (4 input(s) → program)',
+          restart: 'starts again with scene “2×2” once the reset has ended healthy',
+        },
+      ],
+      units: ['preke-recorder'],
+      cameras: ['cam0'],
+      running: null,
+      lease: null,
+      blocked: null,
+    };
+    expect(planRestarts(plan)).toEqual([
+      'The scene mixer (4 input(s) → program) stops with EOS and starts again with scene “2×2” once the reset has ended healthy.',
+    ]);
+    expect(planRestarts({ ...plan, pipelines: [] })).toEqual([]);
   });
 });
 

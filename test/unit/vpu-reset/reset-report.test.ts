@@ -113,6 +113,40 @@ describe('VPU reset report from the job output', () => {
     expect(r.todo[0]).toMatch(/^Reboot r58-stage/);
   });
 
+  it('what the console starts again after the reset is in the report, and only left to do when it did not happen', () => {
+    const out = `@plan job mixer-20261121t115500-aaaa1111\n@plan job 20261121115600-bbbb2222\n@outcome healthy ${T} All cameras back online with 4 VPU session(s) open.\n`;
+    const restart = {
+      jobId: 'mixer-20261121t115500-aaaa1111',
+      label: 'the scene mixer (4 input(s) → program)',
+      plan: 'starts again with scene “2×2”',
+      state: 'pending' as const,
+      detail: 'This console starts it again with scene “2×2” once the reset has ended healthy.',
+    };
+    const pending = parseResetOutput(out, { ...meta, restarts: [restart] }, 0);
+    expect(pending.restarts).toEqual([restart]);
+    // Only the ad-hoc pipeline is left to run again by hand.
+    expect(pending.todo).toEqual([
+      expect.stringMatching(/^The reset stopped 1 pipeline\(s\) started from Tally/),
+    ]);
+    const done = parseResetOutput(
+      out,
+      { ...meta, restarts: [{ ...restart, state: 'done', detail: 'On air.' }] },
+      0,
+    );
+    expect(done.todo).toHaveLength(1);
+    const refused = {
+      ...restart,
+      state: 'failed' as const,
+      detail: 'Starting it again was refused: over budget.',
+    };
+    const failed = parseResetOutput(out, { ...meta, restarts: [refused] }, 0);
+    expect(failed.todo.at(-1)).toBe('Starting it again was refused: over budget.');
+    // The meta is the service's to change: the report holds a copy.
+    expect(failed.restarts[0]).not.toBe(refused);
+    // A report from before restarts existed reads with none.
+    expect(parseResetOutput(out, meta, 0).restarts).toEqual([]);
+  });
+
   it('a reset refused on the device (another one holds the lock) says which', () => {
     const r = parseResetOutput('@refused vpu-reset-20261121t115900-ffff0000\n', meta, 4);
     expect(r.outcome).toBe('failed');
