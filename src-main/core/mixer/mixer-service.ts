@@ -296,6 +296,7 @@ export class MixerService {
         d.startedHere = true;
         const ready = await this.waitReady(deviceId, jobId);
         if (!ready.ok) {
+          await this.endUnready(deviceId, jobId);
           this.update(deviceId, { ...this.device(deviceId).state, status: 'failed', detail: ready.why });
           await this.opts.audit({ deviceId, action: 'mixer.start', result: 'error', message: ready.why });
           throw new ContractError('device_error', `The mixer did not start on ${device}: ${ready.why}`);
@@ -850,6 +851,20 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo '@alive'; else echo '@
   }
 
   /** Follows the start job's output until the agent says `@ready` (or `@failed`, or the job ends). */
+  /** An agent that never said ready must not stay behind holding decoders (and block the next start). */
+  private async endUnready(deviceId: string, jobId: string): Promise<void> {
+    try {
+      await this.opts.jobs.signal(deviceId, jobId, 'TERM');
+      for (let i = 0; i < 20; i++) {
+        if ((await this.opts.jobs.status(deviceId, jobId)).state !== 'running') return;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await this.opts.jobs.signal(deviceId, jobId, 'KILL');
+    } catch {
+      // The job already ended, or the link is down: the next start reads back what runs.
+    }
+  }
+
   private async waitReady(
     deviceId: string,
     jobId: string,
