@@ -35,3 +35,23 @@ export function reading(value: number | null | undefined, unit: string, digits =
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   return `${value.toFixed(digits)}${unit}`;
 }
+
+/**
+ * The least room, in CSS pixels, between two time ticks: the widest label ("23:59:59" at 11 px is about 52 px)
+ * and a clear gap, so neighbouring labels never touch.
+ */
+export const TIME_TICK_SPACE = 84;
+/** Room kept right of the plot, so a label centred on its last tick is not cut off at the edge. */
+export const TIME_AXIS_END_ROOM = 30;
+
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * A time axis label: the 24-hour wall clock (no AM/PM to widen it), with seconds only while the ticks are less
+ * than a minute apart.
+ */
+export function timeTickLabel(epochSeconds: number, stepSeconds: number): string {
+  const at = new Date(epochSeconds * 1000);
+  const hm = `${two(at.getHours())}:${two(at.getMinutes())}`;
+  return stepSeconds < 60 ? `${hm}:${two(at.getSeconds())}` : hm;
+}

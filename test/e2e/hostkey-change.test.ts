@@ -58,8 +58,8 @@ describe('a device whose host key changes', () => {
     await overview(page).getByText(countdown).waitFor(WAIT);
     const fleet = page.getByRole('complementary', { name: 'Fleet' });
     await fleet.getByText(countdown).waitFor(WAIT);
-    // While it retries, the primary action stops it.
-    await page.getByRole('button', { name: 'Disconnect', exact: true }).waitFor();
+    // While it retries, the device's card offers to stop it.
+    await fleet.getByRole('button', { name: `Disconnect ${DEVICE}`, exact: true }).waitFor();
     await screenshot(page, 'reconnecting');
   });
 
@@ -85,7 +85,10 @@ describe('a device whose host key changes', () => {
   it('asks again on the next connection and trusts the new key', async () => {
     if (!second) throw new Error('second sshd missing');
     // The reinstalled box authorizes another login key: edit the device to use it.
-    await overview(page).getByRole('button', { name: 'Edit', exact: true }).click();
+    await page
+      .getByRole('complementary', { name: 'Fleet' })
+      .getByRole('button', { name: `Edit ${DEVICE}`, exact: true })
+      .click();
     const form = page.getByRole('dialog', { name: 'Edit device' });
     const keyPath = form.getByLabel('Identity file path');
     await keyPath.fill(second.identityFile);
