@@ -7,6 +7,8 @@
  * - the editor: Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z (or Ctrl+Y) redoes, except in a text field (it has its own).
  */
 
+import { isTyping, type TargetLike } from '../lib/shortcuts.js';
+
 export interface KeyLike {
   key: string;
   /** The physical key (`Digit1`, `Space`); layouts that need Shift for digits still name it. */
@@ -17,37 +19,8 @@ export interface KeyLike {
   altKey: boolean;
 }
 
-/** What the keys need to know about the focused element (an HTMLElement fits). */
-export interface TargetLike {
-  tagName?: string;
-  type?: string;
-  isContentEditable?: boolean;
-  getAttribute?(name: string): string | null;
-}
-
-/** Input types that take no typing: keys pressed on them are not text. */
-const NOT_TEXT = new Set([
-  'button',
-  'checkbox',
-  'radio',
-  'range',
-  'color',
-  'file',
-  'submit',
-  'reset',
-  'image',
-]);
-
-/** Whether keys typed now go into text (an input, a text area, a select list or an editable element). */
-export function isTextEntry(target: TargetLike | null | undefined): boolean {
-  if (!target) return false;
-  if (target.isContentEditable) return true;
-  const tag = (target.tagName ?? '').toLowerCase();
-  if (tag === 'textarea' || tag === 'select') return true;
-  if (tag === 'input') return !NOT_TEXT.has((target.type ?? 'text').toLowerCase());
-  const role = target.getAttribute?.('role');
-  return role === 'textbox' || role === 'combobox' || role === 'spinbutton' || role === 'searchbox';
-}
+/** Typing goes into text (inputs, text areas, editable elements, the terminal): the same rule as every shortcut. */
+export { isTyping as isTextEntry, type TargetLike };
 
 /** Whether Space toggles the focused element (a checkbox, a radio, a switch), so it must not take. */
 export function spaceToggles(target: TargetLike | null | undefined): boolean {
@@ -69,7 +42,7 @@ function digit(e: KeyLike): number | null {
 
 export function studioKey(e: KeyLike, target: TargetLike | null | undefined): StudioAction | null {
   if (e.ctrlKey || e.metaKey || e.altKey) return null;
-  if (isTextEntry(target)) return null;
+  if (isTyping(target)) return null;
   if (e.key === ' ' || e.code === 'Space') {
     if (e.shiftKey || spaceToggles(target)) return null;
     return { kind: 'take' };
@@ -108,7 +81,7 @@ export function canvasKey(e: KeyLike): CanvasAction | null {
 
 export function historyKey(e: KeyLike, target: TargetLike | null | undefined): 'undo' | 'redo' | null {
   if (!(e.ctrlKey || e.metaKey) || e.altKey) return null;
-  if (isTextEntry(target)) return null;
+  if (isTyping(target)) return null;
   const key = e.key.toLowerCase();
   if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
   if (key === 'y' && e.ctrlKey && !e.metaKey && !e.shiftKey) return 'redo';
