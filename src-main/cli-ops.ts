@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   isLive,
   BudgetPlan,
+  budgetVerdict,
   ConnectionState,
   type BudgetResult,
   type CameraView,
@@ -162,12 +163,13 @@ export async function presetsCommand(core: Console, io: CliIo, opts: { json: boo
   }
   io.out(
     table([
-      ['ID', 'ENCODER', 'VPU', 'WHEP', 'WHAT'],
+      ['ID', 'ENCODER', 'VPU', 'WHEP', 'CPU/STREAM', 'WHAT'],
       ...presets.map((p) => [
         p.id,
         p.encoder.element,
         String(p.vpuSessions),
         p.whepPlayable ? 'yes' : 'no',
+        p.cpu ? `${p.cpu.low}-${p.cpu.high}%` : '?',
         p.label,
       ]),
     ]),
@@ -179,7 +181,11 @@ function budgetLine(b: BudgetResult): string {
   const per = b.perCamera.map((c) => `${c.name} ${c.sessions}`).join(', ');
   return (
     `VPU sessions: ${b.total} (safe ${b.safe}, practical ${b.practical})${per ? ` — ${per}` : ''}` +
-    `${b.mixer ? `, mixer ${b.mixer}` : ''}${b.live !== null ? `; open now: ${b.live}` : ''}\n${b.verdict.toUpperCase()}: ${b.message}\n`
+    `${b.mixer ? `, mixer ${b.mixer}` : ''}${b.live !== null ? `; open now: ${b.live}` : ''}\n${b.verdict.toUpperCase()}: ${b.message}\n` +
+    (b.cpu
+      ? `CPU: ${Math.round(b.cpu.low)}-${Math.round(b.cpu.high)} % of the board (safe ${b.cpu.safe} %, practical ${b.cpu.practical} %)` +
+        `${b.cpu.now !== null ? `; now: ${Math.round(b.cpu.now)} %` : ''}\n${b.cpu.verdict.toUpperCase()}: ${b.cpu.message}\n`
+      : '')
   );
 }
 
@@ -215,7 +221,8 @@ export async function budgetCommand(
     ...(plan ? { plan } : {}),
   });
   io.out(budgetLine(result));
-  return result.verdict === 'ok' ? 0 : result.verdict === 'warn' ? 1 : 2;
+  const verdict = budgetVerdict(result);
+  return verdict === 'ok' ? 0 : verdict === 'warn' ? 1 : 2;
 }
 
 function describeOperation(op: Operation): string {

@@ -366,7 +366,9 @@ export function buildProgram(): Command {
 
   program
     .command('presets')
-    .description('The encoder presets (h264-hw is the proven config) with their VPU cost and WHEP support.')
+    .description(
+      'The encoder presets (h264-hw is the proven config) with their VPU cost, WHEP support and CPU per stream.',
+    )
     .option(...dataDirOption)
     .option('--json', 'print JSON')
     .action((o: { dataDir: string; json?: boolean }) =>
@@ -432,8 +434,8 @@ export function buildProgram(): Command {
   program
     .command('budget')
     .description(
-      "A plan's VPU sessions against the device's limits: the device's current config.yml, or --plan FILE " +
-        '(YAML or JSON). Exits 0 within the safe limit, 1 when it only warns, 2 when it refuses.',
+      "A plan's VPU sessions and CPU against the device's limits: the device's current config.yml, or --plan FILE " +
+        '(YAML or JSON). Exits 0 within the safe limits, 1 when either only warns, 2 when either refuses.',
     )
     .argument('<device>', 'device name')
     .option(

@@ -31,6 +31,8 @@ export const Preset = z.object({
   container: z.enum(['mp4', 'mkv']),
   /** What the seeds record about it, each with its seed. */
   notes: z.array(z.string()),
+  /** CPU one stream with this encoder takes on the board of `cpu.profile`; absent when the profile has no figure. */
+  cpu: z.object({ low: z.number(), high: z.number(), profile: z.string(), board: z.string() }).optional(),
 });
 export type Preset = z.infer<typeof Preset>;
 
@@ -57,6 +59,35 @@ export type BudgetPlan = z.infer<typeof BudgetPlan>;
 export const BudgetVerdict = z.enum(['ok', 'warn', 'refuse']);
 export type BudgetVerdict = z.infer<typeof BudgetVerdict>;
 
+/** A CPU figure as a range, in percent of the whole board (all cores = 100, as the monitor's CPU reading). */
+export const CpuRange = z.object({ low: z.number(), high: z.number() });
+export type CpuRange = z.infer<typeof CpuRange>;
+
+/**
+ * The CPU side of a budget: what each camera's encoders (and the mixer output) cost by the profile's per-stream
+ * figures, plus what the rest of the board runs, against the profile's safe and practical limits. Refused when even
+ * the low figure is over the practical limit; a warning when the high figure is over the safe one.
+ */
+export const CpuBudget = z.object({
+  perCamera: z.array(CpuRange.extend({ name: z.string(), parts: z.array(z.string()) })),
+  mixer: CpuRange.nullable(),
+  /** The rest of the board: measured (the monitor's average less the recorder's own streams) or the profile's figure. */
+  others: CpuRange.extend({ source: z.enum(['measured', 'profile']), detail: z.string() }),
+  /** Everything together. */
+  low: z.number(),
+  high: z.number(),
+  safe: z.number(),
+  practical: z.number(),
+  verdict: BudgetVerdict,
+  /** The sum in words, e.g. "4 × x264enc at 30–40 % + 6 % for the rest of the board = 126–166 % …". */
+  message: z.string(),
+  /** Elements the profile has no CPU figure for (not counted; they make the verdict a warning at least). */
+  unknown: z.array(z.string()),
+  /** The board's CPU now (the monitor's average over the last 30 s), null when unknown. */
+  now: z.number().nullable(),
+});
+export type CpuBudget = z.infer<typeof CpuBudget>;
+
 export const BudgetResult = z.object({
   perCamera: z.array(z.object({ name: z.string(), sessions: z.number().int(), parts: z.array(z.string()) })),
   mixer: z.number().int(),
@@ -68,8 +99,21 @@ export const BudgetResult = z.object({
   message: z.string(),
   /** Sessions the device has open right now (from the monitor), null when unknown. */
   live: z.number().int().nullable(),
+  /**
+   * The CPU budget beside the VPU one; absent where CPU is not counted (a profile without CPU figures). `verdict`
+   * and `message` above are the VPU's; a caller that enforces CPU reads `cpu.verdict` (see `budgetVerdict`).
+   */
+  cpu: CpuBudget.optional(),
 });
 export type BudgetResult = z.infer<typeof BudgetResult>;
+
+const VERDICT_ORDER = { ok: 0, warn: 1, refuse: 2 } as const;
+
+/** The worse of the VPU and the CPU verdicts. */
+export function budgetVerdict(budget: Pick<BudgetResult, 'verdict' | 'cpu'>): BudgetVerdict {
+  const cpu = budget.cpu?.verdict ?? 'ok';
+  return VERDICT_ORDER[cpu] > VERDICT_ORDER[budget.verdict] ? cpu : budget.verdict;
+}
 
 /** Bitrates a producer might type, in kbit/s: 100 kbit/s to 100 Mbit/s. */
 export const BitrateKbps = z

@@ -173,6 +173,7 @@ export class Console {
       audit,
       leases: this.leases,
       liveSessions,
+      cpuNow: (id) => this.monitor.cpuNow(id),
       jobs: this.jobs,
       dataDir: opts.dataDir,
       who: this.audit.who,

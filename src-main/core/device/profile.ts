@@ -14,6 +14,11 @@ const RelativePath = z
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/, 'a relative path of plain characters');
 const UnitName = z.string().regex(/^[A-Za-z0-9@_.-]{1,64}$/, 'a systemd unit name');
 const Port = z.number().int().min(1).max(65535);
+const ElementName = z.string().regex(/^[a-z0-9_]{1,40}$/, 'a GStreamer element name');
+/** `[low, high]` percent of the whole board (all cores = 100). */
+const CpuFigure = z
+  .tuple([z.number().min(0).max(100), z.number().min(0).max(100)])
+  .refine(([low, high]) => low <= high, 'low must not exceed high');
 
 export const DeviceProfile = z
   .object({
@@ -58,6 +63,23 @@ export const DeviceProfile = z
     }),
     thermal: z.object({ warnC: z.number(), criticalC: z.number() }),
     /**
+     * What encoding costs the board's CPU, in percent of the whole board (all cores = 100, the unit of the monitor's
+     * CPU reading), and the limits the budget holds plans to. Absent: CPU is not budgeted on this kind of box.
+     */
+    cpu: z
+      .object({
+        safePercent: z.number().min(1).max(100),
+        practicalPercent: z.number().min(1).max(100),
+        /** The rest of the board (system, recorder service, media server) when there is no reading to go by. */
+        basePercent: CpuFigure,
+        /** Per stream of a camera, by element. */
+        perStream: z.record(ElementName, CpuFigure),
+        /** Per smaller stream (a preview, the mixer output), where it differs from `perStream`. */
+        perSmallStream: z.record(ElementName, CpuFigure).default({}),
+      })
+      .refine((c) => c.safePercent <= c.practicalPercent, 'cpu.safePercent must not exceed practicalPercent')
+      .optional(),
+    /**
      * How the box's scene mixer is driven. `agent`: Tally's mixer agent (a Python/GStreamer program Tally ships)
      * runs on the box as a detached job. Absent: the box has no mixer Tally can drive.
      */
@@ -66,8 +88,8 @@ export const DeviceProfile = z
         driver: z.literal('agent'),
         python: AbsolutePath,
         /** One VPU session per input; the software fallback takes none (seed 002). */
-        decoder: z.string().regex(/^[a-z0-9_]{1,40}$/),
-        softwareDecoder: z.string().regex(/^[a-z0-9_]{1,40}$/),
+        decoder: ElementName,
+        softwareDecoder: ElementName,
         output: z.object({
           path: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
           width: z.number().int().min(160).max(3840),
@@ -87,6 +109,7 @@ export const DeviceProfile = z
   .refine((p) => p.vpu.safeLimit <= p.vpu.practicalLimit, 'vpu.safeLimit must not exceed practicalLimit')
   .refine((p) => p.thermal.warnC <= p.thermal.criticalC, 'thermal.warnC must not exceed criticalC');
 export type DeviceProfile = z.infer<typeof DeviceProfile>;
+export type CpuProfile = NonNullable<DeviceProfile['cpu']>;
 
 export const DEFAULT_PROFILE = 'r58';
 

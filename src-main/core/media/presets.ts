@@ -7,6 +7,8 @@ import {
   type Preset,
   type PresetId,
 } from '../../contract/index.js';
+import type { DeviceProfile } from '../device/profile.js';
+import { streamCpu } from './cpu-budget.js';
 import { validateElement } from './elements.js';
 
 export const PRESETS: readonly Preset[] = [
@@ -71,6 +73,14 @@ export const PRESETS: readonly Preset[] = [
     ],
   },
 ];
+
+/** The presets with the CPU one stream of each takes on this profile's board (from the profile's figures). */
+export function presetsFor(profile: DeviceProfile): Preset[] {
+  return PRESETS.map((preset) => {
+    const cpu = profile.cpu ? streamCpu(profile.cpu, preset.encoder.element) : null;
+    return cpu ? { ...preset, cpu: { ...cpu, profile: profile.id, board: profile.model } } : { ...preset };
+  });
+}
 
 export function presetById(id: PresetId): Preset {
   const preset = PRESETS.find((p) => p.id === id);

@@ -122,6 +122,11 @@ export class DeviceMonitor {
     return this.samples.last();
   }
 
+  /** The samples that arrived at or after `at` (console clock, ms), oldest first. */
+  samplesSince(at: number): MonitorSample[] {
+    return this.samples.toArray().filter((s) => s.at >= at);
+  }
+
   snapshot(): MonitorSnapshot {
     return {
       deviceId: this.opts.deviceId,

@@ -110,6 +110,25 @@ export class MonitorService {
     return monitor?.status.sampler.state === 'following' ? monitor.latest : undefined;
   }
 
+  /**
+   * The board's CPU averaged over the last `windowMs` while the sampler runs (seed 004 judges CPU from samples over
+   * 30 s, not one reading); null without a reading in that window.
+   */
+  cpuNow(
+    deviceId: string,
+    windowMs = 30_000,
+    now = Date.now(),
+  ): { percent: number; samples: number; windowS: number } | null {
+    const monitor = this.monitors.get(deviceId);
+    if (!monitor || monitor.status.sampler.state !== 'following') return null;
+    const readings = monitor
+      .samplesSince(now - windowMs)
+      .flatMap((s) => (s.cpuPercent === null ? [] : [s.cpuPercent]));
+    if (readings.length === 0) return null;
+    const percent = readings.reduce((a, b) => a + b, 0) / readings.length;
+    return { percent, samples: readings.length, windowS: Math.round(windowMs / 1000) };
+  }
+
   summary(): MonitorSummary[] {
     return this.opts.store.devices().map((d) => {
       const latest = this.currentSample(d.id);

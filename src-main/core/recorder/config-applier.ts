@@ -48,6 +48,7 @@ import {
   planFromConfig,
 } from '../media/recorder-config.js';
 import { checkBudget } from '../media/vpu-budget.js';
+import { withCpu, type CpuReading } from '../media/cpu-budget.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { operationOf } from './apply-report.js';
 import type { RecorderService } from './recorder-service.js';
@@ -61,6 +62,8 @@ export interface ConfigApplierOptions {
   /** The device's probe (where its VPU session file is). */
   probe(deviceId: string): Promise<DeviceProbe>;
   liveSessions(deviceId: string): number | null;
+  /** The board's CPU over the last 30 s (the monitor's readings); null when there are none. */
+  cpuNow(deviceId: string): CpuReading | null;
   audit: DeviceAudit;
   onOperation(op: Operation): void;
   /** The device's operation lease: the apply's job holds it from before it writes to its end. */
@@ -224,11 +227,12 @@ export class ConfigApplier {
     const preset = presetById(change.preset);
     const { deviceId } = change;
     const profile = this.opts.profileOf(deviceId);
-    const [state, file, recordings] = await Promise.all([
+    const [state, file, recorder] = await Promise.all([
       this.repo.state(deviceId, profile.repo.path),
       this.repo.readFile(deviceId, profile.repo.path, profile.repo.config),
-      this.recordings(deviceId),
+      this.recorderState(deviceId),
     ]);
+    const recordings = recorder?.recordings.map((r) => r.camera) ?? [];
     const current = parseRecorderConfig(file.text);
     const after = changeEncoders(file.text, {
       cameras: change.cameras,
@@ -238,10 +242,20 @@ export class ConfigApplier {
     });
     const cameras =
       change.cameras === 'all' ? current.cameras.map((c) => c.name) : [...new Set(change.cameras)];
-    const budget = checkBudget(
-      planFromConfig(parseRecorderConfig(after)),
-      { safe: profile.vpu.safeLimit, practical: profile.vpu.practicalLimit },
-      this.opts.liveSessions(deviceId),
+    const plan = planFromConfig(parseRecorderConfig(after));
+    // What runs now is measured; the recorder's current streams are in that measurement and are replaced by the plan.
+    // An unknown recorder state counts as running, so the way out of a CPU overload is never refused by counting twice.
+    const running = recorder === null || recorder.activeState === 'active' ? planFromConfig(current) : null;
+    const budget = withCpu(
+      checkBudget(
+        plan,
+        { safe: profile.vpu.safeLimit, practical: profile.vpu.practicalLimit },
+        this.opts.liveSessions(deviceId),
+      ),
+      plan,
+      profile,
+      profile.cpu ? this.opts.cpuNow(deviceId) : null,
+      running,
     );
     const danger = dangerOf(encoder);
     const blocked: string[] = [];
@@ -251,6 +265,7 @@ export class ConfigApplier {
         `Dangerous setting: ${danger.reason} (seed ${danger.seed}). To apply it anyway, ask again with the danger override; the override is written to the audit log.`,
       );
     if (budget.verdict === 'refuse') blocked.push(budget.message);
+    if (budget.cpu?.verdict === 'refuse') blocked.push(`CPU: ${budget.cpu.message}`);
     if (recordings.length > 0)
       blocked.push(
         `Recording now on ${recordings.join(', ')}: applying restarts the recorder, which ends those recordings. Stop them first.`,
@@ -277,13 +292,12 @@ export class ConfigApplier {
     return `The recorder repo ${profile.repo.path} on ${this.opts.deviceName(deviceId)} has uncommitted changes (${shown}); Tally does not overwrite them. Commit or discard them on the device first (git -C ${profile.repo.path} status).`;
   }
 
-  /** Cameras recording now; empty when none or when the recorder cannot say (the restart then asks itself). */
-  private async recordings(deviceId: string): Promise<string[]> {
+  /** The recorder's unit and recordings now; null when the recorder cannot say (the restart then asks itself). */
+  private async recorderState(deviceId: string): Promise<RecorderState | null> {
     try {
-      const state: RecorderState = await this.opts.recorder.status(deviceId);
-      return state.recordings.map((r) => r.camera);
+      return await this.opts.recorder.status(deviceId);
     } catch {
-      return [];
+      return null;
     }
   }
 

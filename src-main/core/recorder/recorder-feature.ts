@@ -23,10 +23,11 @@ import {
 import type { DeviceAudit } from '../audit/audit-log.js';
 import type { DeviceLeases } from '../device/lease.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
-import { deviceProfile, type DeviceProfile } from '../device/profile.js';
-import { PRESETS } from '../media/presets.js';
+import { DEFAULT_PROFILE, deviceProfile, loadProfile, type DeviceProfile } from '../device/profile.js';
+import { presetsFor } from '../media/presets.js';
 import { parseRecorderConfig, planFromConfig } from '../media/recorder-config.js';
 import { checkBudget } from '../media/vpu-budget.js';
+import { withCpu, type CpuReading } from '../media/cpu-budget.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { StateStore } from '../store/state-store.js';
 import { CameraReader } from './cameras.js';
@@ -51,6 +52,8 @@ export interface RecorderFeatureOptions {
   leases: DeviceLeases;
   /** The monitor's latest VPU session count for the device; null when unknown. */
   liveSessions(deviceId: string): number | null;
+  /** The board's CPU over the last 30 s (the monitor's readings); null when there are none. */
+  cpuNow(deviceId: string): CpuReading | null;
   /** Detached jobs on the device (a config apply runs as one), and where their reports are kept. */
   jobs: RemoteJobs;
   dataDir: string;
@@ -97,6 +100,7 @@ export class RecorderFeature {
       recorder: this.recorder,
       probe: (id) => this.probe(id, false),
       liveSessions: (id) => opts.liveSessions(id),
+      cpuNow: (id) => opts.cpuNow(id),
       audit,
       leases: opts.leases,
       onOperation: (op) => opts.events.operation(op),
@@ -144,17 +148,38 @@ export class RecorderFeature {
     return work;
   }
 
+  /** The presets, each with its CPU figure on the default profile's board. */
   presets(): Preset[] {
-    return [...PRESETS];
+    return presetsFor(loadProfile(DEFAULT_PROFILE));
   }
 
-  /** The given plan, or the device's current one from its config.yml, against the profile's limits. */
+  /**
+   * The given plan, or the device's current one from its config.yml, against the profile's limits: VPU sessions, and
+   * CPU where the profile has figures. What the rest of the board takes is measured when the monitor has readings:
+   * then the current config and the recorder's state are read too, as the measurement includes its streams.
+   */
   async budget(deviceId: string, plan: BudgetPlan | undefined): Promise<BudgetResult> {
     const profile = this.profileOf(deviceId);
     const limits = { safe: profile.vpu.safeLimit, practical: profile.vpu.practicalLimit };
-    if (plan) return checkBudget(plan, limits, this.opts.liveSessions(deviceId));
-    const { text } = await this.repo.readFile(deviceId, profile.repo.path, profile.repo.config);
-    return checkBudget(planFromConfig(parseRecorderConfig(text)), limits, this.opts.liveSessions(deviceId));
+    const reading = profile.cpu ? this.opts.cpuNow(deviceId) : null;
+    const currentPlan = async (): Promise<BudgetPlan> => {
+      const { text } = await this.repo.readFile(deviceId, profile.repo.path, profile.repo.config);
+      return planFromConfig(parseRecorderConfig(text));
+    };
+    const [current, state] = await Promise.all([
+      plan ? (reading ? currentPlan().catch(() => null) : null) : currentPlan(),
+      reading ? this.recorder.status(deviceId).catch(() => null) : null,
+    ]);
+    const checked = plan ?? current ?? { cameras: [], mixerOutput: null };
+    // An unknown recorder state counts as running: counting its streams twice could refuse the way out of a load.
+    const running = state === null || state.activeState === 'active' ? current : null;
+    return withCpu(
+      checkBudget(checked, limits, this.opts.liveSessions(deviceId)),
+      checked,
+      profile,
+      reading,
+      running,
+    );
   }
 
   preview(change: ConfigChange): Promise<ConfigPreview> {

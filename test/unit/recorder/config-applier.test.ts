@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceStatus, RecorderState } from '../../../src-main/contract/index.js';
 import type { DeviceAuditEntry } from '../../../src-main/core/audit/audit-log.js';
 import { loadProfile } from '../../../src-main/core/device/profile.js';
+import type { CpuReading } from '../../../src-main/core/media/cpu-budget.js';
 import type { ShellCommand } from '../../../src-main/core/device/quote.js';
 import type { RemoteJobs } from '../../../src-main/core/device/remote-jobs.js';
 import { parsePorcelainZ } from '../../../src-main/core/device/repo.js';
@@ -59,7 +60,7 @@ function recorderState(recordings: RecorderState['recordings'] = []): RecorderSt
   };
 }
 
-function setup(opts: { recordings?: RecorderState['recordings'] } = {}): {
+function setup(opts: { recordings?: RecorderState['recordings']; cpu?: CpuReading | null } = {}): {
   device: ScriptedDevice;
   applier: ConfigApplier;
   audits: DeviceAuditEntry[];
@@ -87,6 +88,7 @@ function setup(opts: { recordings?: RecorderState['recordings'] } = {}): {
       throw new Error('not probed');
     },
     liveSessions: () => 4,
+    cpuNow: () => opts.cpu ?? null,
     audit: async (entry) => {
       audits.push(entry);
     },
@@ -139,6 +141,30 @@ describe('ConfigApplier: what it refuses before anything reaches the device', ()
     const preview = await applier.preview({ ...CHANGE, bitrateKbps: 8000 });
     expect(preview.diff).toBe('');
     expect(preview.blocked).toMatch(/already has this setting for cam0-cam3; nothing to apply/);
+  });
+
+  it('blocks h264-sw on four cameras on CPU, with the sum of the plan and of what the board runs now', async () => {
+    // The monitor read 20 % over 30 s while the recorder ran its four mpph264enc streams (2–5 % each).
+    const { applier, device } = setup({ cpu: { percent: 20, samples: 30, windowS: 30 } });
+    const change = { deviceId: DEVICE, cameras: 'all' as const, preset: 'h264-sw' as const };
+    const preview = await applier.preview(change);
+    expect(preview.budget.verdict).toBe('ok');
+    expect(preview.budget.cpu).toMatchObject({ low: 126, high: 166, verdict: 'refuse', now: 20 });
+    expect(preview.blocked).toBe(
+      "CPU: 4 × x264enc at 30–40 % + 6 % for the rest of the board (20 % measured over the last 30 s, less 8–20 % for the recorder's 4 streams now) = " +
+        "126–166 % of the board's CPU: over the practical limit of 85 % even at the low figure. " +
+        'Encode in hardware (mpph264enc at 2–5 % a stream), or keep x264enc to at most 2 cameras.',
+    );
+    await expect(applier.apply(change)).rejects.toMatchObject({ code: 'refused' });
+    expect(device.commands.some((c) => c.includes('mktemp') || c.includes('commit'))).toBe(false);
+  });
+
+  it('lets h264-sw on two cameras through with a CPU warning, as seed 000 limits software encoding to 2', async () => {
+    const { applier } = setup();
+    const preview = await applier.preview({ deviceId: DEVICE, cameras: ['cam0', 'cam1'], preset: 'h264-sw' });
+    expect(preview.budget.cpu).toMatchObject({ low: 68, high: 98, verdict: 'warn' });
+    expect(preview.budget.cpu?.others.source).toBe('profile');
+    expect(preview.blocked).toBeNull();
   });
 });
 
