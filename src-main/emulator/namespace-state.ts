@@ -26,6 +26,7 @@ import { withH265Cameras } from './device/repo/config-yml.js';
 import { createRecorderRepo, REPO_AUTHOR } from './device/repo/index.js';
 import { cameraNames } from './device/unit-specs.js';
 import { emulatorFile } from './files.js';
+import { loadProfile } from '../core/device/profile.js';
 
 const run = promisify(execFile);
 
@@ -305,6 +306,7 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
     stopTimeoutMs: opts.stopTimeoutMs,
     restartDelayMs: opts.restartDelayMs,
     vpuMaxSessions: opts.vpuMaxSessions ?? 8,
+    ...cpuModel(),
   };
   await fs.writeFile(p('run', 'device.json'), JSON.stringify(config, null, 2));
 
@@ -377,4 +379,11 @@ export async function cleanState(state: PreparedState): Promise<void> {
     return;
   }
   await Promise.all(state.scratch.map((s) => fs.rm(s, { recursive: true, force: true })));
+}
+
+/** The R58 profile's CPU figures, so the emulated board's CPU follows the same numbers the budget uses. */
+function cpuModel(): Pick<DeviceConfig, 'cpu'> {
+  const profile = loadProfile('r58');
+  if (!profile.cpu) return {};
+  return { cpu: { ...profile.cpu, softwareDecoder: profile.mixer?.softwareDecoder ?? 'avdec_h264' } };
 }

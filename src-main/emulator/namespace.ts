@@ -11,7 +11,8 @@
  *   /sys/kernel/debug  tmpfs, mode 0700 (root only, as debugfs), the daemon writes mpp_service/session
  *   /sys/class/thermal tmpfs, mode 0755, the daemon writes thermal_zoneN/{type,temp}
  *   /sys/firmware   tmpfs with devicetree/base/model
- *   /proc           a fresh proc for the PID namespace (`ps`, `top` show the device's processes)
+ *   /proc           a fresh proc for the PID namespace (`ps`, `top` show the device's processes), with
+ *                   /proc/stat a copy the daemon keeps as an 8-core board's at the modelled load (device/proc-stat.ts)
  *   /tmp            state/tmp
  *
  * `setpriv --pdeathsig` and `unshare --kill-child` tie the device to this process: if it dies, so does PID 1,
@@ -32,6 +33,9 @@ shift 6
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mkdir -p /run/sshd /run/lock /run/tally-emu /run/systemd/system
 mount --bind "$state/run" /run/tally-emu
+# The board's /proc/stat: this machine's copy, whose cpu lines the daemon keeps counting as 8 cores (proc-stat.ts).
+cat /proc/stat > /run/tally-emu/proc-stat
+mount --bind /run/tally-emu/proc-stat /proc/stat || echo "cannot model /proc/stat: it stays this machine's" >&2
 mount -t overlay overlay -o "lowerdir=$state/etc:/etc,upperdir=$state/etc-rw/upper,workdir=$state/etc-rw/work" /etc
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$state/var/upper,workdir=$state/var/work" /var
 mkdir -p /var/recordings

@@ -162,6 +162,16 @@ describe.skipIf(!ok)(`sampler on the emulated R58${why}`, () => {
     }
   });
 
+  it('reads the board as the R58 profile models it: 8 cores, the recorder’s four mpph264enc at about 20 %', async () => {
+    // resources/profiles/r58.yaml: the rest of the board 4–8 %, mpph264enc 2–5 % a stream; midpoints 6 + 4 × 3.5.
+    const board = await sampler.until(
+      '8 cores at about 20 %',
+      (s) => s.cores === 8 && s.vpu.total === 4 && s.cpuPercent !== null && Math.abs(s.cpuPercent - 20) < 5,
+      60_000,
+    );
+    expect(board.topProcesses.length).toBeGreaterThan(0);
+  });
+
   it('reads the recorder’s 4 sessions, then 0 after `sudo systemctl stop preke-recorder`', async () => {
     const busy = await sampler.until('4 sessions', (s) => s.vpu.total === 4, 60_000);
     expect(busy.vpu).toMatchObject({ encoders: 4, decoders: 0 });

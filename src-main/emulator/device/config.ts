@@ -23,6 +23,20 @@ const deviceConfigSchema = z.object({
   restartDelayMs: z.number().int().nonnegative(),
   /** VPU sessions the kernel model allows before it refuses an open (seed 002: 8 in practice, 16 in theory). */
   vpuMaxSessions: z.number().int().min(1).max(64).default(8),
+  /**
+   * The product profile's CPU figures and the mixer's software decoder, for the modelled /proc/stat (cpu-load.ts);
+   * absent: /proc/stat keeps counting at the profile's base figure only.
+   */
+  cpu: z
+    .object({
+      safePercent: z.number(),
+      practicalPercent: z.number(),
+      basePercent: z.tuple([z.number(), z.number()]),
+      perStream: z.record(z.string(), z.tuple([z.number(), z.number()])),
+      perSmallStream: z.record(z.string(), z.tuple([z.number(), z.number()])),
+      softwareDecoder: z.string(),
+    })
+    .optional(),
 });
 
 export type DeviceConfig = z.infer<typeof deviceConfigSchema>;

@@ -17,8 +17,10 @@ import { DAEMON_SOCKET, type DeviceConfig } from './config.js';
 import { findPipelinePidsByLabel, HARDWARE_NAME, KernelModel } from './kernel/index.js';
 import { Journal } from './journal.js';
 import { MppDebugfs } from './mpp-debugfs.js';
-import { isAlive, listProcs, signal } from './proc.js';
+import { cmdline, isAlive, listProcs, signal } from './proc.js';
 import { ThermalZones } from './thermal.js';
+import { modelledLoad } from './cpu-load.js';
+import { ProcStat } from './proc-stat.js';
 import { portOpen, RECORDER_API_PORT, unitSpecs } from './unit-specs.js';
 import { ServiceManager, type Unit } from './units.js';
 
@@ -48,6 +50,7 @@ export class DeviceDaemon {
   readonly units: ServiceManager;
   private readonly debugfs: MppDebugfs;
   private readonly thermal: ThermalZones;
+  private readonly procStat: ProcStat;
   private server: http.Server | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
@@ -75,6 +78,11 @@ export class DeviceDaemon {
     this.debugfs = new MppDebugfs(() => this.kernel.debugfsSessionText());
     onSessions = () => this.debugfs.changed();
     this.thermal = new ThermalZones({ sessions: () => this.kernel.sessions().length });
+    const uptime = uptimeMs();
+    this.procStat = new ProcStat({
+      load: () => this.cpuLoad(),
+      ...(uptime !== undefined ? { uptimeS: uptime / 1000 } : {}),
+    });
     this.journal = new Journal({ hostname: config.hostname, bootTimeMs: this.kernel.bootTimeMs });
     const toJournal = (line: { usec: number; priority: number; text: string }): void => {
       this.journal.append({
@@ -93,6 +101,7 @@ export class DeviceDaemon {
   }
 
   async start(): Promise<void> {
+    this.procStat.init();
     await Promise.all([this.debugfs.init(), this.thermal.init(), this.deviceTree(), this.listen()]);
     this.reaper = setInterval(() => this.kernel.reap(), 300);
     await this.units.startAll();
@@ -119,6 +128,28 @@ export class DeviceDaemon {
             'gstreamer1.0-python3-plugin-loader installed?): the mixer agent cannot run on this device\n',
         );
     });
+  }
+
+  /** Percent of the board the device's processes take by the profile's figures, with a little noise (cpu-load.ts). */
+  private cpuLoad(): number {
+    const model = this.config.cpu;
+    if (!model) return 6;
+    let mixerState: unknown = null;
+    try {
+      mixerState = JSON.parse(readFileSync(`/home/${this.config.user.name}/.tally/mixer/state.json`, 'utf8'));
+    } catch {
+      // no mixer, or its state file is being replaced
+    }
+    const processes = listProcs()
+      .filter((p) => p.state !== 'Z')
+      .map((p) => ({ pid: p.pid, argv: cmdline(p.pid) }));
+    const load = modelledLoad(model, {
+      processes,
+      sessions: this.kernel.sessions(),
+      mixerState,
+      softwareDecoder: model.softwareDecoder,
+    });
+    return load + (Math.random() - 0.5) * 2;
   }
 
   /** `/sys/firmware/devicetree/base/model`, where probes read the board model (NUL-terminated, as on the board). */
@@ -233,6 +264,7 @@ export class DeviceDaemon {
     this.stopping ??= (async () => {
       if (this.reaper) clearInterval(this.reaper);
       this.thermal.stop();
+      this.procStat.stop();
       await this.units.shutdown(2000);
       this.server?.close();
     })();
