@@ -297,4 +297,24 @@ describe.skipIf(!ok)(`config changes on the emulated R58 (probation shortened to
     expect(await head()).toBe(headBefore);
     expect((await audits()).length).toBe(auditsBefore);
   });
+
+  it('refuses h264-sw on all four cameras on CPU: the plan at the r58 profile’s figures plus what the board runs, measured', async () => {
+    // The monitor's readings of the emulated board (its /proc/stat follows the same profile).
+    await t.until('CPU readings', () => t.core.monitor.cpuNow(t.deviceId) ?? undefined, 30_000);
+    const headBefore = await head();
+    const change: ConfigChangeInput = { deviceId: t.deviceId, cameras: 'all', preset: 'h264-sw' };
+    const preview = await t.call<ConfigPreview>('config.preview', change);
+    expect(preview.budget.verdict).toBe('ok');
+    const cpu = preview.budget.cpu;
+    expect(cpu).toMatchObject({ verdict: 'refuse', safe: 70, practical: 85 });
+    expect(cpu?.others.source).toBe('measured');
+    // The recorder's own four streams are taken out of the reading, so the rest is about the profile's base (4–8 %).
+    expect(cpu?.others.low).toBeLessThan(20);
+    expect(cpu?.low).toBeCloseTo(120 + (cpu?.others.low ?? 0));
+    expect(preview.blocked).toMatch(
+      /^CPU: 4 × x264enc at 30–40 % \+ \d+ % for the rest of the board \(\d+ % measured over the last 30 s, less [\d–]+ % for the recorder's 4 streams now\) = \d+–\d+ % of the board's CPU: over the practical limit of 85 %/,
+    );
+    expect(await invoke('config.apply', change)).toMatchObject({ ok: false, error: { code: 'refused' } });
+    expect(await head()).toBe(headBefore);
+  });
 });
