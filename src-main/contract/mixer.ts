@@ -107,7 +107,13 @@ export const MixerState = z.object({
   onPreview: z.array(z.string()),
   inputs: z.record(z.string(), InputState),
   /** Frames really leave the compositor (a caps failure can stop them while the pipeline says PLAYING). */
-  health: z.object({ flowing: z.boolean(), outFps: z.number().nullable(), problem: z.string().nullable() }),
+  health: z.object({
+    flowing: z.boolean(),
+    outFps: z.number().nullable(),
+    problem: z.string().nullable(),
+    /** How often the device's mixer rebuilt its program after losing it (absent from older agents). */
+    restarts: z.number().int().optional(),
+  }),
   /** When the console last heard from the device's mixer. */
   readAt: z.string().nullable(),
   /** Why it is off or failed, in words. */

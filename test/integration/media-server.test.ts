@@ -145,6 +145,25 @@ describe('RTSP ingest', () => {
     await waitOnline('cam1');
   });
 
+  it('kicks a publisher through the API as MediaMTX does: 200 and the path offline at once; 404 and 400 otherwise', async () => {
+    const publisher = publish('program', 'tcp');
+    await waitOnline('program');
+    const id = (await getPath(server.apiBase, 'program')).source!.id;
+    const kick = (sessionId: string) =>
+      fetch(`${server.apiBase}/v3/rtspsessions/kick/${sessionId}`, { method: 'POST' });
+    const kicked = await kick(id);
+    expect([kicked.status, await kicked.text()]).toEqual([200, '']);
+    expect((await getPath(server.apiBase, 'program')).online).toBe(false);
+    const sessions = (await (await fetch(`${server.apiBase}/v3/rtspsessions/list`)).json()) as {
+      items: { id: string }[];
+    };
+    expect(sessions.items.map((x) => x.id)).not.toContain(id);
+    expect((await kick(id)).status).toBe(404);
+    expect((await kick('not-a-uuid')).status).toBe(400);
+    // rtspclientsink only warns that the server closed the connection, and stays
+    await publisher.kill();
+  });
+
   it('takes H.265, and WHEP refuses it with 400 as MediaMTX does', async () => {
     publish('cam2', 'tcp', 'H265');
     await waitOnline('cam2');

@@ -276,6 +276,8 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
   const pathInfo = async (name: string) =>
     JSON.parse(await onDevice(sh`curl -sf http://127.0.0.1:9997/v3/paths/get/${name}`)) as {
       online: boolean;
+      source: { id: string } | null;
+      inboundBytes: number;
       tracks2: { codecProps: { width?: number; height?: number } }[];
     };
 
@@ -467,6 +469,57 @@ describe.skipIf(!ok)(`the mixer agent on the emulated R58${why}`, () => {
       `[mixer] agent CPU, 4 inputs 640x360 → program 640x360@30 (x264 superfast): ${percent.toFixed(1)} % of one ` +
         `core over 10 s; output ${state.health.outFps} fps`,
     );
+  });
+
+  it('MediaMTX kicks the program publisher: the same agent says so, rebuilds its program and pushes it again', async () => {
+    const before = await link.state();
+    expect(before.health).toMatchObject({ flowing: true, problem: null, restarts: 0 });
+    const sessions = JSON.parse(await onDevice(sh`curl -sf http://127.0.0.1:9997/v3/rtspsessions/list`)) as {
+      items: { id: string; path: string; state: string }[];
+    };
+    const kicked = sessions.items.find((x) => x.path === 'program' && x.state === 'publish')!.id;
+    const seen = link.events.length;
+
+    const kickedAt = Date.now();
+    await onDevice(sh`curl -sf -X POST http://127.0.0.1:9997/v3/rtspsessions/kick/${kicked}`);
+    const lost = await until('the agent to report the program lost', () =>
+      link.events.slice(seen).find((x) => x.health.problem?.startsWith('program output lost')),
+    );
+    console.log(`[mixer] reported after the kick: ${lost.health.problem}`);
+    expect(lost.health.flowing).toBe(false);
+    expect(lost.health.problem).toMatch(
+      /^program output lost \(rtspclientsink: .+\); reconnecting, attempt 1$/,
+    );
+    await until(
+      'program pushed again by a new session',
+      async () => {
+        const p = await pathInfo('program');
+        return p.online && p.source?.id !== kicked && p.inboundBytes > 0 ? true : undefined;
+      },
+      60_000,
+    );
+    const pushedAt = Date.now();
+    const after = await until(
+      'the agent to say the program flows again',
+      async () => {
+        const x = await link.state();
+        return x.health.flowing && CAMERAS.every((c) => x.inputs[c]?.state === 'playing') ? x : undefined;
+      },
+      60_000,
+    );
+    console.log(
+      `[mixer] program back ${pushedAt - kickedAt} ms after the kick (first frame at MediaMTX), flowing by the ` +
+        `agent's account after ${Date.now() - kickedAt} ms`,
+    );
+    expect(after.pid).toBe(agentPid);
+    expect(await onDevice(sh`kill -0 ${agentPid} && echo alive`)).toBe('alive\n');
+    expect(after.health).toMatchObject({ problem: null, restarts: 1 });
+    expect(after.program).toEqual(before.program);
+    expect(after.preview).toEqual(before.preview);
+    expect(after.onProgram).toEqual(CAMERAS);
+    expect(after.lastSeq).toEqual(before.lastSeq);
+    expect(await mixerSessions()).toHaveLength(4);
+    await showing('the 2×2 scene again after the rebuild', grid.boxes);
   });
 
   it('stop: EOS, the push ends, the decoders are let go, the agent exits 0', async () => {

@@ -5,6 +5,9 @@
                             from MediaMTX over RTSP, decoded once each, into a compositor, x264enc, pushed to
                             MediaMTX's program path) and changes it live. Prints `@ready <pid>` once the program
                             flows, or `@failed <reason>` and exits 1. Exits 0 after a `stop` (or SIGTERM/SIGINT).
+                            After `@ready`, a program-side fault (the push lost, no program frames) rebuilds the
+                            pipeline in the same process, with backoff; it exits 1 only after PROGRAM_ATTEMPTS
+                            rebuilds in a row that pushed no program.
     tally_mixer.py attach   imports no gi: relays stdin lines to the running agent's socket and its lines to
                             stdout until either side closes (exit 0), or exits 3 when no agent runs.
 
@@ -44,6 +47,12 @@ NO_OUTPUT_AFTER_S = 2.0
 READY_WITHIN_S = 30.0
 STOP_WITHIN_S = 5.0
 RETRY_BACKOFF_S = (1, 2, 4, 8, 10)
+# Rebuilds of the program pipeline in a row without a second of program frames before the agent gives up.
+PROGRAM_ATTEMPTS = 5
+# No program frames for this long while they should flow (a push that blocks: MediaMTX wedged): rebuild.
+PROGRAM_STALL_S = 5.0
+# A rebuilt pipeline connects to MediaMTX and prerolls before its first frame.
+REBUILD_GRACE_S = 5.0
 HEALTH_TICK_MS = 500
 TAKE_POLL_MS = 40
 # Layers coming on air sit above the ones on air (1 + z) until the transition ends.
@@ -243,6 +252,11 @@ class Agent:
         self.pushed = 0
         self.pushed_at_tick = 0
         self.health_problem = None
+        self.rebuild_timer = None  # set while the program pipeline is torn down, waiting to be rebuilt
+        self.attempts = 0  # rebuilds since the program last flowed
+        self.restarts = 0
+        self.pushed_at_build = 0
+        self.frames_expected_from = 0.0
         self.last_signature = None
         self.last_push = 0.0
         self.server = None
@@ -321,6 +335,7 @@ class Agent:
     def wait_ready(self):
         if self.pushed > 0:
             self.ready = True
+            self.frames_expected_from = time.monotonic()
             self.changed()
             print("@ready %d" % self.pid, flush=True)
             return False
@@ -376,19 +391,31 @@ class Agent:
         if t == Gst.MessageType.ERROR or t == Gst.MessageType.WARNING:
             if not self.in_pipeline(msg.src):
                 return True  # from an input branch already torn down
-            err, _debug = msg.parse_error() if t == Gst.MessageType.ERROR else msg.parse_warning()
+            err, debug = msg.parse_error() if t == Gst.MessageType.ERROR else msg.parse_warning()
             inp = self.input_of(msg.src)
-            # rtspsrc only warns when its server closes the connection before the first frame.
+            # rtspsrc only warns when its server closes the connection before the first frame, and rtspclientsink
+            # when MediaMTX drops the publish (a kick, a restart); then it takes frames on and sends them nowhere.
             fatal = t == Gst.MessageType.ERROR or err.domain == GLib.quark_to_string(Gst.ResourceError.quark())
             if inp is not None and fatal:
                 self.restart_input(inp, inp.generation, "%s: %s" % (inp.name, err.message))
-            elif inp is None and t == Gst.MessageType.ERROR:
-                self.fail("%s: %s" % (msg.src.get_name() if msg.src else "pipeline", err.message))
+            elif inp is None and fatal:
+                self.on_program_fault(t == Gst.MessageType.ERROR, self.fault_text(msg.src, err, debug))
         elif t == Gst.MessageType.EOS and self.stopping:
             self.loop.quit()
         elif t == Gst.MessageType.LATENCY:
             self.pipeline.recalculate_latency()
         return True
+
+    def fault_text(self, src, err, debug):
+        """`rtspclientsink: Could not read from resource. The server closed the connection.`: the kind of the
+        pipeline's element it came from, the message, and the last line of the debug text (the cause)."""
+        while src is not None and src.get_parent() not in (None, self.pipeline):
+            src = src.get_parent()
+        factory = src.get_factory() if isinstance(src, Gst.Element) else None
+        where = factory.get_name() if factory else "pipeline"
+        lines = (debug or "").strip().splitlines()
+        cause = " " + lines[-1].strip() if len(lines) > 1 else ""
+        return "%s: %s%s" % (where, err.message, cause)
 
     def in_pipeline(self, obj):
         while obj is not None and obj != self.pipeline:
@@ -428,6 +455,8 @@ class Agent:
             self.stop_input(self.inputs.pop(name))
 
     def start_input(self, inp):
+        if self.down:
+            return  # the rebuild starts every input
         inp.generation += 1
         inp.retry_at = None
         inp.started = time.monotonic()
@@ -684,6 +713,10 @@ class Agent:
             self.record(console, seq, "expired")
             self.take_answer(answer, "expired", "arrived %d ms after its deadline: not applied" % late_ms)
             return
+        if self.down:
+            self.record(console, seq, "refused_inputs")
+            self.take_answer(answer, "refused_inputs", "%s; Program unchanged" % self.health_problem)
+            return
         if self.pending_take is not None:
             old = self.pending_take
             self.pending_take = None
@@ -779,6 +812,9 @@ class Agent:
             return
         self.stopping = True
         self.changed(force=True)
+        if self.down:
+            self.loop.quit()  # nothing is pushed, so there is no publish to end
+            return
         # EOS lets rtspclientsink finish the publish with a TEARDOWN; a pipeline that does not drain in time ends
         # anyway.
         self.pipeline.send_event(Gst.Event.new_eos())
@@ -797,6 +833,7 @@ class Agent:
             self.check_input(inp, now, seconds)
         self.out_fps = round((self.pushed - self.pushed_at_tick) / seconds, 1)
         self.pushed_at_tick = self.pushed
+        self.check_program(now)
         self.push_state()
         return True
 
@@ -826,7 +863,97 @@ class Agent:
             problem = "program timestamps went backwards"
         if problem is None and self.ready and (age is None or age > NO_OUTPUT_AFTER_S):
             problem = "no program frames for %.1f s" % (age or 0)
-        return {"flowing": problem is None and self.ready, "outFps": self.out_fps, "problem": problem}
+        return {
+            "flowing": problem is None and self.ready,
+            "outFps": self.out_fps,
+            "problem": problem,
+            "restarts": self.restarts,
+        }
+
+    # -- program recovery -------------------------------------------------------------------------------------
+
+    @property
+    def down(self):
+        return self.rebuild_timer is not None
+
+    def on_program_fault(self, is_error, reason):
+        """Before @ready (and while stopping) an ERROR ends the agent, as it always did; after, the program is
+        rebuilt."""
+        if self.ready and not self.stopping:
+            self.lose_program(reason)
+        elif is_error:
+            self.fail(reason)
+
+    def check_program(self, now):
+        """A rebuild that pushed a second of frames worked; a program that stops flowing is rebuilt."""
+        if not self.ready or self.stopping or self.down:
+            return
+        if self.attempts and self.pushed - self.pushed_at_build >= self.fps:
+            sys.stderr.write("program output back after %d attempt(s)\n" % self.attempts)
+            self.attempts, self.health_problem = 0, None
+            self.changed()
+        if now - max(self.last_out or 0.0, self.frames_expected_from) > PROGRAM_STALL_S:
+            self.lose_program("no program frames for more than %d s" % PROGRAM_STALL_S)
+
+    def lose_program(self, reason):
+        if self.down:
+            return
+        self.tear_down()
+        self.rebuild_later(reason)
+
+    def rebuild_later(self, reason):
+        if self.attempts >= PROGRAM_ATTEMPTS:
+            self.fail("program output lost (%s); gave up after %d attempts" % (reason, self.attempts))
+            return
+        self.attempts += 1
+        self.health_problem = "program output lost (%s); reconnecting, attempt %d" % (reason, self.attempts)
+        sys.stderr.write("%s\n" % self.health_problem)
+        delay = RETRY_BACKOFF_S[min(self.attempts, len(RETRY_BACKOFF_S)) - 1]
+        self.rebuild_timer = GLib.timeout_add(int(delay * 1000), self.rebuild)
+        self.changed(force=True)
+
+    def tear_down(self):
+        """The whole pipeline to NULL. What is on Program and Preview stays as data (each layer's role, box and
+        alpha) for the rebuild; a transition in progress ends where it was going, and a pending take is refused."""
+        if self.pending_take is not None:
+            pending, self.pending_take = self.pending_take, None
+            self.refuse_pending(pending, "the program output was lost")
+        self.finish_transition(settled=True)
+        self.pipeline.get_bus().remove_signal_watch()
+        self.pipeline.set_state(Gst.State.NULL)
+        for inp in self.inputs.values():
+            self.forget_branch(inp)
+
+    def forget_branch(self, inp):
+        """The input's elements and pads belonged to the old pipeline; a new generation ignores their callbacks."""
+        inp.generation += 1
+        inp.bin = inp.tee = inp.retry_at = inp.fps = None
+        inp.state, inp.error = "stopped", None
+        for layer in inp.layers:
+            layer.pad = layer.cs = layer.branch = None
+
+    def rebuild(self):
+        """A new pipeline with every input and layer in it again, as they were: Program and Preview come back."""
+        self.rebuild_timer = None
+        if self.stopping:
+            return False
+        self.out_pts, self.pts_backwards = None, False
+        try:
+            self.build()
+        except (GLib.Error, RuntimeError) as err:
+            self.rebuild_later("cannot build the pipeline: %s" % err)
+            return False
+        for inp in self.inputs.values():
+            self.start_input(inp)
+        self.restarts += 1
+        self.pushed_at_build = self.pushed
+        self.frames_expected_from = time.monotonic() + REBUILD_GRACE_S
+        sys.stderr.write("program pipeline rebuilt (restart %d)\n" % self.restarts)
+        if self.pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
+            self.lose_program("the rebuilt pipeline did not start")
+            return False
+        self.changed(force=True)
+        return False
 
     # -- state ------------------------------------------------------------------------------------------------
 

@@ -15,7 +15,10 @@
  *                     {"id":n,"ok":false,"error":"…"}        a request it could not do
  *
  * The agent's start config is one JSON line on its stdin (AgentConfig); it prints `@ready <pid>` on its stdout (the
- * job's output) once the pipeline is PLAYING, or `@failed <reason>` and exits 1.
+ * job's output) once the pipeline is PLAYING, or `@failed <reason>` and exits 1. After that, a program-side fault
+ * (MediaMTX gone or kicking the push) rebuilds the pipeline in the same process, the socket and its clients kept:
+ * meanwhile `health.problem` says so ("program output lost (…); reconnecting, attempt 2"), takes are refused, and
+ * `health.restarts` counts the rebuilds. It exits 1 only after several rebuilds in a row push nothing.
  */
 import { z } from 'zod';
 import { MixerState, Scene, Transition } from '../../contract/index.js';

@@ -79,6 +79,7 @@ export class MediaServer {
       whep: this.whep,
       config,
       log: log.child('API'),
+      kickPublisher: (id) => this.kickPublisher(id),
     });
   }
 
@@ -164,6 +165,7 @@ export class MediaServer {
           codec: event.codec,
           transport: event.transport,
           remote: (event.remotePort && this.front.remoteOf(event.remotePort)) || event.remote,
+          ingestSidePort: event.remotePort,
         });
         break;
       case 'format':
@@ -179,6 +181,16 @@ export class MediaServer {
         path.stopPublishing(event.reason, event.id);
         break;
     }
+  }
+
+  /** MediaMTX's kick of a publishing session: its connection closes and the path goes offline at once. */
+  private kickPublisher(id: string): boolean {
+    const path = this.paths.list().find((p) => p.publisher?.id === id);
+    const port = path?.publisher?.ingestSidePort;
+    if (!path || port === undefined) return false;
+    this.front.kick(port);
+    path.stopPublishing('kicked out through the API', id);
+    return true;
   }
 
   async close(): Promise<void> {

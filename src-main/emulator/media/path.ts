@@ -35,6 +35,8 @@ export interface Publisher {
   codec: string;
   transport: string;
   remote: string;
+  /** The port its piped connection to the ingest uses: how the RTSP front finds its connection to kick. */
+  ingestSidePort?: number;
   since: Date;
 }
 

@@ -2,6 +2,7 @@
  * The control API on loopback, in MediaMTX v3's shape (internal/api, internal/defs/api_path.go):
  *   GET /v3/paths/list[?itemsPerPage=&page=]   GET /v3/paths/get/<name>
  *   GET /v3/rtspsessions/list                 GET /v3/webrtcsessions/list
+ *   POST /v3/rtspsessions/kick/<id> (publishers only: the stand-in lists no RTSP reader sessions)
  *   GET /v3/config/global/get (the global settings the console looks at, under MediaMTX's key names)
  * and, for the emulated recorder only:
  *   POST /internal/forward {"path":"cam0","port":5600}   DELETE /internal/forward (same body)   GET /internal/forward
@@ -127,7 +128,11 @@ export interface ApiServerOptions {
   whep: WhepServer;
   config: MediaServerConfig;
   log: Logger;
+  /** Closes the publishing session with this id; false when there is none. */
+  kickPublisher: (id: string) => boolean;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** MediaMTX's global settings, as far as this stand-in has them (the rest keep MediaMTX's defaults). */
 export function globalConfig(config: MediaServerConfig): Record<string, unknown> {
@@ -200,6 +205,11 @@ export class ApiServer {
       await this.onForward(req, res, method);
       return;
     }
+    const kick = /^\/v3\/rtspsessions\/kick\/(.+)$/.exec(url.pathname);
+    if (kick && method === 'POST') {
+      this.onKick(res, decodeURIComponent(kick[1] ?? ''));
+      return;
+    }
     if (method !== 'GET') {
       sendError(res, 404, 'not found');
       return;
@@ -257,6 +267,17 @@ export class ApiServer {
       return;
     }
     sendError(res, 404, 'not found');
+  }
+
+  /** As MediaMTX answers it: 200 with no body, 400 for an id that is not a UUID, 404 for no such session. */
+  private onKick(res: http.ServerResponse, id: string): void {
+    if (!UUID.test(id)) sendError(res, 400, 'invalid UUID');
+    else if (!this.options.kickPublisher(id)) sendError(res, 404, 'session not found');
+    else {
+      this.options.log.info(`RTSP session ${id.slice(0, 8)} kicked`);
+      res.writeHead(200, { 'Content-Length': 0 });
+      res.end();
+    }
   }
 
   private async onForward(

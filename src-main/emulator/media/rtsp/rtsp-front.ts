@@ -286,6 +286,8 @@ export class RtspFront {
   private readonly connections = new Set<FrontConnection>();
   /** The ingest sees every publisher as coming from loopback; this gives back who it really is. */
   private readonly remotes = new Map<number, string>();
+  /** Each piped publisher's own socket, by the same port. */
+  private readonly publishers = new Map<number, net.Socket>();
 
   constructor(private readonly options: RtspFrontOptions) {}
 
@@ -294,13 +296,24 @@ export class RtspFront {
     return this.remotes.get(ingestSidePort);
   }
 
+  /** Closes a publisher's connection (the API's kick); the ingest then sees it leave. */
+  kick(ingestSidePort: number): boolean {
+    const socket = this.publishers.get(ingestSidePort);
+    socket?.destroy();
+    return socket !== undefined;
+  }
+
   listen(port: number, host: string): Promise<number> {
     const server = net.createServer((socket) => {
       const connection = new FrontConnection(socket, this.options, (upstream, client) => {
         const local = upstream.localPort;
         if (local === undefined) return;
         this.remotes.set(local, client.remoteAddress?.replace(/^::ffff:/, '') ?? '');
-        upstream.once('close', () => this.remotes.delete(local));
+        this.publishers.set(local, client);
+        upstream.once('close', () => {
+          this.remotes.delete(local);
+          this.publishers.delete(local);
+        });
       });
       this.connections.add(connection);
       socket.once('close', () => this.connections.delete(connection));
