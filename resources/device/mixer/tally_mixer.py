@@ -28,6 +28,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -260,6 +261,7 @@ class Agent:
         self.last_signature = None
         self.last_push = 0.0
         self.server = None
+        self.watchdog = None
 
     # -- start ------------------------------------------------------------------------------------------------
 
@@ -328,9 +330,30 @@ class Agent:
         self.ready_deadline = time.monotonic() + READY_WITHIN_S
         GLib.timeout_add(50, self.wait_ready)
         self.loop.run()
+        self.arm_exit_watchdog(STOP_WITHIN_S)
         self.pipeline.set_state(Gst.State.NULL)
         self.close_server()
         return self.exit_code
+
+    def arm_exit_watchdog(self, seconds):
+        """
+        A wedged element (rtspclientsink has been seen to hang in its teardown) must not keep the agent, and its
+        decoders, alive once it is ending: the process ends by itself if it is still there after `seconds`.
+        """
+        if self.watchdog is not None:
+            return
+        self.watchdog = threading.Timer(seconds, self.exit_now)
+        self.watchdog.daemon = True
+        self.watchdog.start()
+
+    def exit_now(self):
+        sys.stderr.write("the pipeline did not tear down in time: exiting without it\n")
+        sys.stderr.flush()
+        try:
+            os.unlink(SOCK_PATH)
+        except OSError:
+            pass
+        os._exit(self.exit_code)
 
     def wait_ready(self):
         if self.pushed > 0:
@@ -811,6 +834,7 @@ class Agent:
         if self.stopping:
             return
         self.stopping = True
+        self.arm_exit_watchdog(STOP_WITHIN_S * 2)
         self.changed(force=True)
         if self.down:
             self.loop.quit()  # nothing is pushed, so there is no publish to end
