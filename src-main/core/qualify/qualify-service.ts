@@ -171,7 +171,7 @@ export class QualifyService {
   private async prepare(deviceId: string, target: QualifyTarget, variant: QualifyVariant): Promise<Prepared> {
     const device = this.opts.deviceName(deviceId);
     if (!isLive(this.opts.connections.status(deviceId).state))
-      throw new ContractError('unavailable', `${device} is not connected; connect first.`);
+      throw this.opts.connections.notConnected(deviceId, device);
     const profile = this.opts.profileOf(deviceId);
     const { path: repo, config } = profile.repo;
     await this.jobsOnDevice.checkDevice(deviceId).catch(() => undefined);

@@ -299,8 +299,7 @@ export class ConfigApplier {
     const { deviceId } = change;
     const device = this.opts.deviceName(deviceId);
     const link = this.opts.connections.status(deviceId);
-    if (!isLive(link.state))
-      throw new ContractError('unavailable', `${device} is not connected; connect first.`);
+    if (!isLive(link.state)) throw this.opts.connections.notConnected(deviceId, device);
     const checkStarted = performance.now();
     await this.applies.checkDevice(deviceId).catch(() => undefined);
     const [prepared, lease] = await Promise.all([

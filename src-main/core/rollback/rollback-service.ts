@@ -117,7 +117,7 @@ export class RollbackService {
   private async prepare(deviceId: string, to: string, probationS = DEFAULT_PROBATION_S): Promise<Prepared> {
     const device = this.opts.deviceName(deviceId);
     if (!isLive(this.opts.connections.status(deviceId).state))
-      throw new ContractError('unavailable', `${device} is not connected; connect first.`);
+      throw this.opts.connections.notConnected(deviceId, device);
     commitId(to);
     const profile = this.opts.profileOf(deviceId);
     const { path: repo, config } = profile.repo;
