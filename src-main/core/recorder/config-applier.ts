@@ -48,7 +48,7 @@ import {
   planFromConfig,
 } from '../media/recorder-config.js';
 import { checkBudget } from '../media/vpu-budget.js';
-import type { ConnectionManager } from '../ssh/connection-manager.js';
+import { notConnectedText, type ConnectionManager } from '../ssh/connection-manager.js';
 import { operationOf } from './apply-report.js';
 import type { RecorderService } from './recorder-service.js';
 
@@ -299,7 +299,11 @@ export class ConfigApplier {
     const { deviceId } = change;
     const device = this.opts.deviceName(deviceId);
     const link = this.opts.connections.status(deviceId);
-    if (!isLive(link.state)) throw this.opts.connections.notConnected(deviceId, device);
+    if (!isLive(link.state))
+      throw new ContractError(
+        'unavailable',
+        notConnectedText(device, this.opts.connections.status(deviceId)),
+      );
     const checkStarted = performance.now();
     await this.applies.checkDevice(deviceId).catch(() => undefined);
     const [prepared, lease] = await Promise.all([

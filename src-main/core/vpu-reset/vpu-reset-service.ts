@@ -135,7 +135,10 @@ export class VpuResetService {
   async start(deviceId: string, who: string, interrupt = false): Promise<VpuReset> {
     const device = this.opts.deviceName(deviceId);
     if (!isLive(this.opts.connections.status(deviceId).state))
-      throw this.opts.connections.notConnected(deviceId, device);
+      throw new ContractError(
+        'unavailable',
+        notConnectedText(device, this.opts.connections.status(deviceId)),
+      );
     // The plan looks on the device for a reset already running there (and follows it) before anything else.
     const plan = await this.plan(deviceId);
     const already = this.resets.running(deviceId);
