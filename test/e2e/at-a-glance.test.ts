@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 import { until } from '../fixtures/until.js';
 import { screenshot, type BrowserSession } from './harness.js';
-import { addEmulatedDevice, useEmulatedConsole } from './monitor-steps.js';
+import { PANIC_PIPELINE, addEmulatedDevice, runOnDevice, useEmulatedConsole } from './monitor-steps.js';
 import { WAIT, overview, screenText } from './steps.js';
 
 const ok = await emulatorAvailable();
@@ -46,6 +46,18 @@ async function healthOf(strip: Locator): Promise<string | null> {
 
 async function waitHealth(strip: Locator, health: string): Promise<void> {
   await until(`health ${health}`, async () => (await healthOf(strip)) === health, LIVE.timeout, 200);
+}
+
+/** The screen at the issue's two laptop sizes, for looking (then back to the harness's size). */
+async function shootBoth(name: string): Promise<void> {
+  for (const [width, height] of [
+    [1440, 900],
+    [1280, 720],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await screenshot(page, `${name}-${width}x${height}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 describe.skipIf(!ok)('at a glance', () => {
@@ -98,7 +110,7 @@ describe.skipIf(!ok)('at a glance', () => {
         .getByText(/^REC \d+:\d\d$/)
         .waitFor(WAIT);
     }
-    await screenshot(page, 'glance-recording-previews');
+    await shootBoth('glance-recording-previews');
   });
 
   it('drops the link: tiles stall, the strip turns red with the last known REC greyed and aged, an alarm is raised, and every screen says reconnecting', async () => {
@@ -171,7 +183,7 @@ describe.skipIf(!ok)('at a glance', () => {
       await tab('Overview').click();
       await overview(page).getByText('Health: Alarm', { exact: true }).waitFor(WAIT);
       await overview(page).getByText('Link lost while recording 4 cameras', { exact: true }).waitFor(WAIT);
-      await screenshot(page, 'glance-link-lost-overview');
+      await shootBoth('glance-link-lost-overview');
 
       // A terminal opened now is told the console is reconnecting, not to connect.
       await tab('Terminal').click();
@@ -204,6 +216,24 @@ describe.skipIf(!ok)('at a glance', () => {
 
     const said = await page.evaluate(() => (window as unknown as { connectFirst: string[] }).connectFirst);
     expect(said).toEqual([]);
+  });
+
+  it('never says green "All well" while a critical Oops is open: the headline and every strip turn red and name it', async () => {
+    if (!emu) throw new Error('no emulator');
+    await tab('Overview').click();
+    await runOnDevice(emu, PANIC_PIPELINE);
+    await waitHealth(header(), 'alarm');
+    await header()
+      .getByText(/^Health: alarm — Kernel Oops/)
+      .waitFor(WAIT);
+    await card().getByText('Oops', { exact: true }).waitFor(WAIT);
+    expect(await healthOf(card().locator('[data-health]'))).toBe('alarm');
+    await overview(page).getByText('Health: Alarm', { exact: true }).waitFor(WAIT);
+    await overview(page)
+      .getByText(/^Kernel Oops/)
+      .waitFor(WAIT);
+    expect(await overview(page).getByText('Health: All well', { exact: true }).count()).toBe(0);
+    await shootBoth('glance-oops-overview');
   });
 
   it('saw no script errors', () => {

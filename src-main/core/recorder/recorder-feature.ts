@@ -62,7 +62,7 @@ export interface RecorderFeatureOptions {
   applyWatchMs?: number;
   /** How long the cameras have to stream after an apply's restart (default 20 s). */
   applyCamerasMs?: number;
-  /** How often a connected device's recorder state is read again, for REC on every screen (default 3 s). */
+  /** How often a connected device's recorder state is read again, for REC on every screen (default 2 s). */
   watchMs?: number;
 }
 

@@ -16,7 +16,7 @@ export class RecorderWatch {
   private readonly afterFailureMs: number;
 
   constructor(private readonly opts: RecorderWatchOptions) {
-    this.everyMs = opts.everyMs ?? 3000;
+    this.everyMs = opts.everyMs ?? 2000;
     this.afterFailureMs = opts.afterFailureMs ?? 15_000;
   }
 
