@@ -168,6 +168,12 @@ export const DeviceStatus = z.object({
   since: z.number(),
   /** Set while an automatic reconnect is scheduled. */
   retry: z.object({ attempt: z.number(), at: z.number() }).optional(),
+  /**
+   * Set while the console is getting a lost link back by itself, through every retry: when the device was last
+   * heard from (ms since the epoch) and the reconnect attempt under way or next (from 1). Cleared once the link is
+   * live again, or when the producer disconnects (then "connect" is the right word again).
+   */
+  linkLost: z.object({ since: z.number(), attempt: z.number().int().min(1) }).optional(),
   /** Median round trip of recent heartbeats, when connected. */
   rttMs: z.number().optional(),
   /** The key the device presented, when it needs trusting or does not match. */

@@ -123,6 +123,8 @@ export const ALARM_KINDS = [
   'vpu_sessions_safe',
   'vpu_sessions_practical',
   'temperature',
+  /** The console lost the device's link for longer than the keepalive window; cleared when it is back. */
+  'link_lost',
 ] as const;
 export const AlarmKind = z.enum(ALARM_KINDS);
 export type AlarmKind = z.infer<typeof AlarmKind>;

@@ -26,7 +26,12 @@ export const DeviceProbe = z.object({
 });
 export type DeviceProbe = z.infer<typeof DeviceProbe>;
 
-export const ActiveRecording = z.object({ camera: z.string(), file: z.string() });
+export const ActiveRecording = z.object({
+  camera: z.string(),
+  file: z.string(),
+  /** When the recording started (ISO, the device's clock), if the recorder says. */
+  startedAt: z.string().optional(),
+});
 export type ActiveRecording = z.infer<typeof ActiveRecording>;
 
 export const RecorderState = z.object({

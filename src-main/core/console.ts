@@ -164,6 +164,19 @@ export class Console {
             message: alarm.title,
           })
           .catch(() => undefined),
+      onAlarmResolved: (alarm) =>
+        void this.audit
+          .record({
+            deviceId: alarm.deviceId,
+            device: alarm.device,
+            action: 'alarm.resolved',
+            detail: alarm.kind,
+            result: 'ok',
+            message: `${alarm.title} (${alarm.acknowledged?.by ?? 'Tally'})`,
+          })
+          .catch(() => undefined),
+      // The recorder is built after the monitor; the alarm asks only once a link has been lost.
+      recordingsOf: (id) => this.recorder.lastRecordings(id),
       ...(opts.monitorRetryMs !== undefined ? { retryMs: opts.monitorRetryMs } : {}),
     });
     const liveSessions = (id: string): number | null => this.monitor.currentSample(id)?.vpu.total ?? null;

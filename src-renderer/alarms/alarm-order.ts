@@ -7,9 +7,10 @@ const KIND_RANK: Record<AlarmKind, number> = {
   oops: 1,
   rcu_stall: 2,
   vpu_error: 3,
-  vpu_sessions_practical: 4,
-  temperature: 5,
-  vpu_sessions_safe: 6,
+  link_lost: 4,
+  vpu_sessions_practical: 5,
+  temperature: 6,
+  vpu_sessions_safe: 7,
 };
 
 /** A few words for a badge; the alarm's own title carries the detail. */
@@ -21,6 +22,7 @@ export const ALARM_SHORT: Record<AlarmKind, string> = {
   vpu_sessions_practical: 'VPU at limit',
   temperature: 'Hot',
   vpu_sessions_safe: 'VPU high',
+  link_lost: 'Link lost',
 };
 
 export function isOpen(alarm: Alarm): boolean {

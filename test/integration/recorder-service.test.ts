@@ -174,7 +174,8 @@ describe.skipIf(!ok)(`recorder, probe and cameras on the emulated R58${why}`, ()
       const asked = await service.control(id, action, false);
       expect(asked.kind).toBe('confirm');
       if (asked.kind !== 'confirm') return;
-      expect(asked.recordings).toEqual([{ camera: 'cam0', file }]);
+      // With when it started, as the recorder reports it (REC's running time on every screen).
+      expect(asked.recordings).toEqual([{ camera: 'cam0', file, startedAt: expect.any(String) as unknown }]);
       expect(asked.message).toContain(path.posix.basename(file));
       expect(asked.message).toMatch(action === 'stop' ? /^Stopping preke-recorder/ : /^Restarting/);
     }

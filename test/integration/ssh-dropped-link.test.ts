@@ -111,11 +111,18 @@ describe('dropped link', () => {
     const lost = await con.manager.waitFor(endpoint.id, LOST, 20_000);
     console.info(`proxy stall: noticed after ${Date.now() - stalledAt} ms (${lost.detail})`);
     expect(lost.detail).toMatch(/keepalive/);
+    // Through every retry the status says since when the device was silent and which attempt runs.
+    expect(lost.linkLost?.attempt).toBeGreaterThanOrEqual(1);
+    expect(lost.linkLost?.since).toBeLessThanOrEqual(stalledAt);
     await expect(inFlight).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(con.manager.exec(endpoint.id, sh`true`)).rejects.toThrow(
+      /reconnecting by itself \(attempt \d+\)/,
+    );
 
     await new Promise((r) => setTimeout(r, 1000));
     proxy.resume();
-    await con.manager.waitFor(endpoint.id, ['connected', 'degraded'], 30_000);
+    const back = await con.manager.waitFor(endpoint.id, ['connected', 'degraded'], 30_000);
+    expect(back.linkLost).toBeUndefined();
     expect((await con.manager.exec(endpoint.id, sh`echo back`)).stdout).toBe('back\n');
   }, 90_000);
 

@@ -26,6 +26,8 @@ export interface AlarmCenterOptions {
   onChange: (alarms: Alarm[]) => void;
   onRaised?: (alarm: Alarm) => void;
   onAcknowledged?: (alarm: Alarm) => void;
+  /** An alarm whose cause went away by itself (the link came back) and was closed by Tally. */
+  onResolved?: (alarm: Alarm) => void;
   now?: () => Date;
   /** Acknowledged alarms kept for the list (newest first). */
   keepAcknowledged?: number;
@@ -114,6 +116,22 @@ export class AlarmCenter {
     const already = this.acknowledged.find((a) => a.id === id);
     if (already) return already;
     throw new ContractError('not_found', 'That alarm is no longer listed. Reload the alarm list.');
+  }
+
+  /**
+   * Close an open alarm whose cause is over (a lost link that came back): it moves to the acknowledged list,
+   * acknowledged by `by`. Returns it, or undefined when none was open.
+   */
+  resolve(deviceId: string, kind: AlarmKind, by: string): Alarm | undefined {
+    const key = AlarmCenter.key(deviceId, kind);
+    const entry = this.open.get(key);
+    if (!entry) return undefined;
+    this.open.delete(key);
+    const done: Alarm = { ...entry.alarm, acknowledged: { by, at: this.now().toISOString() } };
+    this.acknowledged = [done, ...this.acknowledged].slice(0, this.keep);
+    this.opts.onResolved?.(done);
+    this.changed();
+    return done;
   }
 
   /** Open alarms, critical before warning and newest first, then the acknowledged ones. */

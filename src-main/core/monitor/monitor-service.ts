@@ -16,6 +16,7 @@ import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { StateStore } from '../store/state-store.js';
 import { AlarmCenter } from './alarm-center.js';
 import { DeviceMonitor, type MonitorSink } from './device-monitor.js';
+import { LinkAlarms } from './link-alarm.js';
 
 export interface MonitorServiceOptions {
   connections: ConnectionManager;
@@ -24,6 +25,10 @@ export interface MonitorServiceOptions {
   onAlarms: (alarms: Alarm[]) => void;
   onAlarmRaised?: (alarm: Alarm) => void;
   onAlarmAcknowledged?: (alarm: Alarm) => void;
+  /** Tally closed an alarm whose cause went away (the link came back). */
+  onAlarmResolved?: (alarm: Alarm) => void;
+  /** The cameras the device was recording when last heard from, for the lost-link alarm's severity and words. */
+  recordingsOf?: (deviceId: string) => readonly { camera: string }[] | undefined;
   flushMs?: number;
   retryMs?: number;
 }
@@ -33,6 +38,7 @@ const KERNEL_ALARMS = new Set<Alarm['kind']>(['oops', 'panic', 'rcu_stall', 'vpu
 export class MonitorService {
   readonly alarms: AlarmCenter;
   private readonly monitors = new Map<string, DeviceMonitor>();
+  private readonly links: LinkAlarms;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly opts: MonitorServiceOptions) {
@@ -40,6 +46,14 @@ export class MonitorService {
       onChange: opts.onAlarms,
       ...(opts.onAlarmRaised ? { onRaised: opts.onAlarmRaised } : {}),
       ...(opts.onAlarmAcknowledged ? { onAcknowledged: opts.onAlarmAcknowledged } : {}),
+      ...(opts.onAlarmResolved ? { onResolved: opts.onAlarmResolved } : {}),
+    });
+    this.links = new LinkAlarms({
+      alarms: this.alarms,
+      deviceName: (id) => opts.store.device(id)?.name ?? id,
+      windowMs: () => opts.connections.keepaliveWindowMs(),
+      recordingsOf: (id) => opts.recordingsOf?.(id),
+      statusOf: (id) => opts.connections.status(id),
     });
     this.unsubscribe = opts.connections.onStatus((id, status) => this.onStatus(id, status));
   }
@@ -64,6 +78,7 @@ export class MonitorService {
 
   private onStatus(deviceId: string, status: DeviceStatus): void {
     if (!this.opts.store.device(deviceId)) return;
+    this.links.onStatus(deviceId, status);
     if (isLive(status.state)) {
       try {
         this.monitor(deviceId).start();
@@ -145,11 +160,13 @@ export class MonitorService {
   forget(deviceId: string): void {
     this.monitors.get(deviceId)?.stop();
     this.monitors.delete(deviceId);
+    this.links.forget(deviceId);
     this.alarms.forgetDevice(deviceId);
   }
 
   close(): void {
     this.unsubscribe();
+    this.links.close();
     for (const monitor of this.monitors.values()) monitor.stop();
     this.monitors.clear();
   }

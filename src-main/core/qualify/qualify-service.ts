@@ -33,7 +33,7 @@ import { encoderToText } from '../media/encoder-text.js';
 import { buildPipeline, type TestEncodeSink } from '../media/pipeline-builder.js';
 import { dangerOf, presetEncoder } from '../media/presets.js';
 import { parseRecorderConfig, type RecorderConfig } from '../media/recorder-config.js';
-import type { ConnectionManager } from '../ssh/connection-manager.js';
+import { notConnectedText, type ConnectionManager } from '../ssh/connection-manager.js';
 import { parseQualifyOutput, type QualifyMeta } from './qualify-report.js';
 import { qualifyScript, type QualifyTestInput } from './qualify-script.js';
 
@@ -171,7 +171,10 @@ export class QualifyService {
   private async prepare(deviceId: string, target: QualifyTarget, variant: QualifyVariant): Promise<Prepared> {
     const device = this.opts.deviceName(deviceId);
     if (!isLive(this.opts.connections.status(deviceId).state))
-      throw new ContractError('unavailable', `${device} is not connected; connect first.`);
+      throw new ContractError(
+        'unavailable',
+        notConnectedText(device, this.opts.connections.status(deviceId)),
+      );
     const profile = this.opts.profileOf(deviceId);
     const { path: repo, config } = profile.repo;
     await this.jobsOnDevice.checkDevice(deviceId).catch(() => undefined);

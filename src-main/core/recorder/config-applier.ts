@@ -49,7 +49,7 @@ import {
 } from '../media/recorder-config.js';
 import { checkBudget } from '../media/vpu-budget.js';
 import { withCpu, type CpuReading } from '../media/cpu-budget.js';
-import type { ConnectionManager } from '../ssh/connection-manager.js';
+import { notConnectedText, type ConnectionManager } from '../ssh/connection-manager.js';
 import { operationOf } from './apply-report.js';
 import type { RecorderService } from './recorder-service.js';
 
@@ -314,7 +314,10 @@ export class ConfigApplier {
     const device = this.opts.deviceName(deviceId);
     const link = this.opts.connections.status(deviceId);
     if (!isLive(link.state))
-      throw new ContractError('unavailable', `${device} is not connected; connect first.`);
+      throw new ContractError(
+        'unavailable',
+        notConnectedText(device, this.opts.connections.status(deviceId)),
+      );
     const checkStarted = performance.now();
     await this.applies.checkDevice(deviceId).catch(() => undefined);
     const [prepared, lease] = await Promise.all([

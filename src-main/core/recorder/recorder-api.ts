@@ -16,6 +16,8 @@ export interface RecorderStatusSummary {
 export interface ActiveRecordingFile {
   camera: string;
   file: string;
+  /** ISO time the recording started, when the recorder says. */
+  startedAt?: string;
 }
 
 /** What `POST /record/start` reports: camera → file started, camera → why not. */
@@ -57,6 +59,24 @@ export function parseRecorderStatus(value: unknown): RecorderStatusSummary | und
   };
 }
 
+/**
+ * A recording's `started` as an ISO time: ISO 8601 with or without a colon in the offset (`…+0200`, as Python's
+ * `%z` prints it), or seconds (or milliseconds) since the epoch. Anything else is unknown.
+ */
+export function parseStarted(value: unknown): string | undefined {
+  let ms: number | undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0)
+    ms = value < 1e11 ? value * 1000 : value;
+  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value.trim())) {
+    const text = value
+      .trim()
+      .replace(' ', 'T')
+      .replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+    ms = Date.parse(text);
+  }
+  return ms !== undefined && Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
+
 /** GET /record/status: `{"recording":{"cam0":{"file":"/var/recordings/cam0_….mp4","started":…,"running":true}}}`. */
 export function parseRecordStatus(value: unknown): ActiveRecordingFile[] | undefined {
   if (!isRecord(value)) return undefined;
@@ -64,8 +84,10 @@ export function parseRecordStatus(value: unknown): ActiveRecordingFile[] | undef
   if (!isRecord(recording)) return undefined;
   const out: ActiveRecordingFile[] = [];
   for (const [camera, entry] of Object.entries(recording)) {
-    if (isRecord(entry) && typeof entry.file === 'string') out.push({ camera, file: entry.file });
-    else if (typeof entry === 'string') out.push({ camera, file: entry });
+    if (isRecord(entry) && typeof entry.file === 'string') {
+      const startedAt = parseStarted(entry.started);
+      out.push(startedAt ? { camera, file: entry.file, startedAt } : { camera, file: entry.file });
+    } else if (typeof entry === 'string') out.push({ camera, file: entry });
   }
   return out.sort((a, b) => a.camera.localeCompare(b.camera));
 }

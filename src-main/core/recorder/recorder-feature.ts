@@ -36,6 +36,7 @@ import { DeviceRepo } from '../device/repo.js';
 import { probeDevice } from './probe.js';
 import { RecorderApi } from './recorder-api.js';
 import { endingRecordingsMessage, RecorderService } from './recorder-service.js';
+import { RecorderWatch } from './recorder-watch.js';
 import { deleteRecording, listRecordings } from './recordings.js';
 
 export interface RecorderFeatureEvents {
@@ -64,6 +65,8 @@ export interface RecorderFeatureOptions {
   applyWatchMs?: number;
   /** How long the cameras have to stream after an apply's restart (default 20 s). */
   applyCamerasMs?: number;
+  /** How often a connected device's recorder state is read again, for REC on every screen (default 2 s). */
+  watchMs?: number;
 }
 
 const FOLLOW_SHORT = 'It takes a few seconds; the Recorder tab shows the outcome.';
@@ -75,6 +78,9 @@ export class RecorderFeature {
   private readonly repo: DeviceRepo;
   private readonly probes = new Map<string, DeviceProbe>();
   private readonly probing = new Map<string, Promise<DeviceProbe>>();
+  /** The last state read from each device, kept through a lost link: what it was doing when last seen. */
+  private readonly states = new Map<string, RecorderState>();
+  private readonly watch: RecorderWatch;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly opts: RecorderFeatureOptions) {
@@ -85,7 +91,10 @@ export class RecorderFeature {
       connections: opts.connections,
       profileOf,
       deviceName,
-      onState: (id, state) => opts.events.state(id, state),
+      onState: (id, state) => {
+        this.states.set(id, state);
+        opts.events.state(id, state);
+      },
       onJournal: (id, entries) => opts.events.journal(id, entries),
     });
     this.cameras = new CameraReader(opts.connections, profileOf);
@@ -107,7 +116,16 @@ export class RecorderFeature {
       ...(opts.applyWatchMs !== undefined ? { watchMs: opts.applyWatchMs } : {}),
       ...(opts.applyCamerasMs !== undefined ? { camerasTimeoutMs: opts.applyCamerasMs } : {}),
     });
+    this.watch = new RecorderWatch({
+      read: (id) => this.recorder.status(id),
+      ...(opts.watchMs !== undefined ? { everyMs: opts.watchMs } : {}),
+    });
     this.unsubscribe = opts.connections.onStatus((id, status) => this.onStatus(id, status));
+  }
+
+  /** The recordings running when the device was last read (through a lost link: the last known). */
+  lastRecordings(deviceId: string): RecorderState['recordings'] | undefined {
+    return this.states.get(deviceId)?.recordings;
   }
 
   profileOf(deviceId: string): DeviceProfile {
@@ -118,10 +136,12 @@ export class RecorderFeature {
     if (!this.opts.store.device(deviceId)) return;
     if (isLive(status.state)) {
       this.recorder.startJournal(deviceId);
+      this.watch.start(deviceId);
       // Probe once per connection; a failed probe is retried on the next request.
       if (!this.probing.has(deviceId)) void this.probe(deviceId, true).catch(() => undefined);
     } else {
       this.recorder.pauseJournal(deviceId);
+      this.watch.stop(deviceId);
       this.probing.delete(deviceId);
     }
   }
@@ -319,6 +339,8 @@ export class RecorderFeature {
   }
 
   forget(deviceId: string): void {
+    this.watch.stop(deviceId);
+    this.states.delete(deviceId);
     this.recorder.forget(deviceId);
     this.cameras.forget(deviceId);
     this.probes.delete(deviceId);
@@ -327,6 +349,7 @@ export class RecorderFeature {
 
   close(): void {
     this.unsubscribe();
+    this.watch.close();
     this.recorder.close();
     this.applier.close();
   }

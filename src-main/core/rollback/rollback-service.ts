@@ -31,7 +31,7 @@ import {
   type RecorderConfig,
 } from '../media/recorder-config.js';
 import { checkBudget } from '../media/vpu-budget.js';
-import type { ConnectionManager } from '../ssh/connection-manager.js';
+import { notConnectedText, type ConnectionManager } from '../ssh/connection-manager.js';
 import { checkoutJobScript } from '../device/checkout-job.js';
 import { holdsLease, parseCheckoutOutput, type CheckoutMeta } from '../device/checkout-report.js';
 
@@ -117,7 +117,10 @@ export class RollbackService {
   private async prepare(deviceId: string, to: string, probationS = DEFAULT_PROBATION_S): Promise<Prepared> {
     const device = this.opts.deviceName(deviceId);
     if (!isLive(this.opts.connections.status(deviceId).state))
-      throw new ContractError('unavailable', `${device} is not connected; connect first.`);
+      throw new ContractError(
+        'unavailable',
+        notConnectedText(device, this.opts.connections.status(deviceId)),
+      );
     commitId(to);
     const profile = this.opts.profileOf(deviceId);
     const { path: repo, config } = profile.repo;

@@ -26,6 +26,18 @@ export interface LocalForward {
   close(): Promise<void>;
 }
 
+/** The sentence behind `notConnected`: reconnecting by itself, or waiting for the producer. */
+export function notConnectedText(name: string, status: DeviceStatus): string {
+  const attempt = status.linkLost?.attempt ?? status.retry?.attempt;
+  if (status.linkLost || status.retry)
+    return (
+      `${name} is not reachable right now: Tally is reconnecting by itself` +
+      `${attempt !== undefined ? ` (attempt ${attempt})` : ''}. Try again once the link is back.`
+    );
+  if (status.state === 'connecting') return `${name} is still connecting. Try again in a moment.`;
+  return `${name} is not connected (${status.state.replace('_', ' ')}). Connect it first.`;
+}
+
 /** One persistent SSH connection per device, shared by every service in the core. */
 export class ConnectionManager {
   private readonly connections = new Map<string, DeviceConnection>();
@@ -37,6 +49,11 @@ export class ConnectionManager {
   setKeepalive(keepalive: KeepaliveSettings): void {
     this.opts.keepalive = keepalive;
     this.connections.forEach((c) => c.setOpenOptions({ ...c.openOptions, keepalive }));
+  }
+
+  /** How long a silent link lasts before keepalive calls it dead: the interval times the misses allowed, plus one. */
+  keepaliveWindowMs(): number {
+    return this.opts.keepalive.intervalMs * (this.opts.keepalive.countMax + 1);
   }
 
   onStatus(listener: ConnectionStatusListener): () => void {
@@ -117,16 +134,20 @@ export class ConnectionManager {
     });
   }
 
+  /**
+   * Why a command cannot run on the device now, for a person: while the console is getting the link back by
+   * itself it says so (asking the producer to connect would be wrong); otherwise connecting is what to do.
+   */
+  notConnected(deviceId: string, name?: string): ContractError {
+    const status = this.status(deviceId);
+    const who = name ?? this.connections.get(deviceId)?.endpoint.name ?? 'The device';
+    return new ContractError('unavailable', notConnectedText(who, status));
+  }
+
   private live(deviceId: string) {
     const conn = this.connections.get(deviceId);
     const client = conn?.ssh;
-    if (!conn || !client) {
-      const status = this.status(deviceId);
-      throw new ContractError(
-        'unavailable',
-        `${conn?.endpoint.name ?? 'The device'} is not connected (${status.state.replace('_', ' ')}). Connect it first.`,
-      );
-    }
+    if (!conn || !client) throw this.notConnected(deviceId);
     return { conn, client };
   }
 

@@ -33,6 +33,10 @@ export class DeviceConnection {
   private heartbeat:
     { channel: ClientChannel; timer: NodeJS.Timeout; sentAt?: number; rtts: number[] } | undefined;
   private current: DeviceStatus;
+  /** When the device last answered (connect, heartbeat echo): "last seen" once the link is lost. */
+  private lastHeard = 0;
+  /** Set from a loss of a live link until it is live again or the producer lets go: the status carries it. */
+  private lostSince: number | undefined;
   /** The last key presented that the user may trust. */
   presentedKey: (PresentedHostKey & { host: string; port: number }) | undefined;
   private readonly readyWaiters = new Set<() => void>();
@@ -65,7 +69,11 @@ export class DeviceConnection {
 
   private set(state: ConnectionState, detail: string, extra: Partial<DeviceStatus> = {}): void {
     const since = state === this.current.state ? this.current.since : Date.now();
-    this.current = { state, detail, since, ...extra };
+    const lost =
+      this.lostSince !== undefined && !isLive(state)
+        ? { linkLost: { since: this.lostSince, attempt: Math.max(1, this.attempt) } }
+        : {};
+    this.current = { state, detail, since, ...extra, ...lost };
     this.emit(this.current);
     if (isLive(state)) this.readyWaiters.forEach((w) => w());
   }
@@ -102,6 +110,7 @@ export class DeviceConnection {
 
   async stop(detail = 'Disconnected.'): Promise<void> {
     this.wanted = false;
+    this.lostSince = undefined;
     this.generation++;
     clearTimeout(this.retryTimer);
     this.teardown();
@@ -124,7 +133,7 @@ export class DeviceConnection {
 
   private async tryConnect(): Promise<void> {
     const gen = ++this.generation;
-    this.set('connecting', this.attempt > 0 ? `Reconnecting (attempt ${this.attempt + 1})…` : 'Connecting…');
+    this.set('connecting', this.attempt > 0 ? `Reconnecting (attempt ${this.attempt})…` : 'Connecting…');
     try {
       const target = await this.endpoint.target();
       const opened = await openClient(target, this.open);
@@ -136,6 +145,8 @@ export class DeviceConnection {
       this.client = opened.client;
       this.hops = opened.hops;
       this.attempt = 0;
+      this.lostSince = undefined;
+      this.lastHeard = Date.now();
       this.presentedKey = undefined;
       let lostBecause = 'the device closed the connection';
       opened.client.on('error', (err: Error & { level?: string }) => {
@@ -158,6 +169,8 @@ export class DeviceConnection {
       const expected = failure.verdict?.kind === 'mismatch' ? { expectedKey: failure.verdict.expected } : {};
       if (NEEDS_USER.has(kind)) {
         this.wanted = false;
+        // Waiting for the producer now, not reconnecting: the status says what they must do instead.
+        this.lostSince = undefined;
         this.set(kind, failure.message, { ...keyInfo, ...expected });
         return;
       }
@@ -172,6 +185,7 @@ export class DeviceConnection {
       this.set('disconnected', 'Disconnected.');
       return;
     }
+    this.lostSince = this.lastHeard || Date.now();
     this.scheduleRetry('disconnected', `The link to the device was lost (${because}).`);
   }
 
@@ -215,6 +229,7 @@ export class DeviceConnection {
       };
       this.heartbeat = hb;
       channel.on('data', () => {
+        this.lastHeard = Date.now();
         if (hb.sentAt === undefined) return;
         const rtt = performance.now() - hb.sentAt;
         hb.sentAt = undefined;

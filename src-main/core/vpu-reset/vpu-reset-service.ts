@@ -22,7 +22,7 @@ import type { DeviceLeases, LeaseRequest } from '../device/lease.js';
 import type { DeviceProfile } from '../device/profile.js';
 import { argv, sudo } from '../device/quote.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
-import type { ConnectionManager } from '../ssh/connection-manager.js';
+import { notConnectedText, type ConnectionManager } from '../ssh/connection-manager.js';
 import { parseResetOutput, type ResetMeta } from './reset-report.js';
 import { resetScript, type ResetTimeouts } from './reset-script.js';
 
@@ -159,7 +159,7 @@ export class VpuResetService {
         ...base,
         running: this.resets.running(deviceId) ?? null,
         lease: this.opts.leases.current(deviceId),
-        blocked: `${device} is not connected. Connect first; a reset that is already running on it carries on by itself.`,
+        blocked: `${notConnectedText(device, this.opts.connections.status(deviceId))} A reset that is already running on it carries on by itself.`,
       };
     await this.resets.checkDevice(deviceId);
     const running = this.resets.running(deviceId) ?? null;
@@ -191,7 +191,10 @@ export class VpuResetService {
   async start(deviceId: string, who: string, interrupt = false): Promise<VpuReset> {
     const device = this.opts.deviceName(deviceId);
     if (!isLive(this.opts.connections.status(deviceId).state))
-      throw new ContractError('unavailable', `${device} is not connected; connect first.`);
+      throw new ContractError(
+        'unavailable',
+        notConnectedText(device, this.opts.connections.status(deviceId)),
+      );
     // The plan looks on the device for a reset already running there (and follows it) before anything else.
     const { plan, jobs } = await this.planned(deviceId);
     const already = this.resets.running(deviceId);

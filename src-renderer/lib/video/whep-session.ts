@@ -31,6 +31,8 @@ export interface WhepSnapshot {
   firstFrameMs: number | null;
   /** Failed attempts in a row (reset when frames flow). */
   failures: number;
+  /** While live: set once no new frame was decoded for `stallNoticeMs`, to how long (ms). The stream may recover. */
+  stalledMs?: number;
 }
 
 /** The parts of RTCPeerConnection the reader uses; the browser's class fits it. */
@@ -81,10 +83,14 @@ export interface WhepOptions {
   requestMs?: number;
   /** No first frame within this after the answer: the attempt failed. */
   firstFrameMs?: number;
-  /** Frames stopped for this long while live: the stream stalled. */
+  /** Frames stopped for this long while live: the attempt failed and starts again. */
   stallMs?: number;
-  /** Stats poll while live; before the first frame it is polled faster to time it. */
+  /** Frames stopped for this long while live: the snapshot says stalled (the picture is frozen). */
+  stallNoticeMs?: number;
+  /** Rates (bitrate, fps, loss) are worked out over this period while live. */
   statsMs?: number;
+  /** While live, how often decoded frames are counted, so a frozen picture is told within a second. */
+  frameCheckMs?: number;
   backoff?: BackoffOptions;
   /** How long an offline path waits before it is asked again. */
   offlineMs?: number;
@@ -173,6 +179,7 @@ export class WhepSession {
   private stats: TileStats = EMPTY_STATS;
   private firstFrameMs: number | null = null;
   private failures = 0;
+  private stalledMs: number | undefined;
   private iceServers: IceServer[] = [];
 
   /** Everything about the attempt under way; replaced as a whole so stale callbacks can tell they are stale. */
@@ -188,6 +195,8 @@ export class WhepSession {
         sample: StatsSample | undefined;
         lastFrames: number;
         lastProgressAt: number;
+        /** When the shown rates were last worked out (deps clock). */
+        statsAt: number | undefined;
         answeredAt: number | null;
         abort: AbortController;
       }
@@ -207,7 +216,9 @@ export class WhepSession {
       requestMs: 10_000,
       firstFrameMs: 10_000,
       stallMs: 4000,
+      stallNoticeMs: 750,
       statsMs: 1000,
+      frameCheckMs: 250,
       backoff: PREVIEW_BACKOFF,
       offlineMs: 5000,
       ...options,
@@ -220,6 +231,7 @@ export class WhepSession {
       stats: this.stats,
       firstFrameMs: this.firstFrameMs,
       failures: this.failures,
+      ...(this.stalledMs !== undefined ? { stalledMs: this.stalledMs } : {}),
     };
   }
 
@@ -248,6 +260,7 @@ export class WhepSession {
 
   private setState(state: WhepState): void {
     this.state = state;
+    this.stalledMs = undefined;
     this.emit();
   }
 
@@ -272,6 +285,7 @@ export class WhepSession {
       sample: undefined as StatsSample | undefined,
       lastFrames: 0,
       lastProgressAt: this.deps.now(),
+      statsAt: undefined as number | undefined,
       answeredAt: null as number | null,
       abort: new AbortController(),
     };
@@ -418,7 +432,7 @@ export class WhepSession {
             if (this.attempt === attempt) this.pollStats();
           });
       },
-      live ? this.opt.statsMs : 50,
+      live ? this.opt.frameCheckMs : 50,
     );
   }
 
@@ -427,8 +441,17 @@ export class WhepSession {
     if (!attempt) return;
     const now = this.deps.now();
     const { stats, sample } = reduceStats(entries, attempt.sample, now);
-    if (sample) attempt.sample = sample;
-    this.stats = stats;
+    // Frames are counted often; the rates are worked out over a whole period, or they would jump about.
+    const due =
+      this.state.kind !== 'live' ||
+      attempt.statsAt === undefined ||
+      now - attempt.statsAt >= this.opt.statsMs - this.opt.frameCheckMs / 2;
+    if (due) {
+      if (sample) attempt.sample = sample;
+      attempt.statsAt = now;
+      this.stats = stats;
+    } else this.stats = { ...this.stats, framesDecoded: stats.framesDecoded };
+    const wasStalled = this.stalledMs;
     if (stats.framesDecoded > attempt.lastFrames) {
       attempt.lastFrames = stats.framesDecoded;
       attempt.lastProgressAt = now;
@@ -442,11 +465,13 @@ export class WhepSession {
       this.fail(`no frames for ${Math.round((now - attempt.lastProgressAt) / 1000)} s`);
       return;
     }
+    const still = now - attempt.lastProgressAt;
+    this.stalledMs = this.state.kind === 'live' && still >= this.opt.stallNoticeMs ? still : undefined;
     if (this.state.kind !== 'live' && now - (attempt.answeredAt ?? now) >= this.opt.firstFrameMs) {
       this.fail(`no picture within ${Math.round(this.opt.firstFrameMs / 1000)} s of the answer`);
       return;
     }
-    this.emit();
+    if (due || (wasStalled === undefined) !== (this.stalledMs === undefined)) this.emit();
     this.pollStats();
   }
 

@@ -30,6 +30,14 @@ export function whepStatus(snap: WhepSnapshot | undefined, now: number): TileSta
         tone: 'busy',
       };
     case 'live':
+      // A frozen picture is not live, though the session has not given up on it yet.
+      if (snap?.stalledMs !== undefined)
+        return {
+          label: 'Stalled',
+          detail:
+            'No new frame: the picture is frozen. Tally starts the stream again if it does not recover.',
+          tone: 'warn',
+        };
       return { label: 'Live', detail: '', tone: 'ok' };
     case 'offline':
       return {

@@ -5,6 +5,7 @@ import { sh, type ShellCommand } from '../../../src-main/core/device/quote.js';
 import {
   parseRecorderStatus,
   parseRecordStatus,
+  parseStarted,
   parseStartReport,
   RecorderApi,
 } from '../../../src-main/core/recorder/recorder-api.js';
@@ -126,11 +127,32 @@ describe('recorder JSON', () => {
         },
       }),
     ).toEqual([
-      { camera: 'cam0', file: '/var/recordings/cam0_20261121_140126.mp4' },
-      { camera: 'cam1', file: '/var/recordings/cam1_20261121_140126.mp4' },
+      {
+        camera: 'cam0',
+        file: '/var/recordings/cam0_20261121_140126.mp4',
+        startedAt: '2026-11-21T14:01:26.000Z',
+      },
+      {
+        camera: 'cam1',
+        file: '/var/recordings/cam1_20261121_140126.mp4',
+        startedAt: '2026-11-21T14:01:26.000Z',
+      },
     ]);
     expect(parseRecordStatus({ recording: {} })).toEqual([]);
     expect(parseRecordStatus({ status: 'idle' })).toBeUndefined();
+  });
+
+  it('reads when a recording started in the forms recorders print, and leaves anything else unknown', () => {
+    expect(parseStarted('2026-11-21T14:01:26+0200')).toBe('2026-11-21T12:01:26.000Z');
+    expect(parseStarted('2026-11-21T14:01:26+02:00')).toBe('2026-11-21T12:01:26.000Z');
+    expect(parseStarted('2026-11-21 14:01:26Z')).toBe('2026-11-21T14:01:26.000Z');
+    expect(parseStarted(1_795_000_000)).toBe(new Date(1_795_000_000_000).toISOString());
+    expect(parseStarted(1_795_000_000_000)).toBe(new Date(1_795_000_000_000).toISOString());
+    for (const bad of ['yesterday', '', 0, -5, null, undefined, {}, '2026-13-45T99:99:99'])
+      expect(parseStarted(bad)).toBeUndefined();
+    expect(parseRecordStatus({ recording: { cam0: { file: '/r/cam0.mp4', started: 'soon' } } })).toEqual([
+      { camera: 'cam0', file: '/r/cam0.mp4' },
+    ]);
   });
 
   it('reads what POST /record/start started and why the rest did not', () => {

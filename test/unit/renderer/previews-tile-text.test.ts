@@ -48,6 +48,10 @@ describe('preview tile words', () => {
     expect(whepStatus(whep({ kind: 'unauthorized', message: '401' }), 0).label).toBe('Needs credentials');
     expect(whepStatus(undefined, 0).label).toBe('Paused');
     expect(whepStatus(whep({ kind: 'live' }), 0)).toEqual({ label: 'Live', detail: '', tone: 'ok' });
+    expect(whepStatus({ ...whep({ kind: 'live' }), stalledMs: 800 }, 0)).toMatchObject({
+      label: 'Stalled',
+      tone: 'warn',
+    });
   });
 
   it('labels HLS with its latency', () => {

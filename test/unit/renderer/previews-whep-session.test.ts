@@ -298,6 +298,34 @@ describe('WHEP session (boundary mocks: fake fetch and RTCPeerConnection)', () =
     expect(h.session.snapshot()).toMatchObject({ state: { kind: 'live' }, failures: 0 });
   });
 
+  it('says stalled within a second of the frames stopping, and not while they flow', async () => {
+    const h = harness();
+    h.session.start();
+    await vi.advanceTimersByTimeAsync(30);
+    await play(h, 2000);
+    expect(h.session.snapshot().stalledMs).toBeUndefined();
+    expect(h.snapshots.some((s) => s.stalledMs !== undefined)).toBe(false);
+    // The picture freezes: still live (the attempt has not failed yet), but stalled.
+    await vi.advanceTimersByTimeAsync(1000);
+    const frozen = h.session.snapshot();
+    expect(frozen.state.kind).toBe('live');
+    expect(frozen.stalledMs).toBeGreaterThanOrEqual(750);
+    // Frames again: no longer stalled.
+    await play(h, 500);
+    expect(h.session.snapshot()).toMatchObject({ state: { kind: 'live' } });
+    expect(h.session.snapshot().stalledMs).toBeUndefined();
+  });
+
+  it('works out the rates over a whole period though it counts frames more often', async () => {
+    const h = harness();
+    h.session.start();
+    await vi.advanceTimersByTimeAsync(30);
+    await play(h, 3000);
+    const fps = h.snapshots.map((s) => s.stats.fps).filter((f): f is number => f !== null);
+    expect(fps.length).toBeGreaterThan(0);
+    for (const f of fps.slice(1)) expect(f).toBeCloseTo(30, 0);
+  });
+
   it('backs off longer each time the endpoint cannot be reached, and says why', async () => {
     const h = harness(() => {
       throw new TypeError('Failed to fetch');

@@ -1,0 +1,31 @@
+/** A device's glance from the renderer's stores: the one place the status strips read from. */
+import { ALARM_SHORT } from '../../alarms/alarm-order.js';
+import { app } from '../app-state.svelte.js';
+import { clock } from './clock.svelte.js';
+import { computeGlance, type Glance } from './glance.js';
+
+/** Reactive: call it from `$derived` in a component that also runs `$effect(() => clock.use())`. */
+export function glanceOf(deviceId: string): Glance | undefined {
+  const device = app.devices.find((d) => d.id === deviceId);
+  if (!device) return undefined;
+  const recorder = app.recorder.peek(deviceId)?.state;
+  const monitor = app.monitor.peek(deviceId);
+  const sample = monitor?.samples.at(-1);
+  return computeGlance({
+    name: device.name,
+    status: device.status,
+    recorder: recorder?.value ? { state: recorder.value, at: recorder.at } : undefined,
+    reading: sample
+      ? {
+          at: sample.at,
+          vpuSessions: sample.vpu.total,
+          cpuPercent: sample.cpuPercent,
+          temperatureC: sample.temperatureC,
+        }
+      : undefined,
+    limits: monitor?.limits,
+    alarms: app.alarms.open.filter((a) => a.deviceId === deviceId),
+    alarmShort: ALARM_SHORT,
+    now: clock.now,
+  });
+}
