@@ -153,6 +153,11 @@ export function isLive(state: ConnectionState): boolean {
   return state === 'connected' || state === 'degraded';
 }
 
+/** The console is getting a lost link back by itself (not a link the user ended): say "reconnecting", not "connect". */
+export function isReconnecting(status: Pick<DeviceStatus, 'linkLost' | 'retry'>): boolean {
+  return status.linkLost !== undefined || status.retry !== undefined;
+}
+
 export const HostKeyInfo = z.object({
   /** `SHA256:…` exactly as `ssh-keygen -lf` prints it. */
   fingerprint: z.string(),

@@ -131,6 +131,8 @@ describe.skipIf(!ok)('at a glance', () => {
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
 
+    const tabs = page.getByRole('tablist').first();
+    const tabsBefore = await tabs.boundingBox();
     await emu.control.linkDown();
     try {
       // Frames stop at once; keepalive needs its window to call the link dead.
@@ -150,6 +152,8 @@ describe.skipIf(!ok)('at a glance', () => {
       await header()
         .getByText(/^last seen \d+ s ago — the box was recording 4 cameras$/)
         .waitFor(WAIT);
+      // The header says all that on one line: the tabs under it stay where the pointer expects them.
+      expect(await tabs.boundingBox()).toEqual(tabsBefore);
       await card().getByText(REC_TIME).waitFor(WAIT);
       await card()
         .getByText(/^last seen \d+ s ago — the box was recording 4 cameras$/)
