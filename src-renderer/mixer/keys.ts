@@ -7,20 +7,10 @@
  * - the editor: Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z (or Ctrl+Y) redoes, except in a text field (it has its own).
  */
 
-import { isTyping, type TargetLike } from '../lib/shortcuts.js';
-
-export interface KeyLike {
-  key: string;
-  /** The physical key (`Digit1`, `Space`); layouts that need Shift for digits still name it. */
-  code?: string;
-  shiftKey: boolean;
-  ctrlKey: boolean;
-  metaKey: boolean;
-  altKey: boolean;
-}
+import { isTyping, type KeyLike, type TargetLike } from '../lib/shortcuts.js';
 
 /** Typing goes into text (inputs, text areas, editable elements, the terminal): the same rule as every shortcut. */
-export { isTyping as isTextEntry, type TargetLike };
+export { isTyping as isTextEntry, type KeyLike, type TargetLike };
 
 /** Whether Space toggles the focused element (a checkbox, a radio, a switch), so it must not take. */
 export function spaceToggles(target: TargetLike | null | undefined): boolean {
