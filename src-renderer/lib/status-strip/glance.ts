@@ -278,6 +278,7 @@ export function computeGlance(input: GlanceInput): Glance {
   if (reading?.cpuPercent != null) {
     const p = Math.round(reading.cpuPercent);
     const high = p >= CPU_WARN_PERCENT;
+    if (high && !readingStale) reasons.push({ level: 'warning', text: `CPU at ${p} %` });
     cpu = {
       text: `CPU ${p} %`,
       label: `CPU ${p} % of the whole board${ageNote}.`,

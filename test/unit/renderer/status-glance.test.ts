@@ -122,13 +122,14 @@ describe('the glance of a device', () => {
     expect(warm.cpu?.tone).toBe('warn');
     expect(warm.temperature?.tone).toBe('warn');
     expect(warm.health).toBe('warning');
-    expect(warm.reasons).toEqual(['SoC at 86 °C']);
-    // A busy board is marked, but is not a warning by itself.
+    expect(warm.reasons).toEqual(['CPU at 91 %', 'SoC at 86 °C']);
+    // A board out of CPU is a warning on its own (seed 000: software encoders starve it).
     const busy = computeGlance(
       input({ reading: { at: NOW, vpuSessions: 4, cpuPercent: 100, temperatureC: 50 } }),
     );
     expect(busy.cpu?.tone).toBe('warn');
-    expect(busy.health).toBe('ok');
+    expect(busy.health).toBe('warning');
+    expect(busy.reasons).toEqual(['CPU at 100 %']);
   });
 
   it('keeps the last known state through a lost link, greyed and stamped with its age, red while it was recording', () => {
