@@ -94,8 +94,8 @@ export interface Glance {
 /** A reading older than this is no longer "now" (the sampler says every second). */
 export const READING_FRESH_MS = 5000;
 /**
- * CPU share of the whole board (all cores = 100 %) that the CPU segment marks. It does not turn the health amber
- * by itself: a busy encoder box is normal, and what it can carry is the budget's question, not an alarm's.
+ * CPU share of the whole board (all cores = 100 %) from which the strip warns: the r58 profile's practical CPU
+ * limit, where software encoders start to drop frames (seed 000).
  */
 export const CPU_WARN_PERCENT = 85;
 
