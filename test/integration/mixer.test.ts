@@ -42,14 +42,19 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
     }
   };
 
-  /** Connected, and the mixer's state read from it (after a test that dropped or slowed the link). */
+  /**
+   * Connected, the mixer's state read from it (after a test that dropped or slowed the link), and every input showing
+   * pictures: a take whose cameras have none is refused at its deadline, as it should be (the Mixer's Cut waits for
+   * them too), and a loaded machine can stall the H.265 camera's encoder for a moment.
+   */
   const connectedAndRunning = (): Promise<MixerState> =>
     t.until(
-      'connected with the mixer running',
+      'connected with the mixer running and its inputs playing',
       async () => {
         if (t.core.connections.status(t.deviceId).state !== 'connected') return undefined;
         const s = await state().catch(() => undefined);
-        return s?.status === 'running' ? s : undefined;
+        const playing = s && Object.values(s.inputs).every((i) => i.state === 'playing');
+        return s?.status === 'running' && playing ? s : undefined;
       },
       90_000,
     );
@@ -116,7 +121,7 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
   });
 
   it('cuts to picture-in-picture and fades back to 2×2 live: same agent process, Program as the device reports it', async () => {
-    const before = await state();
+    const before = await connectedAndRunning();
     const cut = await take('pip');
     expect(cut.outcome, cut.message).toBe('applied');
     expect(cut.state?.program?.sceneId).toBe('pip');
@@ -132,6 +137,7 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
   });
 
   it('two consoles on one mixer: each take is applied once with its own numbers, and both show what is on air', async () => {
+    await connectedAndRunning();
     const b = await openEmulatedConsole(t.emu, {
       console: { mixerOutput: { width: 640, height: 360, fps: 30, bitrateKbps: 1500 } },
     });
@@ -187,6 +193,7 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
     await t.until('the hand encoder gone', () =>
       (t.core.monitor.currentSample(t.deviceId)?.vpu.total ?? 99) <= 8 ? true : undefined,
     );
+    await connectedAndRunning();
     // A take on a healthy link first (the device clock is known), then the link stalls as the next one is sent:
     // it reaches the device 2 s late.
     expect((await take('grid-2x2')).outcome).toBe('applied');
@@ -240,6 +247,7 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
   });
 
   it('the CLI takes a scene and exits 0; stop ends the program and frees the decoders', async () => {
+    await connectedAndRunning();
     const out: string[] = [];
     const code = await mixerCommand(
       t.core,
