@@ -97,6 +97,8 @@ export const commands = {
   'devices.remove': command(DeviceRef, Ok),
   'devices.connect': command(DeviceRef, Ok),
   'devices.disconnect': command(DeviceRef, Ok),
+  /** Connect every device that is not connected or connecting; the logins are spread by the console. */
+  'devices.connectAll': command(z.object({}), z.object({ started: z.array(z.string()) })),
   'devices.importSshConfig': command(
     z.object({ path: z.string().max(4096).optional() }),
     z.object({ path: z.string(), candidates: z.array(ImportCandidate) }),
@@ -125,6 +127,8 @@ export const commands = {
   'alarms.list': command(z.object({}), z.array(Alarm)),
   /** The producer saw it. Written to the audit log. */
   'alarms.acknowledge': command(AlarmRef, Alarm),
+  /** Acknowledge every open alarm of one device (each one audited). */
+  'alarms.acknowledgeDevice': command(DeviceRefInput, z.object({ acknowledged: z.array(Alarm) })),
   /** What the console found on the device at connect; `refresh` probes again. */
   'device.probe': command(DeviceRefInput.extend({ refresh: z.boolean().default(false) }), DeviceProbe),
   'recorder.status': command(DeviceRefInput, RecorderState),

@@ -118,6 +118,25 @@ export const JumpSpec = z
     'A jump host is user@host or user@host:port, as in ssh -J.',
   );
 
+/** A label that groups devices (room, venue, rack): short words a producer types and filters by. */
+export const Tag = z
+  .string()
+  .trim()
+  .min(1, 'A tag cannot be empty.')
+  .max(32, 'A tag is at most 32 characters.')
+  .regex(
+    /^[\p{L}\p{N}][\p{L}\p{N} ._/-]*$/u,
+    'A tag is letters, digits, spaces, dots, dashes, underscores or slashes, starting with a letter or digit.',
+  );
+
+/** At most 8 tags a device; the same tag twice (ignoring case) counts once, the first spelling kept. */
+export const Tags = z
+  .array(Tag)
+  .max(8, 'A device has at most 8 tags.')
+  .transform((tags) =>
+    tags.filter((t, i) => tags.findIndex((u) => u.toLowerCase() === t.toLowerCase()) === i),
+  );
+
 export const DeviceInput = z.object({
   name: DeviceName,
   host: Host,
@@ -126,6 +145,7 @@ export const DeviceInput = z.object({
   auth: AuthInput,
   profile: ProfileId.default('r58'),
   proxyJump: z.union([JumpSpec, z.literal('')]).optional(),
+  tags: Tags.default([]),
 });
 export type DeviceInput = z.input<typeof DeviceInput>;
 
@@ -197,6 +217,7 @@ export const DeviceView = z.object({
   auth: AuthView,
   profile: z.string(),
   proxyJump: z.string().optional(),
+  tags: z.array(z.string()),
   trustedKey: HostKeyInfo.optional(),
   status: DeviceStatus,
 });
@@ -209,6 +230,8 @@ export const ImportCandidate = z.object({
   user: z.string(),
   identityFile: z.string().optional(),
   proxyJump: z.string().optional(),
+  /** From the wildcard `Host` patterns that also match this entry (`Host room-a-*` → `room-a`). */
+  tags: z.array(z.string()).optional(),
   /** Why this entry cannot be imported as is, if it cannot. */
   problem: z.string().optional(),
 });

@@ -499,6 +499,19 @@ export class Console {
         this.connections.connect(this.devices.endpoint(id));
         return { ok: true as const };
       },
+      'devices.connectAll': async () => {
+        // A changed or unknown host key waits for the producer's own look; connecting all must not skip that.
+        const idle = new Set(['disconnected', 'unreachable', 'auth_failed']);
+        const started = this.store
+          .devices()
+          .filter((d) => idle.has(this.connections.status(d.id).state))
+          .map((d) => d.id);
+        for (const id of started) {
+          await this.record(id, 'connect', 'started');
+          this.connections.connect(this.devices.endpoint(id));
+        }
+        return { started };
+      },
       'devices.disconnect': async ({ id }) => {
         this.devices.get(id);
         await this.connections.disconnect(id);
@@ -600,6 +613,13 @@ export class Console {
       'monitor.summary': async () => this.monitor.summary(),
       'alarms.list': async () => this.monitor.alarms.list(),
       'alarms.acknowledge': async ({ id }) => this.monitor.alarms.acknowledge(id, this.audit.who),
+      'alarms.acknowledgeDevice': async ({ deviceId }) => {
+        this.devices.get(deviceId);
+        const open = this.monitor.alarms.list().filter((a) => a.deviceId === deviceId && !a.acknowledged);
+        return {
+          acknowledged: open.map((a) => this.monitor.alarms.acknowledge(a.id, this.audit.who)),
+        };
+      },
       'device.probe': ({ deviceId, refresh }) => this.recorder.probe(this.known(deviceId), refresh),
       'recorder.status': ({ deviceId }) => this.recorder.recorder.status(this.known(deviceId)),
       'recorder.control': async ({ deviceId, action, confirmed }) => {

@@ -73,6 +73,7 @@ export class DeviceService {
       auth,
       profile: device.profile,
       ...(device.proxyJump ? { proxyJump: device.proxyJump } : {}),
+      tags: device.tags ?? [],
       ...(key ? { trustedKey: { fingerprint: key.fingerprint, keyType: key.keyType } } : {}),
       status: this.connections.status(device.id),
     };
@@ -117,6 +118,7 @@ export class DeviceService {
       auth,
       profile: input.profile,
       ...(input.proxyJump ? { proxyJump: input.proxyJump } : {}),
+      ...(input.tags.length > 0 ? { tags: input.tags } : {}),
     };
   }
 
@@ -143,8 +145,8 @@ export class DeviceService {
     const secretGiven =
       (input.auth.kind === 'password' && input.auth.password !== undefined) ||
       (input.auth.kind === 'identityFile' && input.auth.passphrase !== undefined);
-    const reachChanged =
-      secretGiven || JSON.stringify({ ...before, name: '' }) !== JSON.stringify({ ...device, name: '' });
+    const reach = (d: StoredDevice) => JSON.stringify({ ...d, name: '', tags: [] });
+    const reachChanged = secretGiven || reach(before) !== reach(device);
     return { device, reachChanged };
   }
 

@@ -20,6 +20,7 @@ export const StoredDevice = z.object({
   auth: StoredAuth,
   profile: z.string(),
   proxyJump: z.string().optional(),
+  tags: z.array(z.string()).optional(),
 });
 export type StoredDevice = z.infer<typeof StoredDevice>;
 
