@@ -3,6 +3,7 @@ import type { ClientChannel } from 'ssh2';
 import { ContractError, type ConnectionState, type DeviceStatus } from '../../contract/index.js';
 import { DeviceConnection, type ReconnectSettings } from './device-connection.js';
 import { execOnClient } from './exec.js';
+import { LoginGate, type LoginGateOptions } from './login-gate.js';
 import type {
   ConnectionStatusListener,
   Endpoint,
@@ -18,7 +19,12 @@ export interface ConnectionManagerOptions {
   hostKeys: HostKeyPolicy;
   keepalive: KeepaliveSettings;
   reconnect?: ReconnectSettings;
+  /** From the SSH greeting to logged in (default 10 s). */
   readyTimeoutMs?: number;
+  /** For the TCP connection and the device's SSH greeting (default 4 s). */
+  reachTimeoutMs?: number;
+  /** Limits on logins in flight (login-gate.ts; default 4 at once, 3 per address, 100 ms apart). */
+  loginGate?: Partial<LoginGateOptions>;
 }
 
 export interface LocalForward {
@@ -42,8 +48,12 @@ export function notConnectedText(name: string, status: DeviceStatus): string {
 export class ConnectionManager {
   private readonly connections = new Map<string, DeviceConnection>();
   private readonly listeners = new Set<ConnectionStatusListener>();
+  /** Shared by every device: logins are spread across the whole console. */
+  readonly loginGate: LoginGate;
 
-  constructor(private readonly opts: ConnectionManagerOptions) {}
+  constructor(private readonly opts: ConnectionManagerOptions) {
+    this.loginGate = new LoginGate(opts.loginGate);
+  }
 
   /** New keepalive settings apply to connections opened from now on. */
   setKeepalive(keepalive: KeepaliveSettings): void {
@@ -70,9 +80,11 @@ export class ConnectionManager {
           policy: this.opts.hostKeys,
           keepalive: this.opts.keepalive,
           readyTimeoutMs: this.opts.readyTimeoutMs ?? 10_000,
+          reachTimeoutMs: this.opts.reachTimeoutMs ?? 4000,
         },
-        this.opts.reconnect ?? { baseMs: 500, maxMs: 15_000 },
+        this.opts.reconnect,
         (status) => this.listeners.forEach((l) => l(endpoint.id, status)),
+        { gate: this.loginGate },
       );
       this.connections.set(endpoint.id, conn);
     }

@@ -1,12 +1,26 @@
 import type { Client, ClientChannel } from 'ssh2';
-import { backoffDelay, isLive, type ConnectionState, type DeviceStatus } from '../../contract/index.js';
+import { isLive, type ConnectionState, type DeviceStatus } from '../../contract/index.js';
 import { argv } from '../device/quote.js';
+import { LoginGate, LoginWaitAborted, type LoginSlot } from './login-gate.js';
 import { ConnectFailure, openClient, type OpenOptions } from './open-client.js';
-import type { Endpoint, PresentedHostKey } from './types.js';
+import { reconnectSettings, retryDelay, type ReconnectSettings } from './retry-policy.js';
+import type { Endpoint, PresentedHostKey, SshTarget } from './types.js';
 
-export interface ReconnectSettings {
-  baseMs: number;
-  maxMs: number;
+export type { ReconnectSettings };
+
+/** What a connection shares with the others and what tests replace. */
+export interface DeviceConnectionDeps {
+  /** The console's login gate; a private one when not given. */
+  gate?: LoginGate;
+  open?: typeof openClient;
+  random?: () => number;
+}
+
+/** Every address a login to `target` connects to (jump hops, then the device): each takes a share of the gate. */
+export function loginHosts(target: SshTarget): string[] {
+  const hosts: string[] = [];
+  for (let t: SshTarget | undefined = target; t; t = t.jump) hosts.unshift(`${t.host}:${t.port}`);
+  return hosts;
 }
 
 /** States after which we wait for the user instead of retrying: retrying cannot fix them. */
@@ -28,6 +42,14 @@ export class DeviceConnection {
   private hops: Client[] = [];
   private wanted = false;
   private attempt = 0;
+  /** Logins the device turned away in a row (sshd MaxStartups). */
+  private busyStreak = 0;
+  /** Calls off the attempt's wait for a login slot when the producer disconnects. */
+  private attemptAbort: AbortController | undefined;
+  private readonly settings: Required<ReconnectSettings>;
+  private readonly gate: LoginGate;
+  private readonly openFn: typeof openClient;
+  private readonly random: () => number;
   private retryTimer: NodeJS.Timeout | undefined;
   private generation = 0;
   private heartbeat:
@@ -44,9 +66,14 @@ export class DeviceConnection {
   constructor(
     readonly endpoint: Endpoint,
     private open: OpenOptions,
-    private readonly reconnect: ReconnectSettings,
+    reconnect: ReconnectSettings | undefined,
     private readonly emit: (status: DeviceStatus) => void,
+    deps: DeviceConnectionDeps = {},
   ) {
+    this.settings = reconnectSettings(reconnect);
+    this.gate = deps.gate ?? new LoginGate();
+    this.openFn = deps.open ?? openClient;
+    this.random = deps.random ?? Math.random;
     this.current = { state: 'disconnected', detail: 'Not connected.', since: Date.now() };
   }
 
@@ -98,6 +125,7 @@ export class DeviceConnection {
     clearTimeout(this.retryTimer);
     if (this.client || this.current.state === 'connecting') return;
     this.attempt = 0;
+    this.busyStreak = 0;
     void this.tryConnect();
   }
 
@@ -113,6 +141,8 @@ export class DeviceConnection {
     this.lostSince = undefined;
     this.generation++;
     clearTimeout(this.retryTimer);
+    this.attemptAbort?.abort();
+    this.attemptAbort = undefined;
     this.teardown();
     this.set('disconnected', detail);
   }
@@ -133,18 +163,41 @@ export class DeviceConnection {
 
   private async tryConnect(): Promise<void> {
     const gen = ++this.generation;
-    this.set('connecting', this.attempt > 0 ? `Reconnecting (attempt ${this.attempt})…` : 'Connecting…');
+    const doing = this.attempt > 0 ? `Reconnecting (attempt ${this.attempt})` : 'Connecting';
+    this.set('connecting', `${doing}…`);
+    let slot: LoginSlot | undefined;
+    let outcome: 'ready' | 'failed' = 'failed';
     try {
       const target = await this.endpoint.target();
-      const opened = await openClient(target, this.open);
+      if (gen !== this.generation) return;
+      const abort = new AbortController();
+      this.attemptAbort = abort;
+      let waited = false;
+      slot = await this.gate.acquire(loginHosts(target), {
+        signal: abort.signal,
+        onWait: () => {
+          waited = true;
+          const { maxInFlight, maxPerHost } = this.gate.options;
+          this.set(
+            'connecting',
+            `${doing}: waiting its turn to log in (Tally runs at most ${maxInFlight} logins at once, ` +
+              `${maxPerHost} per address, so devices coming back together are not overrun).`,
+          );
+        },
+      });
+      if (gen !== this.generation || !this.wanted) return;
+      if (waited) this.set('connecting', `${doing}…`);
+      const opened = await this.openFn(target, this.open);
       if (gen !== this.generation || !this.wanted) {
         opened.client.end();
         opened.hops.forEach((h) => h.end());
         return;
       }
+      outcome = 'ready';
       this.client = opened.client;
       this.hops = opened.hops;
       this.attempt = 0;
+      this.busyStreak = 0;
       this.lostSince = undefined;
       this.lastHeard = Date.now();
       this.presentedKey = undefined;
@@ -156,11 +209,17 @@ export class DeviceConnection {
       this.set('connected', `Connected to ${target.user}@${target.host}:${target.port}.`);
       this.startHeartbeat(gen);
     } catch (err) {
-      if (gen !== this.generation) return;
+      if (gen !== this.generation || err instanceof LoginWaitAborted) return;
       const failure =
         err instanceof ConnectFailure
           ? err
           : new ConnectFailure('unreachable', (err as Error).message, { host: '?', port: 0 });
+      if (failure.kind === 'busy') {
+        this.busyStreak++;
+        this.scheduleRetry('unreachable', failure.message, 'busy');
+        return;
+      }
+      this.busyStreak = 0;
       const kind = failure.kind === 'protocol' ? 'unreachable' : failure.kind;
       if (failure.presented) this.presentedKey = { ...failure.presented, ...failure.hop };
       const keyInfo = failure.presented
@@ -174,7 +233,10 @@ export class DeviceConnection {
         this.set(kind, failure.message, { ...keyInfo, ...expected });
         return;
       }
-      this.scheduleRetry(kind, failure.message);
+      this.scheduleRetry(kind, failure.message, 'failed');
+    } finally {
+      slot?.release(outcome);
+      if (gen === this.generation) this.attemptAbort = undefined;
     }
   }
 
@@ -186,21 +248,32 @@ export class DeviceConnection {
       return;
     }
     this.lostSince = this.lastHeard || Date.now();
-    this.scheduleRetry('disconnected', `The link to the device was lost (${because}).`);
+    this.scheduleRetry('disconnected', `The link to the device was lost (${because}).`, 'failed');
   }
 
-  private scheduleRetry(state: ConnectionState, detail: string): void {
+  private scheduleRetry(state: ConnectionState, detail: string, reason: 'failed' | 'busy'): void {
     if (!this.wanted) {
       this.set(state, detail);
       return;
     }
     this.attempt++;
-    // Jitter keeps a fleet of consoles from hammering a box that just came back.
-    const delay = backoffDelay(this.attempt, { ...this.reconnect, jitter: 0.5 });
+    const delay = retryDelay(
+      {
+        attempt: this.attempt,
+        reason,
+        busyStreak: this.busyStreak,
+        ...(this.lostSince !== undefined ? { lostForMs: Date.now() - this.lostSince } : {}),
+      },
+      this.settings,
+      this.random,
+    );
     const at = Date.now() + delay;
-    this.set(state, `${detail} Retrying in ${Math.ceil(delay / 1000)} s.`, {
-      retry: { attempt: this.attempt, at },
-    });
+    const seconds = Math.max(1, Math.ceil(delay / 1000));
+    const text =
+      reason === 'busy'
+        ? `${detail}; retrying in ${seconds} s.`
+        : `${detail.replace(/\.?$/, '.')} Retrying in ${seconds} s.`;
+    this.set(state, text, { retry: { attempt: this.attempt, at } });
     this.retryTimer = setTimeout(() => {
       if (this.wanted) void this.tryConnect();
     }, delay);

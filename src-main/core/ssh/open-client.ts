@@ -17,7 +17,14 @@ import type {
 /** Why a connection attempt failed, in the terms the status enum uses. */
 export class ConnectFailure extends Error {
   constructor(
-    readonly kind: 'unreachable' | 'auth_failed' | 'hostkey_unknown' | 'hostkey_mismatch' | 'protocol',
+    readonly kind:
+      | 'unreachable'
+      | 'auth_failed'
+      | 'hostkey_unknown'
+      | 'hostkey_mismatch'
+      | 'protocol'
+      /** The device closed the connection before its SSH greeting: it turned the login away for now. */
+      | 'busy',
     message: string,
     readonly hop: { host: string; port: number },
     readonly presented?: PresentedHostKey,
@@ -31,7 +38,13 @@ export class ConnectFailure extends Error {
 export interface OpenOptions {
   policy: HostKeyPolicy;
   keepalive: KeepaliveSettings;
+  /** From the SSH greeting to a logged-in client (key exchange and authentication). */
   readyTimeoutMs: number;
+  /**
+   * For the TCP connection and the device's SSH greeting, apart from `readyTimeoutMs`: a device that does not
+   * answer is given up quickly, so the next try can find the network back.
+   */
+  reachTimeoutMs: number;
 }
 
 export interface OpenedClient {
@@ -98,14 +111,17 @@ async function authConfig(
   }
 }
 
-function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+function tcpConnect(host: string, port: number, deadline: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     socket.setNoDelay(true);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
+    const timer = setTimeout(
+      () => {
+        socket.destroy();
+        reject(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' }));
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
@@ -116,6 +132,91 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.
       reject(err);
     });
   });
+}
+
+/** What came of waiting for the device's SSH identification line. */
+type Greeting =
+  | { ok: true }
+  | { ok: false; why: 'timeout' }
+  | { ok: false; why: 'closed'; text: string }
+  | { ok: false; why: 'error'; err: NodeJS.ErrnoException };
+
+/** The longest text a server may send before its identification line that we wait through (RFC 4253 allows some). */
+const GREETING_MAX_BYTES = 8192;
+
+/**
+ * Wait for the server's identification line (`SSH-2.0-…`) before ssh2 writes anything, then put what was read
+ * back for ssh2 to parse. A server that closes before it turned the login away: OpenSSH past its MaxStartups
+ * writes "Exceeded MaxStartups" and closes (older versions just close); since nothing was written yet, that is a
+ * clean close, not a reset.
+ */
+function awaitGreeting(sock: Duplex, deadline: number): Promise<Greeting> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: Greeting): void => {
+      clearTimeout(timer);
+      sock.off('data', onData);
+      sock.off('end', onClosed);
+      sock.off('close', onClosed);
+      sock.off('error', onError);
+      if (result.ok) {
+        sock.pause();
+        if (chunks.length > 0) sock.unshift(Buffer.concat(chunks));
+      } else {
+        sock.on('error', () => undefined);
+        sock.destroy();
+      }
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      // Past the limit ssh2 gets the bytes and says what is wrong with them.
+      if (size > GREETING_MAX_BYTES || /(^|\n)SSH-/.test(Buffer.concat(chunks).toString('latin1')))
+        finish({ ok: true });
+    };
+    const onClosed = (): void =>
+      finish({ ok: false, why: 'closed', text: Buffer.concat(chunks).toString('latin1') });
+    const onError = (err: NodeJS.ErrnoException): void => finish({ ok: false, why: 'error', err });
+    const timer = setTimeout(() => finish({ ok: false, why: 'timeout' }), Math.max(0, deadline - Date.now()));
+    sock.on('data', onData);
+    sock.on('end', onClosed);
+    sock.on('close', onClosed);
+    sock.on('error', onError);
+  });
+}
+
+/** Why a greeting did not come, in the failure the status shows. */
+function greetingFailure(
+  greeting: Exclude<Greeting, { ok: true }>,
+  hop: { host: string; port: number },
+  reachTimeoutMs: number,
+): ConnectFailure {
+  const where = `${hop.host}:${hop.port}`;
+  switch (greeting.why) {
+    case 'timeout':
+      return new ConnectFailure(
+        'unreachable',
+        `Cannot reach ${where}: no SSH greeting within ${Math.round(reachTimeoutMs / 100) / 10} s; the device may be off or the network down.`,
+        hop,
+      );
+    case 'error':
+      return new ConnectFailure(
+        'unreachable',
+        `Cannot reach ${where}: ${describeNetError(greeting.err)} before the SSH greeting.`,
+        hop,
+      );
+    case 'closed':
+      return new ConnectFailure(
+        'busy',
+        /Exceeded MaxStartups/i.test(greeting.text)
+          ? 'The device turned the login away for now (sshd MaxStartups: too many logins at once)'
+          : 'The device closed the connection before its SSH greeting: it turned the login away for now (as sshd ' +
+              'does past MaxStartups: too many logins at once)',
+        hop,
+      );
+  }
 }
 
 function forwardOut(via: Client, host: string, port: number): Promise<Duplex> {
@@ -130,8 +231,11 @@ function forwardOut(via: Client, host: string, port: number): Promise<Duplex> {
  */
 export async function openClient(target: SshTarget, opts: OpenOptions): Promise<OpenedClient> {
   const hop = { host: target.host, port: target.port };
+  // Credentials first: no socket waits on a key file, and nothing is left open when one is missing.
+  const auth = await authConfig(target, hop);
   const hops: Client[] = [];
   let sock: Duplex;
+  let reachBy = Date.now() + opts.reachTimeoutMs;
   if (target.jump) {
     const outer = await openClient(target.jump, opts).catch((err: unknown) => {
       if (err instanceof ConnectFailure) err.message = `Jump host ${target.jump?.host}: ${err.message}`;
@@ -148,9 +252,10 @@ export async function openClient(target: SshTarget, opts: OpenOptions): Promise<
         hop,
       );
     }
+    reachBy = Date.now() + opts.reachTimeoutMs;
   } else {
     try {
-      sock = await tcpConnect(target.host, target.port, opts.readyTimeoutMs);
+      sock = await tcpConnect(target.host, target.port, reachBy);
     } catch (err) {
       throw new ConnectFailure(
         'unreachable',
@@ -159,14 +264,11 @@ export async function openClient(target: SshTarget, opts: OpenOptions): Promise<
       );
     }
   }
-
-  let auth: Partial<ConnectConfig>;
-  try {
-    auth = await authConfig(target, hop);
-  } catch (err) {
-    sock.destroy();
+  // Through a jump host the forward opens at once; the greeting still shows whether the device answers.
+  const greeting = await awaitGreeting(sock, reachBy);
+  if (!greeting.ok) {
     hops.forEach((c) => c.end());
-    throw err;
+    throw greetingFailure(greeting, hop, opts.reachTimeoutMs);
   }
 
   const client = new ssh2.Client();
