@@ -146,6 +146,7 @@ export async function runWeb(
       : {}),
   });
   for (const problem of core.store.problems) process.stderr.write(`Warning: ${problem}\n`);
+  core.resumeConnections();
   // Loaded here, not at the top: the scriptable commands start faster without the web server and ws.
   const { startWebServer } = await import('./web/web-server.js');
   const server = await startWebServer({
