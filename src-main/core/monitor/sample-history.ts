@@ -4,7 +4,7 @@
  * 32 boxes at 1 Hz, a list of whole samples would keep growing the console for the ring's full 15 minutes.
  * Older entries come back as samples without per-process, zone, memory or load detail.
  */
-import type { MonitorSample } from '../../contract/index.js';
+import { slimSample, type MonitorSample } from '../../contract/index.js';
 
 type Field = 'at' | 'total' | 'encoders' | 'decoders' | 'cpu' | 'temperature';
 
@@ -72,7 +72,7 @@ export class SampleHistory {
 
   private slim(i: number): MonitorSample {
     const c = this.columns;
-    return {
+    return slimSample({
       at: c.at[i] ?? 0,
       vpu: {
         source: this.newest?.vpu.source ?? null,
@@ -88,6 +88,6 @@ export class SampleHistory {
       temperatureC: orNull(c.temperature[i]),
       zones: [],
       load: null,
-    };
+    });
   }
 }
