@@ -4,7 +4,7 @@
  * about 12 s and comes back. Numbered kernel lines are printed on every box before, during (while its link is
  * down) and after the blip; every box must be connected again and its kernel log in the console must hold each of
  * those lines exactly once, in order. Prints (never asserts) the time from link-up until all are connected and
- * how the logins spread. TALLY_FLEET_BOXES sets another fleet size.
+ * how the logins spread. TALLY_FLEET_BOXES sets another fleet size, TALLY_BLIP_MS another blip.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MonitorSnapshot } from '../../src-main/contract/index.js';
@@ -15,7 +15,7 @@ import { until } from '../fixtures/until.js';
 const ok = await emulatorAvailable();
 const why = ok ? '' : ' [skipped: the emulator needs root with network namespaces, veth and nftables]';
 const BOXES = Number(process.env.TALLY_FLEET_BOXES ?? 32);
-const BLIP_MS = 12_000;
+const BLIP_MS = Number(process.env.TALLY_BLIP_MS ?? 12_000);
 
 const name = (box: number) => `box-${String(box + 1).padStart(2, '0')}`;
 /** The kernel line number `n` printed on one box: the box's name in it, so a line that went astray shows. */
