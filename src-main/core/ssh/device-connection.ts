@@ -172,22 +172,36 @@ export class DeviceConnection {
       if (gen !== this.generation) return;
       const abort = new AbortController();
       this.attemptAbort = abort;
+      const waiting = () => {
+        const { maxInFlight, maxPerHost } = this.gate.options;
+        this.set(
+          'connecting',
+          `${doing}: waiting its turn to log in (Tally runs at most ${maxInFlight} logins at once, ` +
+            `${maxPerHost} per address, so devices coming back together are not overrun).`,
+        );
+      };
       let waited = false;
       slot = await this.gate.acquire(loginHosts(target), {
         signal: abort.signal,
         onWait: () => {
           waited = true;
-          const { maxInFlight, maxPerHost } = this.gate.options;
-          this.set(
-            'connecting',
-            `${doing}: waiting its turn to log in (Tally runs at most ${maxInFlight} logins at once, ` +
-              `${maxPerHost} per address, so devices coming back together are not overrun).`,
-          );
+          waiting();
         },
       });
       if (gen !== this.generation || !this.wanted) return;
       if (waited) this.set('connecting', `${doing}…`);
-      const opened = await this.openFn(target, this.open);
+      const place = slot;
+      const opened = await this.openFn(target, {
+        ...this.open,
+        beforeHandshake: async () => {
+          let queued = false;
+          await place.handshake(() => {
+            queued = true;
+            waiting();
+          });
+          if (queued && gen === this.generation) this.set('connecting', `${doing}…`);
+        },
+      });
       if (gen !== this.generation || !this.wanted) {
         opened.client.end();
         opened.hops.forEach((h) => h.end());

@@ -45,6 +45,11 @@ export interface OpenOptions {
    * answer is given up quickly, so the next try can find the network back.
    */
   reachTimeoutMs: number;
+  /**
+   * Called once the device has greeted, before the key exchange: the login gate's wait for a place (login-gate.ts).
+   * Called for every hop of a jump chain.
+   */
+  beforeHandshake?: () => Promise<void>;
 }
 
 export interface OpenedClient {
@@ -269,6 +274,15 @@ export async function openClient(target: SshTarget, opts: OpenOptions): Promise<
   if (!greeting.ok) {
     hops.forEach((c) => c.end());
     throw greetingFailure(greeting, hop, opts.reachTimeoutMs);
+  }
+  if (opts.beforeHandshake) {
+    try {
+      await opts.beforeHandshake();
+    } catch (err) {
+      sock.destroy();
+      hops.forEach((c) => c.end());
+      throw err;
+    }
   }
 
   const client = new ssh2.Client();

@@ -47,9 +47,10 @@ type Outcome = 'ok' | 'busy' | 'unreachable' | 'auth';
 function opener(script: Outcome[]) {
   const clients: FakeClient[] = [];
   let calls = 0;
-  const open = vi.fn(async (): Promise<OpenedClient> => {
+  const open = vi.fn(async (_target: SshTarget, o: OpenOptions): Promise<OpenedClient> => {
     const outcome = script[Math.min(calls++, script.length - 1)];
     await Promise.resolve();
+    if (outcome !== 'unreachable') await o.beforeHandshake?.();
     if (outcome === 'busy')
       throw new ConnectFailure(
         'busy',
@@ -66,7 +67,11 @@ function opener(script: Outcome[]) {
   return { open, clients };
 }
 
-function connection(id: string, open: () => Promise<OpenedClient>, gate = new LoginGate()) {
+function connection(
+  id: string,
+  open: (t: SshTarget, o: OpenOptions) => Promise<OpenedClient>,
+  gate = new LoginGate(),
+) {
   const statuses: DeviceStatus[] = [];
   const conn = new DeviceConnection(endpoint(id), options, undefined, (s) => statuses.push(s), {
     gate,
@@ -178,6 +183,27 @@ describe('device connection retries', () => {
       'Connecting…',
       'Connected to linaro@10.0.0.5',
     ]);
+  });
+
+  it('shows a device that greeted but waits for a key-exchange place as waiting its turn too', async () => {
+    const gate = new LoginGate({ maxInFlight: 1, maxPerHost: 3, minSpacingMs: 0 });
+    const busy = connection(
+      'd1',
+      async (_t, o) => {
+        await o.beforeHandshake?.();
+        return new Promise<OpenedClient>(() => undefined);
+      },
+      gate,
+    );
+    const { open } = opener(['ok']);
+    const second = connection('d2', open, gate);
+    busy.conn.start();
+    await vi.advanceTimersByTimeAsync(0);
+    second.conn.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(open).toHaveBeenCalledTimes(1);
+    expect(second.conn.status.state).toBe('connecting');
+    expect(second.conn.status.detail).toMatch(/^Connecting: waiting its turn to log in/);
   });
 
   it('stops waiting for a slot when the producer disconnects, and never logs in', async () => {

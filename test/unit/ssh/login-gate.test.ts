@@ -46,21 +46,71 @@ describe('login gate', () => {
     expect(starts).toEqual(Array.from({ length: 32 }, (_, i) => T0 + i * 100));
   });
 
-  it('keeps at most maxInFlight logins running across the console, and starts the next one as one ends', async () => {
+  it('keeps at most maxInFlight logins in their key exchange across the console, and lets the next in as one ends', async () => {
     const gate = new LoginGate({ maxInFlight: 4, maxPerHost: 3, minSpacingMs: 0 });
     const all = Array.from({ length: 6 }, (_, i) => ask(gate, [`box-${i}:22`]));
     await settle();
-    expect(all.filter((e) => e.slot)).toHaveLength(4);
-    expect(gate.running).toBe(4);
-    expect(gate.waiting).toBe(2);
+    // Starting (TCP connect, greeting) is not limited by it.
+    expect(all.filter((e) => e.slot)).toHaveLength(6);
+    const places = all.map(() => ({ got: false, waited: false }));
+    all.forEach((e, i) => {
+      const p = places[i];
+      void e.slot?.handshake(() => p && (p.waited = true)).then(() => p && (p.got = true));
+    });
+    await settle();
+    expect(places.map((p) => p.got)).toEqual([true, true, true, true, false, false]);
+    expect(places.map((p) => p.waited)).toEqual([false, false, false, false, true, true]);
+    expect(gate.handshakes).toBe(4);
     all[0]?.slot?.release('failed');
     await settle();
-    expect(all[4]?.slot).toBeDefined();
-    expect(all[5]?.slot).toBeUndefined();
-    // Releasing twice gives back one slot only.
+    expect(places.map((p) => p.got)).toEqual([true, true, true, true, true, false]);
+    // Releasing twice gives back one place only.
     all[0]?.slot?.release('failed');
     await settle();
-    expect(all[5]?.slot).toBeUndefined();
+    expect(places[5]?.got).toBe(false);
+  });
+
+  it('lets devices that do not answer hold no key-exchange place while their connects time out', async () => {
+    const gate = new LoginGate({ maxInFlight: 2, maxPerHost: 3, minSpacingMs: 0 });
+    // Four devices gone: their logins started and wait for a greeting that does not come.
+    const gone = Array.from({ length: 4 }, (_, i) => ask(gate, [`gone-${i}:22`]));
+    const healthy = ask(gate, ['here:22']);
+    await settle();
+    expect(gone.every((e) => e.slot)).toBe(true);
+    let got = false;
+    void healthy.slot?.handshake().then(() => (got = true));
+    await settle();
+    expect(got).toBe(true);
+  });
+
+  it('gives one login one place, through every hop of a jump chain', async () => {
+    const gate = new LoginGate({ maxInFlight: 1, maxPerHost: 3, minSpacingMs: 0 });
+    const chain = ask(gate, ['bastion:22', 'box:22']);
+    await settle();
+    await chain.slot?.handshake();
+    let second = false;
+    void chain.slot?.handshake().then(() => (second = true));
+    await settle();
+    expect(second).toBe(true);
+    expect(gate.handshakes).toBe(1);
+    chain.slot?.release('failed');
+    expect(gate.handshakes).toBe(0);
+  });
+
+  it('calls off a wait for a key-exchange place when the device is disconnected', async () => {
+    const gate = new LoginGate({ maxInFlight: 1, maxPerHost: 3, minSpacingMs: 0 });
+    const first = ask(gate, ['a:22']);
+    const abort = new AbortController();
+    const second = ask(gate, ['b:22'], abort.signal);
+    await settle();
+    await first.slot?.handshake();
+    let error: unknown;
+    second.slot?.handshake().catch((err: unknown) => (error = err));
+    await settle();
+    abort.abort();
+    await settle();
+    expect(error).toBeInstanceOf(LoginWaitAborted);
+    expect(gate.waiting).toBe(0);
   });
 
   it('keeps at most maxPerHost logins on one address, and lets logins to other addresses by meanwhile', async () => {
@@ -95,6 +145,7 @@ describe('login gate', () => {
     await vi.advanceTimersByTimeAsync(199);
     expect(second.slot).toBeUndefined();
     expect(gate.running).toBe(0);
+    expect(gate.waiting).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(second.slot?.startedAt).toBe(T0 + 200);
     // A failed login gives its address back at once.
@@ -106,10 +157,10 @@ describe('login gate', () => {
 
   it('drops a waiter whose device is disconnected, and the ones behind it move up', async () => {
     const gate = new LoginGate({ maxInFlight: 1, maxPerHost: 1, minSpacingMs: 0 });
-    const running = ask(gate, ['a:22']);
+    const running = ask(gate, ['a:22', 'shared:22']);
     const abort = new AbortController();
-    const gone = ask(gate, ['b:22'], abort.signal);
-    const next = ask(gate, ['c:22']);
+    const gone = ask(gate, ['b:22', 'shared:22'], abort.signal);
+    const next = ask(gate, ['c:22', 'shared:22']);
     await settle();
     abort.abort();
     await settle();
@@ -133,15 +184,17 @@ describe('login gate', () => {
 
   it('records each login: when it started, how long it waited and how it ended', async () => {
     const gate = new LoginGate({ maxInFlight: 1, maxPerHost: 1, minSpacingMs: 100, hostSettleMs: 0 });
-    const a = ask(gate, ['a:22']);
-    const b = ask(gate, ['b:22']);
+    const a = ask(gate, ['box:22']);
+    const b = ask(gate, ['box:22']);
+    await settle();
+    await a.slot?.handshake();
     await vi.advanceTimersByTimeAsync(250);
     a.slot?.release('ready');
     await settle();
     b.slot?.release('failed');
     expect(gate.recent()).toEqual([
-      { hosts: ['a:22'], startedAt: T0, waitedMs: 0, endedAt: T0 + 250, outcome: 'ready' },
-      { hosts: ['b:22'], startedAt: T0 + 250, waitedMs: 250, endedAt: T0 + 250, outcome: 'failed' },
+      { hosts: ['box:22'], startedAt: T0, waitedMs: 0, handshakeAt: T0, endedAt: T0 + 250, outcome: 'ready' },
+      { hosts: ['box:22'], startedAt: T0 + 250, waitedMs: 250, endedAt: T0 + 250, outcome: 'failed' },
     ]);
   });
 
