@@ -141,8 +141,11 @@ export class DeviceMonitor {
 
   /** The connection is up: follow the log and sample. Safe to call again after every reconnect. */
   start(): void {
+    const resuming = !this.active;
     this.active = true;
-    if (this.statusValue.kernelLog.state !== 'unavailable')
+    // Every live status of the link calls this (each new round trip too): only a real (re)start says "starting",
+    // or a log that is being followed would read "Connecting to the kernel log." for good.
+    if (resuming && this.statusValue.kernelLog.state !== 'unavailable')
       this.setStatus({
         kernelLog: {
           ...this.statusValue.kernelLog,
