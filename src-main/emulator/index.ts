@@ -119,6 +119,12 @@ export async function emulatorAvailable(): Promise<boolean> {
   return process.getuid?.() === 0 && (await netnsAvailable());
 }
 
+/** The value of a settled step, or its error thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const started = Date.now();
   const light = opts.light ?? false;
@@ -163,7 +169,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     for (const step of undo.splice(0).reverse()) await step().catch(() => undefined);
   };
   try {
-    const [state, host] = await Promise.all([
+    // allSettled, not all: a step that fails must not leave the other half-registered (its undo would be missed).
+    const [stateStep, hostStep] = await Promise.allSettled([
       prepareState({
         stateDir: opts.stateDir,
         cameras,
@@ -179,7 +186,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       }).then((s: PreparedState) => (undo.push(() => cleanState(s)), s)),
       createTestHost().then((h: TestHost) => (undo.push(() => h.destroy()), h)),
     ]);
-    const [device, proxy] = await Promise.all([
+    const state = settled(stateStep);
+    const host = settled(hostStep);
+    const [deviceStep, proxyStep] = await Promise.allSettled([
       spawnDevice({
         stateDir: state.dir,
         repoRoot: root,
@@ -192,6 +201,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         (p: TcpProxy) => (undo.push(() => p.close()), p),
       ),
     ]);
+    const device = settled(deviceStep);
+    const proxy = settled(proxyStep);
     const names = cameraNames(cameras);
     const control = createControl({
       host,
