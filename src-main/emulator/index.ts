@@ -76,6 +76,11 @@ export interface EmulatorOptions {
    * still unauthenticated, every new one is refused). Default OpenSSH's own, 10:30:100.
    */
   sshdMaxStartups?: string;
+  /**
+   * A recorder repo from `makeRepoTemplate(cameras)` to copy instead of creating one (fleets share one). Only used
+   * when the state dir has no repo yet; not with h265Cameras.
+   */
+  repoTemplate?: string;
   /** Every line the device writes to its stderr (the daemon's own errors). */
   onLog?: (line: string) => void;
 }
@@ -183,6 +188,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         vpuMaxSessions,
         sshdMaxStartups,
         light,
+        ...(opts.repoTemplate && h265Cameras.length === 0 ? { repoTemplate: opts.repoTemplate } : {}),
       }).then((s: PreparedState) => (undo.push(() => cleanState(s)), s)),
       createTestHost().then((h: TestHost) => (undo.push(() => h.destroy()), h)),
     ]);
