@@ -18,6 +18,8 @@ import {
   type ReadyInfo,
 } from './index.js';
 import { startRouteServer, type ControlServer } from './control-server.js';
+import { promises as fs } from 'node:fs';
+import { makeRepoTemplate } from './namespace-state.js';
 import { parseMaxStartups } from './sshd-options.js';
 import { boxName, DEFAULT_START_CONCURRENCY, MAX_FLEET } from './fleet-options.js';
 
@@ -119,14 +121,17 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const { cameras, concurrency } = checkOptions(opts);
   const names = Array.from({ length: opts.count }, (_, i) => boxName(i));
   const byName = new Map<string, FleetBox>();
+  // One recorder repo for all boxes, copied into each (creating one takes ~20 git commands).
+  const template = await makeRepoTemplate(cameras);
   let failure: Error | undefined;
   const aborted = (): boolean => failure !== undefined || opts.signal?.aborted === true;
 
-  await pool(names, concurrency, aborted, async (name) => {
+  const startBox = async (name: string): Promise<void> => {
     const options: EmulatorOptions = {
       light: true,
       cameras,
       hostname: name,
+      repoTemplate: template.repo,
       ...(opts.stateDir ? { stateDir: `${opts.stateDir.replace(/\/+$/, '')}/${name}` } : {}),
       ...(opts.sshdMaxStartups !== undefined ? { sshdMaxStartups: opts.sshdMaxStartups } : {}),
       ...(opts.vpuMaxSessions !== undefined ? { vpuMaxSessions: opts.vpuMaxSessions } : {}),
@@ -146,7 +151,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     } catch (err) {
       failure ??= new Error(`${name} did not start: ${err instanceof Error ? err.message : String(err)}`);
     }
-  });
+  };
+  try {
+    await pool(names, concurrency, aborted, (name) => startBox(name));
+  } finally {
+    await fs.rm(template.dir, { recursive: true, force: true });
+  }
 
   const boxes = names.map((n) => byName.get(n)).filter((b): b is FleetBox => b !== undefined);
   let server: ControlServer | undefined;

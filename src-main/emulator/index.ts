@@ -76,6 +76,11 @@ export interface EmulatorOptions {
    * still unauthenticated, every new one is refused). Default OpenSSH's own, 10:30:100.
    */
   sshdMaxStartups?: string;
+  /**
+   * A recorder repo from `makeRepoTemplate(cameras)` to copy instead of creating one (fleets share one). Only used
+   * when the state dir has no repo yet; not with h265Cameras.
+   */
+  repoTemplate?: string;
   /** Every line the device writes to its stderr (the daemon's own errors). */
   onLog?: (line: string) => void;
 }
@@ -117,6 +122,12 @@ export function repoRoot(): string {
 
 export async function emulatorAvailable(): Promise<boolean> {
   return process.getuid?.() === 0 && (await netnsAvailable());
+}
+
+/** The value of a settled step, or its error thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
@@ -163,7 +174,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     for (const step of undo.splice(0).reverse()) await step().catch(() => undefined);
   };
   try {
-    const [state, host] = await Promise.all([
+    // allSettled, not all: a step that fails must not leave the other half-registered (its undo would be missed).
+    const [stateStep, hostStep] = await Promise.allSettled([
       prepareState({
         stateDir: opts.stateDir,
         cameras,
@@ -176,10 +188,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         vpuMaxSessions,
         sshdMaxStartups,
         light,
+        ...(opts.repoTemplate && h265Cameras.length === 0 ? { repoTemplate: opts.repoTemplate } : {}),
       }).then((s: PreparedState) => (undo.push(() => cleanState(s)), s)),
       createTestHost().then((h: TestHost) => (undo.push(() => h.destroy()), h)),
     ]);
-    const [device, proxy] = await Promise.all([
+    const state = settled(stateStep);
+    const host = settled(hostStep);
+    const [deviceStep, proxyStep] = await Promise.allSettled([
       spawnDevice({
         stateDir: state.dir,
         repoRoot: root,
@@ -192,6 +207,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         (p: TcpProxy) => (undo.push(() => p.close()), p),
       ),
     ]);
+    const device = settled(deviceStep);
+    const proxy = settled(proxyStep);
     const names = cameraNames(cameras);
     const control = createControl({
       host,

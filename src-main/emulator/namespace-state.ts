@@ -68,6 +68,11 @@ export interface PrepareOptions {
   sshdMaxStartups?: string;
   /** A light box (fleet tests): see DeviceConfig.light. */
   light?: boolean;
+  /**
+   * A recorder repo made by `makeRepoTemplate` for the same cameras: copied instead of created (its commits are the
+   * same either way). A fleet makes one for all its boxes.
+   */
+  repoTemplate?: string;
 }
 
 /** The device's MediaMTX settings file; the stand-in reads these keys (media/config-file.ts). */
@@ -273,13 +278,18 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
     keygen(identityFile, 'tally-emulator'),
     existsSync(path.join(repoDir, '.git'))
       ? Promise.resolve()
-      : fs
-          .rm(repoDir, { recursive: true, force: true })
-          .then(() => createRecorderRepo(repoDir, { cameras: opts.cameras }))
-          .then(async () => {
-            if (opts.h265Cameras.length > 0) await commitH265Cameras(repoDir, opts.h265Cameras);
-            await chownTree(repoDir, uid, gid);
-          }),
+      : opts.repoTemplate
+        ? fs
+            .rm(repoDir, { recursive: true, force: true })
+            // -a keeps linaro as the owner (the template is chowned already).
+            .then(() => run('cp', ['-a', opts.repoTemplate ?? '', repoDir]))
+        : fs
+            .rm(repoDir, { recursive: true, force: true })
+            .then(() => createRecorderRepo(repoDir, { cameras: opts.cameras }))
+            .then(async () => {
+              if (opts.h265Cameras.length > 0) await commitH265Cameras(repoDir, opts.h265Cameras);
+              await chownTree(repoDir, uid, gid);
+            }),
     accountFiles(p('etc')),
     fs.writeFile(p('etc', 'sudoers'), sudoers(), { mode: 0o440 }),
     fs
@@ -348,6 +358,23 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
     hostKey: `${type} ${key}`,
     scratch,
   };
+}
+
+/**
+ * A recorder repo for `cameras` cameras, owned by the device user, in a new temp dir: what `repoTemplate` copies.
+ * The caller removes `dir` when done.
+ */
+export async function makeRepoTemplate(cameras: number): Promise<{ dir: string; repo: string }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-emu-repo-'));
+  const repo = path.join(dir, 'preke-r58-recorder');
+  try {
+    await createRecorderRepo(repo, { cameras });
+    await chownTree(repo, DEVICE_USER.uid, DEVICE_USER.gid);
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { dir, repo };
 }
 
 /** The device's /usr/local/bin: the daemon-backed commands, and the gst-launch-1.0 wrapper. */

@@ -106,7 +106,8 @@ function readEncoder(reader: Reader, path: readonly string[]): EncoderSpec {
 export function parseRecorderConfig(text: string): RecorderConfig {
   const reader = new Reader(text);
   const cams = reader.node(['cameras']);
-  if (!isMap(cams) || cams.items.length === 0) {
+  // An empty mapping (`cameras: {}`) is a recorder with nothing connected, as on the emulator's light boxes.
+  if (!isMap(cams)) {
     throw reader.error(
       reader.lineOf(cams ?? reader.doc.contents),
       'cameras must be a mapping of camera names',
@@ -164,6 +165,11 @@ export function changeEncoders(text: string, change: EncoderChange): string {
   const names = config.cameras.map((c) => c.name);
   let targets: string[];
   if (change.cameras === 'all') {
+    if (names.length === 0)
+      throw new ContractError(
+        'invalid_input',
+        'config.yml lists no cameras, so there is no encoder to switch.',
+      );
     targets = names;
   } else {
     const unknown = change.cameras.filter((n) => !names.includes(n));
