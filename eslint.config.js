@@ -87,7 +87,7 @@ function importBoundaries({ files, ignores = [], boundaries }) {
 }
 
 export default tseslint.config(
-  { ignores: ['out/', 'node_modules/', 'test-results/'] },
+  { ignores: ['out/', 'dist/', 'node_modules/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,

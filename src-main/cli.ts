@@ -21,6 +21,7 @@ import { rollbackCommand } from './cli-rollback.js';
 import { historyCommand } from './cli-history.js';
 import { mixerCommand } from './cli-mixer.js';
 import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
+import { parseMaxStartups } from './emulator/sshd-options.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
@@ -102,6 +103,14 @@ function parseMaxSessions(value: string): number {
   return wholeNumber(value, 1, 64, 'vpu-max-sessions is a whole number from 1 to 64.');
 }
 
+function parseSshdMaxStartups(value: string): string {
+  try {
+    return parseMaxStartups(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 function parseCameras(value: string): number {
   return wholeNumber(value, 1, 8, 'cameras is a whole number from 1 to 8.');
 }
@@ -146,6 +155,7 @@ export async function runWeb(
       : {}),
   });
   for (const problem of core.store.problems) process.stderr.write(`Warning: ${problem}\n`);
+  core.resumeConnections();
   // Loaded here, not at the top: the scriptable commands start faster without the web server and ws.
   const { startWebServer } = await import('./web/web-server.js');
   const server = await startWebServer({
@@ -259,6 +269,11 @@ export function buildProgram(): Command {
       'VPU sessions the kernel allows before refusing (default 8, the practical limit; 16 is the theoretical one)',
       parseMaxSessions,
     )
+    .option(
+      '--sshd-max-startups <spec>',
+      "the device sshd's MaxStartups, start:rate:full or one number (default OpenSSH's 10:30:100)",
+      parseSshdMaxStartups,
+    )
     .action(
       async (o: {
         cameras: number;
@@ -268,6 +283,7 @@ export function buildProgram(): Command {
         h265?: string[];
         iceTcp: boolean;
         vpuMaxSessions?: number;
+        sshdMaxStartups?: string;
       }) => {
         const cameraNames = Array.from({ length: o.cameras }, (_, i) => `cam${i}`);
         const unknown = (o.h265 ?? []).filter((c) => !cameraNames.includes(c));
@@ -284,6 +300,7 @@ export function buildProgram(): Command {
           ...(o.h265 ? { h265Cameras: o.h265 } : {}),
           iceTcp: o.iceTcp,
           ...(o.vpuMaxSessions !== undefined ? { vpuMaxSessions: o.vpuMaxSessions } : {}),
+          ...(o.sshdMaxStartups !== undefined ? { sshdMaxStartups: o.sshdMaxStartups } : {}),
           onLog: o.verbose ? (line) => process.stderr.write(`device: ${line}\n`) : undefined,
         });
         // Ctrl-C during start-up still cleans up: wait for the start to settle, then stop.

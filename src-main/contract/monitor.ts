@@ -93,6 +93,30 @@ export const MonitorSample = z.object({
 });
 export type MonitorSample = z.infer<typeof MonitorSample>;
 
+/**
+ * A sample as history keeps it: the figures charts and budgets read back (VPU sessions, CPU, temperature), without
+ * per-process, zone, memory or load detail, which only the newest sample needs.
+ */
+export function slimSample(s: MonitorSample): MonitorSample {
+  return {
+    at: s.at,
+    vpu: {
+      source: s.vpu.source,
+      total: s.vpu.total,
+      encoders: s.vpu.encoders,
+      decoders: s.vpu.decoders,
+      byProcess: [],
+    },
+    cpuPercent: s.cpuPercent,
+    cores: null,
+    topProcesses: [],
+    memory: null,
+    temperatureC: s.temperatureC,
+    zones: [],
+    load: null,
+  };
+}
+
 export const StreamState = z.enum(['starting', 'following', 'waiting', 'unavailable', 'stopped']);
 export type StreamState = z.infer<typeof StreamState>;
 

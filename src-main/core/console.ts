@@ -359,6 +359,19 @@ export class Console {
    * Record a host key that is known out of band (the demo started its emulator and read the key itself), so
    * the user is not asked about it. Everything else goes through the fingerprint prompt.
    */
+  /**
+   * Connect again every device the producer left connected when the console last ran (the shells call this once
+   * at start; the login gate spreads a fleet's logins). Returns their ids.
+   */
+  resumeConnections(): string[] {
+    const ids = this.store
+      .devices()
+      .filter((d) => d.connect)
+      .map((d) => d.id);
+    for (const id of ids) this.connections.connect(this.devices.endpoint(id));
+    return ids;
+  }
+
   async trustKnownHostKey(host: string, port: number, keyBase64: string): Promise<void> {
     const blob = Buffer.from(keyBase64, 'base64');
     await this.hostKeys.trust(host, port, {
@@ -495,6 +508,7 @@ export class Console {
       },
       'devices.connect': async ({ id }) => {
         this.devices.get(id);
+        await this.devices.setWanted([id], true);
         await this.record(id, 'connect', 'started');
         this.connections.connect(this.devices.endpoint(id));
         return { ok: true as const };
@@ -506,6 +520,7 @@ export class Console {
           .devices()
           .filter((d) => idle.has(this.connections.status(d.id).state))
           .map((d) => d.id);
+        await this.devices.setWanted(started, true);
         for (const id of started) {
           await this.record(id, 'connect', 'started');
           this.connections.connect(this.devices.endpoint(id));
@@ -514,6 +529,7 @@ export class Console {
       },
       'devices.disconnect': async ({ id }) => {
         this.devices.get(id);
+        await this.devices.setWanted([id], false);
         await this.connections.disconnect(id);
         await this.record(id, 'disconnect', 'ok');
         return { ok: true as const };

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     version: app.getVersion(),
     agentSocket: process.env['SSH_AUTH_SOCK'],
   });
+  core.resumeConnections();
 
   // The window's page comes from the console's own loopback server (token-guarded, as in web mode), so the WHEP
   // and HLS proxy under /previews is same-origin for the renderer exactly as it is in a browser. The contract

@@ -5,14 +5,18 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unpackedPath } from '../paths.js';
 import { EMULATOR_ENTRIES, type EmulatorEntry } from './entries.js';
 
 /** True when this code runs from the TypeScript sources (tsx, vitest), false when it runs from out/main/. */
 export const runsFromSource: boolean = fileURLToPath(import.meta.url).endsWith('.ts');
 
-/** A file in the emulator's source folder, e.g. `emulatorFile(root, 'device', 'supervise.py')`. */
+/**
+ * A file in the emulator's source folder, e.g. `emulatorFile(root, 'device', 'supervise.py')`; in an installed app,
+ * its copy outside app.asar, since other programs run it.
+ */
 export function emulatorFile(root: string, ...parts: string[]): string {
-  return path.join(root, 'src-main', 'emulator', ...parts);
+  return unpackedPath(path.join(root, 'src-main', 'emulator', ...parts));
 }
 
 /**

@@ -18,6 +18,7 @@ import { startControlServer, type ControlServer } from './control-server.js';
 import { cameraNames, MEDIA_PORTS } from './device/unit-specs.js';
 import { spawnDevice, type DeviceProcess } from './namespace.js';
 import { cleanState, prepareState, type PreparedState } from './namespace-state.js';
+import { OPENSSH_DEFAULT_MAX_STARTUPS, parseMaxStartups } from './sshd-options.js';
 
 export type { EmulatorControl, EmulatorState } from './control.js';
 
@@ -63,6 +64,11 @@ export interface EmulatorOptions {
    * seed 002's practical limit; 16 is its theoretical one.
    */
   vpuMaxSessions?: number;
+  /**
+   * The device sshd's `MaxStartups`: `start:rate:full` or one number (e.g. '3:100:10': while 3 connections are
+   * still unauthenticated, every new one is refused). Default OpenSSH's own, 10:30:100.
+   */
+  sshdMaxStartups?: string;
   /** Every line the device writes to its stderr (the daemon's own errors). */
   onLog?: (line: string) => void;
 }
@@ -114,6 +120,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const vpuMaxSessions = opts.vpuMaxSessions ?? 8;
   if (!Number.isInteger(vpuMaxSessions) || vpuMaxSessions < 1 || vpuMaxSessions > 64)
     throw new Error(`vpuMaxSessions must be a whole number from 1 to 64, got ${vpuMaxSessions}.`);
+  const sshdMaxStartups = parseMaxStartups(opts.sshdMaxStartups ?? OPENSSH_DEFAULT_MAX_STARTUPS);
   if (opts.vpuProc)
     throw new EmulatorUnavailableError(
       '--vpu-proc cannot be emulated on this machine: /proc is procfs, which cannot get new entries ' +
@@ -153,6 +160,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         iceTcp: opts.iceTcp ?? true,
         h265Cameras,
         vpuMaxSessions,
+        sshdMaxStartups,
       }).then((s: PreparedState) => (undo.push(() => cleanState(s)), s)),
       createTestHost().then((h: TestHost) => (undo.push(() => h.destroy()), h)),
     ]);

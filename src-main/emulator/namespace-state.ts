@@ -26,6 +26,7 @@ import { withH265Cameras } from './device/repo/config-yml.js';
 import { createRecorderRepo, REPO_AUTHOR } from './device/repo/index.js';
 import { cameraNames } from './device/unit-specs.js';
 import { emulatorFile } from './files.js';
+import { OPENSSH_DEFAULT_MAX_STARTUPS } from './sshd-options.js';
 import { loadProfile } from '../core/device/profile.js';
 
 const run = promisify(execFile);
@@ -61,6 +62,8 @@ export interface PrepareOptions {
   h265Cameras: readonly string[];
   /** VPU sessions the kernel model allows (default 8). */
   vpuMaxSessions?: number;
+  /** sshd's MaxStartups, already checked (sshd-options.ts); default OpenSSH's 10:30:100. */
+  sshdMaxStartups?: string;
 }
 
 /** The device's MediaMTX settings file; the stand-in reads these keys (media/config-file.ts). */
@@ -174,7 +177,7 @@ function sudoers(): string {
   ].join('\n');
 }
 
-function sshdConfig(): string {
+function sshdConfig(maxStartups: string): string {
   return [
     '# The emulated R58: OpenSSH on port 22 of the device network namespace.',
     'Port 22',
@@ -193,7 +196,8 @@ function sshdConfig(): string {
     'X11Forwarding no',
     'PrintMotd no',
     'AcceptEnv LANG LC_*',
-    'MaxStartups 100',
+    // OpenSSH's default unless a test asks for another (refusing logins is part of what a fleet test checks).
+    `MaxStartups ${maxStartups}`,
     'MaxSessions 100',
     'LogLevel VERBOSE',
     'Subsystem sftp /usr/lib/openssh/sftp-server',
@@ -271,7 +275,10 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
         fs.writeFile(p('etc', 'hosts'), `${hosts.replace(/\n*$/, '\n')}127.0.1.1\t${opts.hostname}\n`),
       ),
     fs.writeFile(p('etc', 'hostname'), `${opts.hostname}\n`),
-    fs.writeFile(p('etc', 'ssh', 'sshd_config'), sshdConfig()),
+    fs.writeFile(
+      p('etc', 'ssh', 'sshd_config'),
+      sshdConfig(opts.sshdMaxStartups ?? OPENSSH_DEFAULT_MAX_STARTUPS),
+    ),
     fs
       .mkdir(p('etc', 'mediamtx'), { recursive: true })
       .then(() => fs.writeFile(p('etc', 'mediamtx', 'mediamtx.yml'), mediamtxYml(opts.iceTcp))),

@@ -2,6 +2,7 @@
  * Pure helpers of the monitor store. Maps here are immutable values: each change makes a new one, which is what
  * `$state.raw` fields need to notice a change, and what keeps Svelte from tracking every entry.
  */
+import { slimSample } from '../../src-main/contract/index.js';
 import type {
   KernelEvent,
   KernelLine,
@@ -63,7 +64,10 @@ export function onlyDevices<T>(
   return new Map([...current].filter(([id]) => ids.includes(id)));
 }
 
-/** Append a sample in time order, keeping at most `capacity`; an out-of-order or repeated one is dropped. */
+/**
+ * Append a sample in time order, keeping at most `capacity`; an out-of-order or repeated one is dropped. The one it
+ * follows is kept slim (its figures only): an hour of whole samples for a fleet of 32 would weigh on the page.
+ */
 export function appendSample(
   samples: readonly MonitorSample[],
   sample: MonitorSample,
@@ -71,8 +75,10 @@ export function appendSample(
 ): readonly MonitorSample[] {
   const last = samples.at(-1);
   if (last && sample.at <= last.at) return samples;
-  const kept = samples.length >= capacity ? samples.slice(samples.length - capacity + 1) : samples;
-  return [...kept, sample];
+  const kept = samples.length >= capacity ? samples.slice(samples.length - capacity + 1) : [...samples];
+  if (kept.length > 0 && last) kept[kept.length - 1] = slimSample(last);
+  kept.push(sample);
+  return kept;
 }
 
 export interface Intake {

@@ -22,6 +22,8 @@ export interface WebConsole {
   origin: string;
   dataDir: string;
   home: string;
+  /** The console's main process (the Node process `tally web` runs in). */
+  pid: number;
   /** Everything the console wrote to stderr so far. */
   stderr(): string;
   stop(): Promise<void>;
@@ -39,10 +41,10 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /** Start `node bin/tally.mjs web --port 0` and read the one line it prints. */
-export async function startWebConsole(): Promise<WebConsole> {
+export async function startWebConsole(opts: { dataDir?: string } = {}): Promise<WebConsole> {
   // bin/tally.mjs builds first when out/ is missing or older than the sources.
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-e2e-'));
-  const dataDir = path.join(base, 'data');
+  const dataDir = opts.dataDir ?? path.join(base, 'data');
   const home = path.join(base, 'home');
   await fs.mkdir(home, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
@@ -83,6 +85,7 @@ export async function startWebConsole(): Promise<WebConsole> {
     origin: new URL(url).origin,
     dataDir,
     home,
+    pid: child.pid ?? 0,
     stderr: () => err,
     stop: () =>
       (stopping ??= (async () => {

@@ -118,3 +118,28 @@ describe('bulk actions', () => {
     expect(r).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 });
+
+describe('connecting again at start', () => {
+  it('connects what the producer left connected, and not what they disconnected', async () => {
+    const a = await add({ ...device, name: 'a', host: '127.0.0.1', port: 1 });
+    const b = await add({ ...device, name: 'b', host: '127.0.0.1', port: 2 });
+    await core.invoke('devices.connectAll', {}, ctx);
+    await add({ ...device, name: 'added-later', host: '127.0.0.1', port: 3 });
+    await core.invoke('devices.disconnect', { id: b.id }, ctx);
+    // A retag keeps the wish.
+    await core.invoke(
+      'devices.update',
+      { ...device, name: 'a', host: '127.0.0.1', port: 1, id: a.id, tags: ['x'] },
+      ctx,
+    );
+    await core.close();
+    core = await Console.open({
+      dataDir,
+      shell: 'web',
+      secrets: new MemorySecretStore(),
+      version: 'test',
+      knownHostsFiles: [],
+    });
+    expect(core.resumeConnections()).toEqual([a.id]);
+  });
+});

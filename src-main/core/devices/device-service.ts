@@ -136,7 +136,7 @@ export class DeviceService {
   async update(id: string, input: AddInput): Promise<{ device: StoredDevice; reachChanged: boolean }> {
     const before = this.get(id);
     this.checkUniqueName(input.name, id);
-    const device = this.stored(id, input);
+    const device = { ...this.stored(id, input), ...(before.connect ? { connect: true } : {}) };
     await this.saveSecrets(id, input.auth);
     await this.store.update((draft) => {
       draft.devices = draft.devices.map((d) => (d.id === id ? device : d));
@@ -148,6 +148,15 @@ export class DeviceService {
     const reach = (d: StoredDevice) => JSON.stringify({ ...d, name: '', tags: [] });
     const reachChanged = secretGiven || reach(before) !== reach(device);
     return { device, reachChanged };
+  }
+
+  /** Remember whether the producer wants this device connected, for the next start of the console. */
+  async setWanted(ids: readonly string[], connect: boolean): Promise<void> {
+    const wanted = new Set(ids);
+    if (!this.store.devices().some((d) => wanted.has(d.id) && (d.connect ?? false) !== connect)) return;
+    await this.store.update((draft) => {
+      draft.devices = draft.devices.map((d) => (wanted.has(d.id) ? { ...d, connect } : d));
+    });
   }
 
   async remove(id: string): Promise<StoredDevice> {

@@ -18,6 +18,7 @@ import { KernelFollower, SOURCE_LABEL } from './kernel-follower.js';
 import type { RawKernelLine } from './kernel-parse.js';
 import { ReportAssembler } from './kernel-reports.js';
 import { Ring } from './ring.js';
+import { SampleHistory } from './sample-history.js';
 import { SampleParser } from './sampler-parse.js';
 import { samplerCommand } from './sampler-script.js';
 
@@ -49,7 +50,7 @@ const SEVERE = new Set(['critical', 'error']);
 
 export class DeviceMonitor {
   private readonly lines: Ring<KernelLine>;
-  private readonly samples: Ring<MonitorSample>;
+  private readonly samples: SampleHistory;
   private readonly events = new Map<string, KernelEvent>();
   private readonly assembler: ReportAssembler;
   private readonly follower: KernelFollower;
@@ -74,7 +75,7 @@ export class DeviceMonitor {
 
   constructor(private readonly opts: DeviceMonitorOptions) {
     this.lines = new Ring(opts.logCapacity ?? 20_000);
-    this.samples = new Ring(opts.sampleCapacity ?? 900);
+    this.samples = new SampleHistory(opts.sampleCapacity ?? 900);
     this.assembler = new ReportAssembler({ idPrefix: `${opts.deviceId}-k` });
     const p = opts.profile;
     this.limits = {
@@ -124,7 +125,7 @@ export class DeviceMonitor {
 
   /** The samples that arrived at or after `at` (console clock, ms), oldest first. */
   samplesSince(at: number): MonitorSample[] {
-    return this.samples.toArray().filter((s) => s.at >= at);
+    return this.samples.since(at);
   }
 
   snapshot(): MonitorSnapshot {

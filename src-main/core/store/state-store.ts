@@ -21,6 +21,8 @@ export const StoredDevice = z.object({
   profile: z.string(),
   proxyJump: z.string().optional(),
   tags: z.array(z.string()).optional(),
+  /** The producer last asked for this device to be connected: the console connects it again when it starts. */
+  connect: z.boolean().optional(),
 });
 export type StoredDevice = z.infer<typeof StoredDevice>;
 

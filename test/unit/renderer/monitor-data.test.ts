@@ -34,8 +34,12 @@ describe('monitor store data', () => {
     let samples = appendSample([], sample(1000, 1), 3);
     samples = appendSample(samples, sample(1000, 9), 3);
     expect(samples).toHaveLength(1);
-    for (let i = 2; i <= 5; i++) samples = appendSample(samples, sample(i * 1000, i), 3);
+    const detail = { topProcesses: [{ pid: 7, name: 'gst-launch-1.0', percent: 12 }], cores: 8 };
+    for (let i = 2; i <= 5; i++) samples = appendSample(samples, sample(i * 1000, i, detail), 3);
     expect(samples.map((s) => s.vpu.total)).toEqual([3, 4, 5]);
+    // Only the newest keeps its detail; the older ones keep the figures the charts draw.
+    expect(samples.at(-1)).toEqual(sample(5000, 5, detail));
+    expect(samples[0]).toEqual(sample(3000, 3, { cores: null }));
   });
 
   it('keeps the latest reading per device for the fleet list, and forgets removed devices', () => {
