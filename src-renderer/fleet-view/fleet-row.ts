@@ -23,8 +23,8 @@ import { sparkPath, type SparkPoint } from './sparkline.js';
 
 /** How far back the sparklines reach. */
 export const SPARK_WINDOW_MS = 3 * 60_000;
-/** The sparklines' drawing size (px), as the row lays them out. */
-export const SPARK_WIDTH = 48;
+/** The sparklines' drawing grid (at most one point per column); the row stretches it to the width of its cell. */
+export const SPARK_WIDTH = 60;
 export const SPARK_HEIGHT = 14;
 /** Readings further apart than this (the sampler says every second) are a gap in the line. */
 const SPARK_GAP_MS = 5000;

@@ -6,13 +6,16 @@
  * are measured with a PerformanceObserver and printed (a figure to read, not asserted: the machine is shared).
  * Selection by role and accessible name; waits are generous, nothing is timed.
  */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Console } from '../../src-main/core/console.js';
 import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
 import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
-import { openConsole, screenshot, type BrowserSession, type WebConsole } from './harness.js';
+import { openBrowser, screenshot, startWebConsole, type BrowserSession, type WebConsole } from './harness.js';
+import { until } from '../fixtures/until.js';
 import { WAIT, shootOnFailure } from './steps.js';
 
 const ok = await emulatorAvailable();
@@ -27,6 +30,8 @@ const tagsOf = (n: number): string[] => [
   ...(n % 4 === 0 ? ['stage'] : []),
 ];
 const LIVE = { timeout: 90_000 };
+/** How long the steady fleet is watched for long tasks (FLEET_MEASURE_S=600 for a longer look). */
+const MEASURE_S = Number(process.env['FLEET_MEASURE_S'] ?? 20);
 const SIZES = [
   { width: 1440, height: 900 },
   { width: 1280, height: 720 },
@@ -45,6 +50,7 @@ let boxes: Emulator[] = [];
 let web: WebConsole | undefined;
 let session: BrowserSession | undefined;
 let page: Page;
+let dataDir: string | undefined;
 
 /** Every box added to the console's store before it starts, its host key trusted (as `tally demo` does). */
 async function seed(dataDir: string): Promise<void> {
@@ -81,8 +87,12 @@ async function seed(dataDir: string): Promise<void> {
 beforeAll(async () => {
   if (!ok) return;
   boxes = await Promise.all(Array.from({ length: COUNT }, () => startEmulator({ cameras: 1 })));
-  const opened = await openConsole({ prepare: seed });
-  ({ web, session, page } = opened);
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-e2e-fleet-'));
+  await seed(dataDir);
+  web = await startWebConsole({ dataDir });
+  session = await openBrowser(web.url);
+  page = session.page;
+  await page.getByRole('heading', { name: 'Tally', level: 1 }).waitFor({ timeout: 20_000 });
   await page.setViewportSize(SIZES[1]);
   // Long tasks from here on, for the figures printed at the end.
   await page.evaluate(() => {
@@ -92,6 +102,25 @@ beforeAll(async () => {
       for (const e of list.getEntries()) w.longTasks.push({ at: e.startTime, ms: e.duration });
     }).observe({ type: 'longtask' });
   });
+  // The observer works here: a deliberate 120 ms task is seen (then forgotten).
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          const end = performance.now() + 120;
+          while (performance.now() < end);
+          resolve();
+        }, 0),
+      ),
+  );
+  await until(
+    'the long-task observer to see a deliberate 120 ms task',
+    async () => (await longTasks()).length > 0,
+    10_000,
+  );
+  await page.evaluate(() => {
+    (window as unknown as { longTasks: unknown[] }).longTasks.length = 0;
+  });
 }, 300_000);
 
 beforeEach(shootOnFailure(() => page));
@@ -100,6 +129,7 @@ afterAll(async () => {
   await session?.close();
   await web?.stop();
   await Promise.all(boxes.map((b) => b.stop()));
+  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 }, 120_000);
 
 const overview = (): Locator => page.getByRole('region', { name: 'Fleet overview' });
@@ -163,7 +193,7 @@ describe.skipIf(!ok)('fleet overview', () => {
         .getByText(/^\d+ °C$/)
         .waitFor(LIVE);
       await rowOf(name(n))
-        .getByText(/^Connected · [\d.]+ ms$/)
+        .getByText(/^Connected/)
         .waitFor(LIVE);
     }
     // The sidebar card carries the tags too.
@@ -175,17 +205,21 @@ describe.skipIf(!ok)('fleet overview', () => {
     // All of them on one screen at both laptop sizes: the last row is inside the window, nothing to scroll.
     for (const size of SIZES) {
       await page.setViewportSize(size);
-      const last = await bodyRows().last().boundingBox();
-      expect(last, `the last row at ${size.width}x${size.height}`).not.toBeNull();
-      expect((last?.y ?? 0) + (last?.height ?? 0)).toBeLessThanOrEqual(size.height);
+      // The rows take their height from the room there is, once the window has its new size.
+      await expect
+        .poll(async () => {
+          const last = await bodyRows().last().boundingBox();
+          return last ? last.y + last.height : Infinity;
+        }, WAIT)
+        .toBeLessThanOrEqual(size.height);
     }
     await page.setViewportSize(SIZES[1]);
 
     // The renderer with the fleet open and every box sampling at 1 Hz, for a while: the figure is printed.
     const before = (await longTasks()).length;
-    await page.waitForTimeout(20_000);
+    await page.waitForTimeout(MEASURE_S * 1000);
     const during = (await longTasks()).slice(before);
-    console.log(`fleet view open, ${COUNT} boxes at 1 Hz for 20 s: ${describeTasks(during)}`);
+    console.log(`fleet view open, ${COUNT} boxes at 1 Hz for ${MEASURE_S} s: ${describeTasks(during)}`);
     await shootBoth('fleet-connected');
   });
 
@@ -208,7 +242,7 @@ describe.skipIf(!ok)('fleet overview', () => {
     await expect.poll(async () => (await shownNames())[0], WAIT).toBe(TARGET_NAME);
 
     // One click anywhere on the row (here its link cell) opens the device on its Monitor tab.
-    await row.getByText(/^Connected · /).click();
+    await row.getByText(/^Connected/).click();
     await page.getByRole('tab', { name: 'Monitor', selected: true }).waitFor(WAIT);
     await page.getByRole('heading', { name: TARGET_NAME, level: 2 }).waitFor(WAIT);
     await page
