@@ -14,7 +14,7 @@ import {
 } from './cli-ops.js';
 import { Console } from './core/console.js';
 import { MemorySecretStore } from './core/store/secrets.js';
-import { DEMO_DEVICE, seedDemoDevice } from './demo.js';
+import { DEMO_DEVICE, seedDemoDevice, seedFleetDevices } from './demo.js';
 import { resetVpuCommand } from './cli-reset.js';
 import { qualifyCommand } from './cli-qualify.js';
 import { rollbackCommand } from './cli-rollback.js';
@@ -22,6 +22,8 @@ import { historyCommand } from './cli-history.js';
 import { mixerCommand } from './cli-mixer.js';
 import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
 import { parseMaxStartups } from './emulator/sshd-options.js';
+import { MAX_FLEET } from './emulator/fleet-options.js';
+import type { Fleet } from './emulator/fleet.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
@@ -112,7 +114,31 @@ function parseSshdMaxStartups(value: string): string {
 }
 
 function parseCameras(value: string): number {
-  return wholeNumber(value, 1, 8, 'cameras is a whole number from 1 to 8.');
+  return wholeNumber(value, 0, 8, 'cameras is a whole number from 1 to 8 (0 or 1 with --fleet).');
+}
+
+function parseFleet(value: string): number {
+  return wholeNumber(
+    value,
+    1,
+    MAX_FLEET,
+    `--fleet is how many boxes: a whole number from 1 to ${MAX_FLEET}.`,
+  );
+}
+
+/** Cameras for one box (1–8, default 4) or for each box of a fleet (0 or 1, default 0). */
+function camerasFor(cameras: number | undefined, fleet: number | undefined): number {
+  if (fleet === undefined) {
+    if (cameras === 0)
+      throw new CliExit(USAGE_EXIT, 'A single emulated box has 1 to 8 cameras; 0 is for --fleet boxes.');
+    return cameras ?? 4;
+  }
+  if (cameras !== undefined && cameras > 1)
+    throw new CliExit(
+      USAGE_EXIT,
+      `Fleet boxes are light: --cameras 0 (no video, the default) or 1, not ${cameras}. Run one box without --fleet for more cameras.`,
+    );
+  return cameras ?? 0;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -185,6 +211,124 @@ function onSignals(close: () => Promise<void>): void {
   process.on('SIGTERM', stop);
 }
 
+interface FleetRun {
+  count: number;
+  cameras: 0 | 1;
+  stateDir?: string;
+  sshdMaxStartups?: string;
+  vpuMaxSessions?: number;
+  verbose: boolean;
+}
+
+/**
+ * Start a fleet of light boxes, printing each box's ready line as it comes and then the fleet control line. Ctrl-C
+ * or SIGTERM, during the start or after, stops every box (and then `stopAlso`, e.g. the demo's console).
+ */
+async function startPrintedFleet(
+  o: FleetRun,
+  stopAlso: () => Promise<void> = async () => undefined,
+): Promise<Fleet> {
+  const { startFleet } = await import('./emulator/fleet.js');
+  const abort = new AbortController();
+  const starting = startFleet({
+    count: o.count,
+    cameras: o.cameras,
+    ...(o.stateDir ? { stateDir: o.stateDir } : {}),
+    ...(o.sshdMaxStartups !== undefined ? { sshdMaxStartups: o.sshdMaxStartups } : {}),
+    ...(o.vpuMaxSessions !== undefined ? { vpuMaxSessions: o.vpuMaxSessions } : {}),
+    signal: abort.signal,
+    onReady: (box) => process.stdout.write(`${JSON.stringify(box.ready)}\n`),
+    ...(o.verbose ? { onLog: (box: string, line: string) => process.stderr.write(`${box}: ${line}\n`) } : {}),
+  });
+  // A cancelled start stops what it started before it settles, so waiting for it is the clean-up.
+  onSignals(async () => {
+    abort.abort();
+    await stopAlso();
+    const fleet = await starting.catch(() => undefined);
+    await fleet?.stop();
+  });
+  let fleet;
+  try {
+    fleet = await starting;
+  } catch (err) {
+    if (abort.signal.aborted) return new Promise(() => undefined); // the signal handler exits
+    throw new CliExit(1, err instanceof Error ? err.message : String(err));
+  }
+  const control = await fleet.serveControl();
+  process.stdout.write(`${JSON.stringify({ fleet: fleet.boxes.length, control })}\n`);
+  process.stderr.write(
+    `${fleet.boxes.length} light R58s (${fleet.boxes[0]?.name}…${fleet.boxes.at(-1)?.name}) ready in ` +
+      `${(fleet.startupMs / 1000).toFixed(1)} s. Link faults for all: POST ${control}/link/down, /link/up; ` +
+      "each box's own faults at its control URL. Ctrl-C stops them all.\n",
+  );
+  return fleet;
+}
+
+interface DemoRun {
+  web: boolean;
+  port: number;
+  dataDir: string;
+}
+
+/** `tally demo`: one emulated R58 and the console with it added as demo-r58. */
+async function singleDemo(o: DemoRun & { cameras: number }): Promise<void> {
+  const { startEmulator } = await import('./emulator/index.js');
+  const starting = startEmulator({ cameras: o.cameras });
+  let stopConsole: () => Promise<void> = async () => undefined;
+  onSignals(async () => {
+    await stopConsole();
+    const emu = await starting.catch(() => undefined);
+    await emu?.stop();
+  });
+  const emu = await starting;
+  process.stdout.write(`${JSON.stringify(emu.ready)}\n`);
+  await seedDemoDevice(o.dataDir, emu);
+  const bin = o.web ? undefined : electronBinary();
+  if (bin) {
+    await runElectron(bin, o.dataDir);
+    await emu.stop();
+    return;
+  }
+  if (!o.web)
+    process.stderr.write(
+      'No Electron binary in this install (it cannot be downloaded here); using web mode.\n',
+    );
+  const web = await runWeb({ host: '127.0.0.1', port: o.port, dataDir: o.dataDir });
+  stopConsole = web.close;
+  const device = web.console.store.devices().find((d) => d.name === DEMO_DEVICE);
+  if (device) await web.console.invoke('devices.connect', { id: device.id }, { owner: 'demo' });
+  process.stdout.write(`Tally web console: ${web.url}\n`);
+}
+
+/**
+ * `tally demo --fleet N`: N light boxes (what `tally emulator --fleet N` prints, line for line) and the console with
+ * every box added under its name, host keys trusted, all connecting.
+ */
+async function fleetDemo(o: DemoRun & { count: number; cameras: 0 | 1 }): Promise<void> {
+  let stopConsole: () => Promise<void> = async () => undefined;
+  const fleet = await startPrintedFleet({ count: o.count, cameras: o.cameras, verbose: false }, () =>
+    stopConsole(),
+  );
+  await seedFleetDevices(o.dataDir, fleet.boxes);
+  const bin = o.web ? undefined : electronBinary();
+  if (bin) {
+    await runElectron(bin, o.dataDir);
+    await fleet.stop();
+    return;
+  }
+  if (!o.web)
+    process.stderr.write(
+      'No Electron binary in this install (it cannot be downloaded here); using web mode.\n',
+    );
+  const web = await runWeb({ host: '127.0.0.1', port: o.port, dataDir: o.dataDir });
+  stopConsole = web.close;
+  const names = new Set(fleet.boxes.map((b) => b.name));
+  const boxes = web.console.store.devices().filter((d) => names.has(d.name));
+  process.stdout.write(`Tally web console: ${web.url}\n`);
+  // All at once: each box has its own sshd; one that fails says why in the console.
+  await Promise.all(boxes.map((d) => web.console.invoke('devices.connect', { id: d.id }, { owner: 'demo' })));
+}
+
 /** The Electron binary, if this install has one. Never triggers electron's download-on-require. */
 export function electronBinary(): string | undefined {
   const dir = path.join(packageRoot(), 'node_modules', 'electron');
@@ -245,9 +389,16 @@ export function buildProgram(): Command {
     .command('emulator')
     .description(
       'Start one emulated R58 recorder box on this machine (needs root). Prints one JSON line when it is ready ' +
-        '(ssh, whep, control, profile) and runs until Ctrl-C or SIGTERM, then removes what it made.',
+        '(ssh, whep, control, profile) and runs until Ctrl-C or SIGTERM, then removes what it made. With ' +
+        '--fleet N, N light boxes (box01…, no video): one such line per box plus "name", then one line with the ' +
+        'fleet control URL (POST /link/down, POST /link/up, GET /state).',
     )
-    .option('--cameras <n>', 'cameras cam0…camN-1 (1–8)', parseCameras, 4)
+    .option('--fleet <n>', `start this many light boxes (1–${MAX_FLEET}) for fleet tests`, parseFleet)
+    .option(
+      '--cameras <n>',
+      'cameras cam0…camN-1 (1–8, default 4; with --fleet 0 or 1, default 0)',
+      parseCameras,
+    )
     .option(
       '--state-dir <dir>',
       'keep the keys, the recorder repo, the home directory and /var here across runs',
@@ -276,7 +427,8 @@ export function buildProgram(): Command {
     )
     .action(
       async (o: {
-        cameras: number;
+        fleet?: number;
+        cameras?: number;
         stateDir?: string;
         vpuProc?: boolean;
         verbose?: boolean;
@@ -285,7 +437,29 @@ export function buildProgram(): Command {
         vpuMaxSessions?: number;
         sshdMaxStartups?: string;
       }) => {
-        const cameraNames = Array.from({ length: o.cameras }, (_, i) => `cam${i}`);
+        const cameras = camerasFor(o.cameras, o.fleet);
+        if (o.fleet !== undefined) {
+          const light = [
+            o.vpuProc ? '--vpu-proc' : '',
+            o.h265 ? '--h265' : '',
+            o.iceTcp ? '' : '--no-ice-tcp',
+          ].filter(Boolean);
+          if (light.length > 0)
+            throw new CliExit(
+              USAGE_EXIT,
+              `${light.join(', ')} cannot be used with --fleet: fleet boxes are light (no video). Leave ${light.length > 1 ? 'them' : 'it'} out, or run one box without --fleet.`,
+            );
+          await startPrintedFleet({
+            count: o.fleet,
+            cameras: cameras === 1 ? 1 : 0,
+            ...(o.stateDir ? { stateDir: path.resolve(o.stateDir) } : {}),
+            ...(o.sshdMaxStartups !== undefined ? { sshdMaxStartups: o.sshdMaxStartups } : {}),
+            ...(o.vpuMaxSessions !== undefined ? { vpuMaxSessions: o.vpuMaxSessions } : {}),
+            verbose: !!o.verbose,
+          });
+          return;
+        }
+        const cameraNames = Array.from({ length: cameras }, (_, i) => `cam${i}`);
         const unknown = (o.h265 ?? []).filter((c) => !cameraNames.includes(c));
         if (unknown.length > 0)
           throw new CliExit(
@@ -294,7 +468,7 @@ export function buildProgram(): Command {
           );
         const { startEmulator } = await import('./emulator/index.js');
         const starting = startEmulator({
-          cameras: o.cameras,
+          cameras,
           stateDir: o.stateDir ? path.resolve(o.stateDir) : undefined,
           vpuProc: o.vpuProc,
           ...(o.h265 ? { h265Cameras: o.h265 } : {}),
@@ -330,41 +504,41 @@ export function buildProgram(): Command {
     )
     .option('--web', 'web mode even where Electron could run')
     .option('--port <n>', 'web mode port (0 picks a free one)', parsePort, 7420)
-    .option('--cameras <n>', 'cameras on the emulated device (1–8)', parseCameras, 4)
+    .option(
+      '--fleet <n>',
+      `N light emulated boxes (box01…, no video) instead of one, all added and connecting (1–${MAX_FLEET})`,
+      parseFleet,
+    )
+    .option(
+      '--cameras <n>',
+      'cameras on the emulated device (1–8, default 4; with --fleet 0 or 1, default 0)',
+      parseCameras,
+    )
     .option(
       '--data-dir <dir>',
-      'the demo console state (kept apart from your real devices)',
-      `${defaultDataDir()}-demo`,
+      'the demo console state (kept apart from your real devices; the fleet demo has its own by default)',
     )
-    .action(async (o: { web?: boolean; port: number; cameras: number; dataDir: string }) => {
-      const dataDir = path.resolve(o.dataDir);
-      const { startEmulator } = await import('./emulator/index.js');
-      const starting = startEmulator({ cameras: o.cameras });
-      let stopConsole: () => Promise<void> = async () => undefined;
-      onSignals(async () => {
-        await stopConsole();
-        const emu = await starting.catch(() => undefined);
-        await emu?.stop();
-      });
-      const emu = await starting;
-      process.stdout.write(`${JSON.stringify(emu.ready)}\n`);
-      await seedDemoDevice(dataDir, emu);
-      const bin = o.web ? undefined : electronBinary();
-      if (bin) {
-        await runElectron(bin, dataDir);
-        await emu.stop();
-        return;
-      }
-      if (!o.web)
-        process.stderr.write(
-          'No Electron binary in this install (it cannot be downloaded here); using web mode.\n',
-        );
-      const web = await runWeb({ host: '127.0.0.1', port: o.port, dataDir });
-      stopConsole = web.close;
-      const device = web.console.store.devices().find((d) => d.name === DEMO_DEVICE);
-      if (device) await web.console.invoke('devices.connect', { id: device.id }, { owner: 'demo' });
-      process.stdout.write(`Tally web console: ${web.url}\n`);
-    });
+    .action(
+      async (o: { web?: boolean; port: number; fleet?: number; cameras?: number; dataDir?: string }) => {
+        const cameras = camerasFor(o.cameras, o.fleet);
+        if (o.fleet !== undefined) {
+          await fleetDemo({
+            count: o.fleet,
+            cameras: cameras === 1 ? 1 : 0,
+            web: !!o.web,
+            port: o.port,
+            dataDir: path.resolve(o.dataDir ?? `${defaultDataDir()}-demo-fleet`),
+          });
+          return;
+        }
+        await singleDemo({
+          web: !!o.web,
+          port: o.port,
+          cameras,
+          dataDir: path.resolve(o.dataDir ?? `${defaultDataDir()}-demo`),
+        });
+      },
+    );
 
   const dataDirOption = ['--data-dir <dir>', 'the same data directory as the app', defaultDataDir()] as const;
   const timeoutOption = ['--timeout <s>', 'seconds to wait for a connection', parseSeconds, 15] as const;

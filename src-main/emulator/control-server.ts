@@ -11,8 +11,9 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-type Handler = (query: URLSearchParams, body: string) => Promise<Record<string, unknown>>;
-type Route = { method: 'GET' | 'POST'; handle: Handler; delete?: Handler };
+export type ControlHandler = (query: URLSearchParams, body: string) => Promise<Record<string, unknown>>;
+/** One path of a control server: its method, and optionally what DELETE on it does. */
+export type ControlRoute = { method: 'GET' | 'POST'; handle: ControlHandler; delete?: ControlHandler };
 
 /** A query value that must be a plain non-negative integer (`-1`, `1.5`, `abc` and `` are refused). */
 function intParam(query: URLSearchParams, name: string): number {
@@ -23,7 +24,7 @@ function intParam(query: URLSearchParams, name: string): number {
   return Number(raw);
 }
 
-function routes(control: EmulatorControl): Record<string, Route> {
+function routes(control: EmulatorControl): Record<string, ControlRoute> {
   return {
     '/link/down': { method: 'POST', handle: async () => (await control.linkDown(), { link: 'down' }) },
     '/link/up': { method: 'POST', handle: async () => (await control.linkUp(), { link: 'up' }) },
@@ -122,8 +123,15 @@ function send(res: http.ServerResponse, status: number, value: Record<string, un
   res.end(body);
 }
 
-export async function startControlServer(control: EmulatorControl, port = 0): Promise<ControlServer> {
-  const table = routes(control);
+export function startControlServer(control: EmulatorControl, port = 0): Promise<ControlServer> {
+  return startRouteServer(routes(control), port);
+}
+
+/** A control server on 127.0.0.1 for these routes (the fleet's uses it too): JSON in, JSON out, errors as above. */
+export async function startRouteServer(
+  table: Record<string, ControlRoute>,
+  port = 0,
+): Promise<ControlServer> {
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://control');

@@ -113,7 +113,7 @@ export function createControl(deps: ControlDeps): EmulatorControl {
   const knownCamera = (camera: unknown): string => {
     if (typeof camera !== 'string' || !deps.cameras.includes(camera))
       throw new ControlError(
-        `Unknown camera ${JSON.stringify(camera)}; this device has ${deps.cameras.join(', ')}.`,
+        `Unknown camera ${JSON.stringify(camera)}; this device has ${deps.cameras.join(', ') || 'no cameras (a light box)'}.`,
       );
     return camera;
   };

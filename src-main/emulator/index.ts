@@ -33,8 +33,15 @@ export interface ReadyInfo {
 }
 
 export interface EmulatorOptions {
-  /** Cameras cam0…camN-1 (1–8, default 4). */
+  /** Cameras cam0…camN-1 (1–8, default 4; light: 0 or 1, default 0). */
   cameras?: number;
+  /**
+   * A light box for fleet tests (README "Light mode"): the real sshd, the R58 paths, units, VPU session file, kernel
+   * log, /proc/stat and fault control, but no video. With no cameras the recorder runs with an empty camera list
+   * and `mediamtx` is an API-only stand-in with no paths; with one camera the media server stand-in and that
+   * camera's pipeline run as usual. No mixer decoder warm-up.
+   */
+  light?: boolean;
   /** Keep keys, the recorder repo, the home directory and /var here across runs. Default: a temp dir. */
   stateDir?: string;
   /**
@@ -114,8 +121,11 @@ export async function emulatorAvailable(): Promise<boolean> {
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const started = Date.now();
-  const cameras = opts.cameras ?? 4;
-  if (!Number.isInteger(cameras) || cameras < 1 || cameras > 8)
+  const light = opts.light ?? false;
+  const cameras = opts.cameras ?? (light ? 0 : 4);
+  if (light && cameras !== 0 && cameras !== 1)
+    throw new Error(`A light box has 0 or 1 cameras, got ${cameras}; use a full box for more.`);
+  if (!light && (!Number.isInteger(cameras) || cameras < 1 || cameras > 8))
     throw new Error(`cameras must be a whole number from 1 to 8, got ${cameras}.`);
   const vpuMaxSessions = opts.vpuMaxSessions ?? 8;
   if (!Number.isInteger(vpuMaxSessions) || vpuMaxSessions < 1 || vpuMaxSessions > 64)
@@ -139,11 +149,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   for (const name of h265Cameras)
     if (!known.includes(name))
       throw new Error(
-        `h265Cameras: unknown camera ${JSON.stringify(name)}; this device has ${known.join(', ')}.`,
+        `h265Cameras: unknown camera ${JSON.stringify(name)}; this device has ${known.join(', ') || 'no cameras'}.`,
       );
 
   const root = repoRoot();
   const hostname = opts.hostname ?? 'r58';
+  if (!/^[a-z0-9-]{1,63}$/.test(hostname))
+    throw new Error(
+      `hostname must be 1–63 lowercase letters, digits or dashes (for example box01), got ${JSON.stringify(hostname)}.`,
+    );
   const undo: (() => Promise<void>)[] = [];
   const rollback = async (): Promise<void> => {
     for (const step of undo.splice(0).reverse()) await step().catch(() => undefined);
@@ -161,6 +175,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         h265Cameras,
         vpuMaxSessions,
         sshdMaxStartups,
+        light,
       }).then((s: PreparedState) => (undo.push(() => cleanState(s)), s)),
       createTestHost().then((h: TestHost) => (undo.push(() => h.destroy()), h)),
     ]);

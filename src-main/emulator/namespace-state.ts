@@ -2,7 +2,8 @@
  * The emulated R58's files on this machine: one state directory that the device's mount namespace lays over the
  * real paths (see namespace.ts). Nothing outside it changes.
  *
- *   keys/          host key and the login key (kept with --state-dir, so the host key stays trusted)
+ *   keys/          host key, login key and machine-id (kept with --state-dir, so the host key stays trusted and the
+ *                  box keeps its identity)
  *   opt/           → /opt (the recorder checkout, a git repo owned by linaro; kept)
  *   home/          → /home (linaro's home with .ssh/authorized_keys, the mppvideodec stand-in element and the demo
  *                    mixer scenes; kept)
@@ -15,6 +16,7 @@
  *   tmp/           → /tmp
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +66,8 @@ export interface PrepareOptions {
   vpuMaxSessions?: number;
   /** sshd's MaxStartups, already checked (sshd-options.ts); default OpenSSH's 10:30:100. */
   sshdMaxStartups?: string;
+  /** A light box (fleet tests): see DeviceConfig.light. */
+  light?: boolean;
 }
 
 /** The device's MediaMTX settings file; the stand-in reads these keys (media/config-file.ts). */
@@ -105,6 +109,15 @@ async function commitH265Cameras(repoDir: string, names: readonly string[]): Pro
   const git = ['-c', 'safe.directory=*', '-C', repoDir];
   await run('git', [...git, 'add', 'config.yml'], { env });
   await run('git', [...git, 'commit', '-q', '-m', `${names.join(', ')}: H.265 (mpph265enc)`], { env });
+}
+
+/** The box's /etc/machine-id: made once, kept in keys/ with the host key (a --state-dir keeps both). */
+async function machineId(file: string): Promise<string> {
+  const kept = (await fs.readFile(file, 'utf8').catch(() => '')).trim();
+  if (/^[0-9a-f]{32}$/.test(kept)) return kept;
+  const id = randomBytes(16).toString('hex');
+  await fs.writeFile(file, `${id}\n`, { mode: 0o444 });
+  return id;
 }
 
 async function keygen(file: string, comment: string): Promise<void> {
@@ -275,6 +288,7 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
         fs.writeFile(p('etc', 'hosts'), `${hosts.replace(/\n*$/, '\n')}127.0.1.1\t${opts.hostname}\n`),
       ),
     fs.writeFile(p('etc', 'hostname'), `${opts.hostname}\n`),
+    machineId(p('keys', 'machine-id')).then((id) => fs.writeFile(p('etc', 'machine-id'), `${id}\n`)),
     fs.writeFile(
       p('etc', 'ssh', 'sshd_config'),
       sshdConfig(opts.sshdMaxStartups ?? OPENSSH_DEFAULT_MAX_STARTUPS),
@@ -298,8 +312,10 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
   await fs.chmod(p('etc', 'ssh', 'ssh_host_ed25519_key'), 0o600);
   await fs.chmod(path.join(home, '.ssh'), 0o700);
   await fs.chmod(home, 0o755);
-  await installDecoderElement(home, opts.repoRoot);
-  await seedMixerScenes(home, cameraNames(opts.cameras));
+  if (opts.cameras > 0) {
+    await installDecoderElement(home, opts.repoRoot);
+    await seedMixerScenes(home, cameraNames(opts.cameras));
+  }
   await chownTree(home, uid, gid);
 
   await installCommands(p('bin'), opts.repoRoot);
@@ -313,6 +329,8 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
     stopTimeoutMs: opts.stopTimeoutMs,
     restartDelayMs: opts.restartDelayMs,
     vpuMaxSessions: opts.vpuMaxSessions ?? 8,
+    light: opts.light ?? false,
+    machineId: (await fs.readFile(p('etc', 'machine-id'), 'utf8')).trim(),
     ...cpuModel(),
   };
   await fs.writeFile(p('run', 'device.json'), JSON.stringify(config, null, 2));

@@ -6,6 +6,7 @@
 import type { BenchReport } from './stats.js';
 import { classifierThroughput } from './classifier.js';
 import { cliStartBench } from './cli-start.js';
+import { fleetBench } from './fleet.js';
 import { mixerBench } from './mixer.js';
 import { previewsBench } from './previews.js';
 import { rollbackBench } from './rollback.js';
@@ -26,6 +27,7 @@ const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'cli', run: () => cliStartBench(count ? { count } : {}) },
   { name: 'rollback', run: () => rollbackBench() },
   { name: 'mixer', run: () => mixerBench() },
+  { name: 'fleet', run: () => fleetBench() },
 ];
 
 const only = process.argv.slice(2);

@@ -12,7 +12,19 @@ const deviceConfigSchema = z.object({
   /** The Tally checkout, for the unit commands (recorder, media server) and tsx. */
   repoRoot: z.string().startsWith('/'),
   hostname: z.string().regex(/^[a-z0-9-]{1,63}$/),
-  cameras: z.number().int().min(1).max(16),
+  /** 0 on a light box (no video); see `light`. */
+  cameras: z.number().int().min(0).max(16),
+  /**
+   * A light box for fleet tests: no video work. With no cameras, `mediamtx` is an API-only stand-in
+   * (light-mediamtx.py: no paths, nothing listens for media), no mixer decoder warm-up, and /proc/stat is rewritten
+   * once a second instead of four times.
+   */
+  light: z.boolean().default(false),
+  /** /etc/machine-id of this box (32 hex digits); the journal's _MACHINE_ID. */
+  machineId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
   /** The login user that exists only inside the device. */
   user: z.object({ name: z.string(), uid: z.number().int(), gid: z.number().int() }),
   /** sshd_config for the device's OpenSSH server. */

@@ -81,9 +81,15 @@ export class DeviceDaemon {
     const uptime = uptimeMs();
     this.procStat = new ProcStat({
       load: () => this.cpuLoad(),
+      // A light box (fleet tests) rewrites it once a second, as often as the console's sampler reads it.
+      ...(config.light ? { intervalMs: 1000 } : {}),
       ...(uptime !== undefined ? { uptimeS: uptime / 1000 } : {}),
     });
-    this.journal = new Journal({ hostname: config.hostname, bootTimeMs: this.kernel.bootTimeMs });
+    this.journal = new Journal({
+      hostname: config.hostname,
+      bootTimeMs: this.kernel.bootTimeMs,
+      ...(config.machineId ? { machineId: config.machineId } : {}),
+    });
     const toJournal = (line: { usec: number; priority: number; text: string }): void => {
       this.journal.append({
         identifier: 'kernel',
@@ -111,7 +117,8 @@ export class DeviceDaemon {
       `the recorder API on port ${RECORDER_API_PORT}`,
     );
     this.emit({ event: 'ready', bootMs: Date.now() - this.startedAt });
-    this.prewarmDecoderElement();
+    // A light box runs no mixer: no GStreamer registry scan (a second of CPU per box).
+    if (!this.config.light) this.prewarmDecoderElement();
   }
 
   /**
@@ -159,6 +166,9 @@ export class DeviceDaemon {
       await fs.mkdir(dir, { recursive: true });
       await fs.writeFile(`${dir}/model`, `${HARDWARE_NAME.replace(/ \(DT\)$/, '')}\0`);
       await fs.writeFile(`${dir}/compatible`, 'rockchip,rk3588-r58\0rockchip,rk3588\0');
+      // Rockchip boards carry the SoC's serial here; each emulated box has its own (from its machine id).
+      if (this.config.machineId)
+        await fs.writeFile(`${dir}/serial-number`, `${this.config.machineId.slice(0, 16)}\0`);
     } catch (err) {
       process.stderr.write(`device tree: ${(err as Error).message}\n`);
     }

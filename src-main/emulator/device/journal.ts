@@ -29,6 +29,8 @@ export type NewEntry = Omit<JournalEntry, 'seq' | 'realtimeUs' | 'monotonicUs'> 
 
 export interface JournalOptions {
   hostname: string;
+  /** /etc/machine-id of the device (32 hex digits); a random one when not given. */
+  machineId?: string;
   /** Wall-clock ms at boot: monotonic timestamps count from here. */
   bootTimeMs: number;
   capacity?: number;
@@ -38,7 +40,7 @@ export interface JournalOptions {
 export class Journal {
   readonly hostname: string;
   readonly bootId = randomBytes(16).toString('hex');
-  readonly machineId = randomBytes(16).toString('hex');
+  readonly machineId: string;
   readonly seqnumId = randomBytes(16).toString('hex');
   private readonly bootTimeMs: number;
   private readonly capacity: number;
@@ -49,6 +51,7 @@ export class Journal {
 
   constructor(opts: JournalOptions) {
     this.hostname = opts.hostname;
+    this.machineId = opts.machineId ?? randomBytes(16).toString('hex');
     this.bootTimeMs = opts.bootTimeMs;
     this.capacity = opts.capacity ?? 50_000;
     this.now = opts.now ?? Date.now;

@@ -20,6 +20,29 @@ export function cameraNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `cam${i}`);
 }
 
+/**
+ * `mediamtx` on a light box without cameras: a MediaMTX with no paths (light-mediamtx.py): its API, and WHEP
+ * answering 404 for every path. With a camera even a light box runs the media server stand-in, as the camera needs
+ * somewhere to push.
+ */
+function lightMediaMtx(config: DeviceConfig): Pick<UnitSpec, 'exec' | 'cwd' | 'ready'> {
+  return {
+    exec: [
+      '/usr/bin/python3',
+      '-S',
+      emulatorFile(config.repoRoot, 'device', 'light-mediamtx.py'),
+      '--api-port',
+      String(MEDIA_PORTS.api),
+      '--whep-port',
+      String(MEDIA_PORTS.whep),
+      '--config',
+      '/etc/mediamtx/mediamtx.yml',
+    ],
+    cwd: '/',
+    ready: async () => (await portOpen(MEDIA_PORTS.api)) && (await portOpen(MEDIA_PORTS.whep)),
+  };
+}
+
 export function unitSpecs(config: DeviceConfig): UnitSpec[] {
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -78,6 +101,7 @@ export function unitSpecs(config: DeviceConfig): UnitSpec[] {
       ready: async () => (await portOpen(MEDIA_PORTS.api)) && (await portOpen(MEDIA_PORTS.rtsp)),
       startTimeoutMs: 60_000,
       fragmentPath: '/etc/systemd/system/mediamtx.service',
+      ...(config.light && config.cameras === 0 ? lightMediaMtx(config) : {}),
     },
     {
       ...common,

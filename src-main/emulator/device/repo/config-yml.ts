@@ -95,7 +95,8 @@ export function configYml(stage: EncoderStage, cameras: readonly CameraSpec[]): 
   const lines = [
     '# Preke R58 recorder configuration',
     COMMENTS[stage],
-    'cameras:',
+    // A box with nothing connected (the emulator's light mode) has an empty mapping, not a missing key.
+    cameras.length === 0 ? 'cameras: {}' : 'cameras:',
     ...cameras.map(
       (c) =>
         `  ${c.name}: { device: ${c.device}, resolution: ${c.resolution}, framerate: ${c.framerate}, ` +
