@@ -23,6 +23,11 @@ import { sparkPath, type SparkPoint } from './sparkline.js';
 
 /** How far back the sparklines reach. */
 export const SPARK_WINDOW_MS = 3 * 60_000;
+/**
+ * A box with less history than that (just connected) draws what it has across the whole width, over at least this
+ * span, rather than a dot in a corner.
+ */
+export const SPARK_MIN_SPAN_MS = 30_000;
 /** The sparklines' drawing grid (at most one point per column); the row stretches it to the width of its cell. */
 export const SPARK_WIDTH = 60;
 export const SPARK_HEIGHT = 14;
@@ -127,8 +132,10 @@ function spark(
   min: number,
   max: number,
 ): string {
-  return sparkPath(points(samples, pick, now - SPARK_WINDOW_MS), {
-    from: now - SPARK_WINDOW_MS,
+  const shown = points(samples, pick, now - SPARK_WINDOW_MS);
+  const oldest = shown[0]?.at ?? now;
+  return sparkPath(shown, {
+    from: Math.min(now - SPARK_MIN_SPAN_MS, Math.max(now - SPARK_WINDOW_MS, oldest)),
     to: now,
     width: SPARK_WIDTH,
     height: SPARK_HEIGHT,

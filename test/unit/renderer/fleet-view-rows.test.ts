@@ -1,6 +1,6 @@
 /** The fleet overview's rows: what each cell says, built from the status strip's glance, and the sparklines. */
 import { describe, expect, it } from 'vitest';
-import { SPARK_HEIGHT, SPARK_WINDOW_MS } from '../../../src-renderer/fleet-view/fleet-row.js';
+import { SPARK_HEIGHT, SPARK_WIDTH, SPARK_WINDOW_MS } from '../../../src-renderer/fleet-view/fleet-row.js';
 import { sparkPath, type SparkFrame } from '../../../src-renderer/fleet-view/sparkline.js';
 import { CONNECTED, NOW, alarm, box, history, mixer, sample } from './fleet-view-fixtures.js';
 
@@ -94,6 +94,13 @@ describe('a fleet row', () => {
     expect(row.cpu?.path).not.toMatch(/,0(L|M|$)/);
     expect(row.cpu?.path.split('M')).toHaveLength(2);
     expect(Number(row.cpu?.path.split(',')[1]?.split('L')[0])).toBe(SPARK_HEIGHT / 2);
+  });
+
+  it('draws a short history across the whole width, over at least half a minute', () => {
+    const just = box({ name: 'b', samples: history(60) });
+    expect(just.cpu?.path).toMatch(/^M0,/);
+    const fresh = box({ name: 'b', samples: history(5) });
+    expect(Number(/^M(\d+),/.exec(fresh.cpu?.path ?? '')?.[1])).toBeGreaterThan(SPARK_WIDTH / 2);
   });
 
   it('shows VPU against its limit in warning colour past the safe limit, full and red at the practical one', () => {
