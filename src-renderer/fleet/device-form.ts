@@ -1,4 +1,4 @@
-import type { DeviceInput, DeviceView } from '../../src-main/contract/index.js';
+import { Tags, type DeviceInput, type DeviceView } from '../../src-main/contract/index.js';
 
 export type AuthKind = 'agent' | 'identityFile' | 'password';
 
@@ -16,6 +16,8 @@ export interface DeviceFormValues {
   password: string;
   profile: string;
   proxyJump: string;
+  /** Comma-separated, as typed. */
+  tags: string;
 }
 
 export function emptyForm(): DeviceFormValues {
@@ -31,6 +33,7 @@ export function emptyForm(): DeviceFormValues {
     password: '',
     profile: 'r58',
     proxyJump: '',
+    tags: '',
   };
 }
 
@@ -46,7 +49,30 @@ export function formFromDevice(device: DeviceView): DeviceFormValues {
     identityPath: device.auth.kind === 'identityFile' ? device.auth.path : '',
     profile: device.profile,
     proxyJump: device.proxyJump ?? '',
+    tags: device.tags.join(', '),
   };
+}
+
+/** The tags in the field: split at commas, trimmed, empty ones (a trailing comma) dropped. */
+export function splitTags(text: string): string[] {
+  return text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+}
+
+/**
+ * What is wrong with the tags typed, in the contract's words (the core checks the same), naming the tag at fault;
+ * undefined when they are fine.
+ */
+export function tagsProblem(text: string): string | undefined {
+  const tags = splitTags(text);
+  const parsed = Tags.safeParse(tags);
+  if (parsed.success) return undefined;
+  const issue = parsed.error.issues[0];
+  if (!issue) return 'These tags cannot be used.';
+  const at = issue.path[0];
+  return typeof at === 'number' && tags[at] !== undefined ? `“${tags[at]}”: ${issue.message}` : issue.message;
 }
 
 /**
@@ -72,6 +98,7 @@ export function toDeviceInput(v: DeviceFormValues): DeviceInput {
   }
   const input: DeviceInput = { name: v.name, host: v.host, port, user: v.user, auth, profile: v.profile };
   input.proxyJump = v.proxyJump.trim();
+  input.tags = splitTags(v.tags);
   return input;
 }
 
@@ -88,6 +115,7 @@ export const FIELD_PATHS = [
   'auth.password',
   'profile',
   'proxyJump',
+  'tags',
 ] as const;
 export type FieldPath = (typeof FIELD_PATHS)[number];
 
@@ -99,7 +127,9 @@ export function splitFieldErrors(fields: Record<string, string> | undefined): {
   const placed: Partial<Record<FieldPath, string>> = {};
   const other: string[] = [];
   for (const [path, message] of Object.entries(fields ?? {})) {
-    if ((FIELD_PATHS as readonly string[]).includes(path)) placed[path as FieldPath] = message;
+    // One field holds every tag: a message about the third one (`tags.2`) goes there.
+    if (/^tags\.\d+$/.test(path)) placed.tags ??= message;
+    else if ((FIELD_PATHS as readonly string[]).includes(path)) placed[path as FieldPath] = message;
     else other.push(path === '_' ? message : `${path}: ${message}`);
   }
   if (placed['auth.kind'] && !placed.auth) placed.auth = placed['auth.kind'];

@@ -14,6 +14,8 @@ import { createClient, type Client } from './client.js';
 
 /** The selection key of the laptop itself (local terminals). Device ids never start with a colon. */
 export const LOCAL = ':local';
+/** The selection key of the fleet overview (every device at once). */
+export const FLEET = ':fleet';
 
 export type View = 'overview' | 'previews' | 'mixer' | 'monitor' | 'recorder' | 'terminal';
 
@@ -152,12 +154,19 @@ export class AppState {
     this.recorder.retain(devices.map((d) => d.id));
     this.leases.retain(devices.map((d) => d.id));
     this.tally.retain(devices.map((d) => d.id));
-    if (this.selected && this.selected !== LOCAL && !devices.some((d) => d.id === this.selected)) {
+    if (
+      this.selected &&
+      this.selected !== LOCAL &&
+      this.selected !== FLEET &&
+      !devices.some((d) => d.id === this.selected)
+    ) {
       // The selected device was removed: show another one rather than an empty page.
       this.selected = devices[0]?.id;
       this.view = 'overview';
     }
-    if (this.selected === undefined && devices.length > 0 && !this.loaded) this.selected = devices[0]?.id;
+    // At start: one device is shown itself; several, side by side in the fleet overview.
+    if (this.selected === undefined && devices.length > 0 && !this.loaded)
+      this.selected = devices.length > 1 ? FLEET : devices[0]?.id;
   }
 
   setStatus(id: string, status: DeviceStatus): void {

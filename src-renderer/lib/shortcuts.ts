@@ -20,6 +20,7 @@ export type ShortcutId =
   | 'record.start'
   | 'record.stop'
   | 'mixer.take'
+  | 'fleet.show'
   | 'help';
 
 export interface Shortcut {
@@ -87,6 +88,13 @@ export const SHORTCUTS: readonly Shortcut[] = [
     action: 'Take the Preview scene to air (Cut)',
     where: 'Mixer tab',
     handler: 'view',
+  },
+  {
+    id: 'fleet.show',
+    keys: 'Alt+0',
+    action: 'Show the fleet overview',
+    where: 'anywhere',
+    handler: 'console',
   },
   { id: 'help', keys: '?', action: 'Show this list of shortcuts', where: 'anywhere', handler: 'console' },
 ];
@@ -177,12 +185,14 @@ const ALT_KEYS: Record<string, ShortcutId> = {
   Digit4: 'tab.previews',
   Digit5: 'tab.mixer',
   Digit6: 'tab.terminal',
+  Digit0: 'fleet.show',
   Numpad1: 'tab.overview',
   Numpad2: 'tab.monitor',
   Numpad3: 'tab.recorder',
   Numpad4: 'tab.previews',
   Numpad5: 'tab.mixer',
   Numpad6: 'tab.terminal',
+  Numpad0: 'fleet.show',
   KeyA: 'alarm.acknowledge',
   KeyR: 'record.start',
   KeyS: 'record.stop',

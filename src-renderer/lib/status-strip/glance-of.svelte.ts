@@ -1,16 +1,22 @@
 /** A device's glance from the renderer's stores: the one place the status strips read from. */
+import { untrack } from 'svelte';
 import { ALARM_SHORT } from '../../alarms/alarm-order.js';
 import { app } from '../app-state.svelte.js';
 import { clock } from './clock.svelte.js';
 import { computeGlance, type Glance } from './glance.js';
 
-/** Reactive: call it from `$derived` in a component that also runs `$effect(() => clock.use())`. */
+/**
+ * Reactive: call it from `$derived` in a component that also runs `$effect(() => clock.use())` (the readings
+ * follow the clock's tick).
+ */
 export function glanceOf(deviceId: string): Glance | undefined {
   const device = app.devices.find((d) => d.id === deviceId);
   if (!device) return undefined;
   const recorder = app.recorder.peek(deviceId)?.state;
   const monitor = app.monitor.peek(deviceId);
-  const sample = monitor?.samples.at(-1);
+  // The latest sample is taken at the clock's tick, not tracked: with many boxes sampling at 1 Hz each, tracking it
+  // would redraw the strips once per box per second (32 frames a second for a fleet) instead of once.
+  const sample = untrack(() => monitor?.samples.at(-1));
   return computeGlance({
     name: device.name,
     status: device.status,

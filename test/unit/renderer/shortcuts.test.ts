@@ -42,7 +42,9 @@ describe('which key asks for which shortcut', () => {
     ['Digit5', 'tab.mixer'],
     ['Digit6', 'tab.terminal'],
     ['Numpad3', 'tab.recorder'],
-  ])('Alt+%s shows a tab', (code, id) => {
+    ['Digit0', 'fleet.show'],
+    ['Numpad0', 'fleet.show'],
+  ])('Alt+%s shows a tab, or the fleet overview', (code, id) => {
     expect(matchShortcut(alt(code.slice(-1), code), free)).toBe(id);
   });
 
