@@ -331,7 +331,11 @@ export class DeviceConnection {
         const state: ConnectionState = median > DEGRADED_RTT_MS ? 'degraded' : 'connected';
         const detail =
           state === 'degraded' ? `Slow link: round trip ${Math.round(median)} ms.` : this.connectedDetail();
-        if (state !== this.current.state || Math.abs((this.current.rttMs ?? 0) - median) > 5)
+        if (
+          state !== this.current.state ||
+          this.current.rttMs === undefined ||
+          Math.abs(this.current.rttMs - median) > 5
+        )
           this.set(state, detail, { rttMs: Math.round(median * 10) / 10 });
       });
       channel.on('close', () => {
