@@ -42,6 +42,16 @@ describe('tally with bad input', () => {
     ['too many cameras', ['emulator', '--cameras', '9'], /1 to 8/],
     ['a fractional camera count', ['emulator', '--cameras', '2.5'], /1 to 8/],
     ['zero VPU sessions', ['emulator', '--vpu-max-sessions', '0'], /1 to 64/],
+    ['a single box with no camera', ['emulator', '--cameras', '0'], /1 to 8 cameras/],
+    ['a malformed sshd MaxStartups', ['emulator', '--sshd-max-startups', '10:30'], /start:rate:full/],
+    ['a fleet of none', ['emulator', '--fleet', '0'], /1 to 64/],
+    ['a fleet too big for the demo', ['demo', '--fleet', '65'], /1 to 64/],
+    ['fleet boxes with two cameras', ['emulator', '--fleet', '4', '--cameras', '2'], /--cameras 0 .* or 1/],
+    [
+      'a fleet with H.265 cameras',
+      ['emulator', '--fleet', '4', '--h265', 'cam0'],
+      /cannot be used with --fleet/,
+    ],
     [
       'an H.265 camera the device does not have',
       ['emulator', '--cameras', '2', '--h265', 'cam5'],
