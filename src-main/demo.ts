@@ -39,10 +39,12 @@ async function addTrusted(
   core: Console,
   name: string,
   emu: Pick<DemoEmulator, 'ready' | 'hostKeyLine'>,
+  tags: string[] = [],
 ): Promise<void> {
   const { ssh } = emu.ready;
   const input = {
     name,
+    tags,
     host: ssh.host,
     port: ssh.port,
     user: ssh.user,
@@ -86,7 +88,9 @@ export async function seedFleetDevices(dataDir: string, boxes: readonly DemoFlee
         const reply = await core.invoke('devices.remove', { id: device.id }, { owner: 'demo' });
         if (!reply.ok) throw new Error(`Could not remove ${device.name}: ${reply.error.message}`);
       }
-    for (const box of boxes) await addTrusted(core, box.name, box);
+    // Two rooms, so the fleet view's tag filter and grouping have something to show.
+    for (const [i, box] of boxes.entries())
+      await addTrusted(core, box.name, box, [i < boxes.length / 2 ? 'room-a' : 'room-b']);
   } finally {
     await core.close();
   }
