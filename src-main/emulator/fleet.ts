@@ -10,6 +10,8 @@
  *     await fleet.stop();
  */
 import {
+  emulatorAvailable,
+  EmulatorUnavailableError,
   startEmulator,
   type Emulator,
   type EmulatorControl,
@@ -121,6 +123,11 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const { cameras, concurrency } = checkOptions(opts);
   const names = Array.from({ length: opts.count }, (_, i) => boxName(i));
   const byName = new Map<string, FleetBox>();
+  if (!(await emulatorAvailable()))
+    throw new EmulatorUnavailableError(
+      'The emulated fleet needs root with network namespaces, veth and nftables (each box is a namespace with ' +
+        'mounts). Run it as root on Linux.',
+    );
   // One recorder repo for all boxes, copied into each (creating one takes ~20 git commands).
   const template = await makeRepoTemplate(cameras);
   let failure: Error | undefined;
