@@ -40,6 +40,9 @@ export function messageOf(err: unknown): string {
 }
 
 /** The renderer's one store: what the core told us, and what the operator is looking at. */
+/** How often held device statuses are applied (ms): a burst from many devices costs one recompute. */
+const STATUS_FLUSH_MS = 50;
+
 export class AppState {
   readonly client: Client;
   /** Open and recently acknowledged alarms of every device. */
@@ -148,6 +151,8 @@ export class AppState {
   }
 
   setDevices(devices: DeviceView[]): void {
+    // A full list is newer than any status still waiting.
+    this.pendingStatus.clear();
     for (const d of devices) this.forgetDismissals(d.id, d.status);
     this.devices = devices;
     this.monitor.retain(devices.map((d) => d.id));
@@ -169,11 +174,29 @@ export class AppState {
       this.selected = devices.length > 1 ? FLEET : devices[0]?.id;
   }
 
+  /** Statuses that arrived since the last flush, the newest per device. Plain on purpose: nothing renders it. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly pendingStatus = new Map<string, DeviceStatus>();
+  private statusTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * A fleet coming back after a blip sends a few statuses per box within seconds; every screen that sums the fleet
+   * would recompute on each. They are applied together, at most every STATUS_FLUSH_MS.
+   */
   setStatus(id: string, status: DeviceStatus): void {
-    const device = this.devices.find((d) => d.id === id);
-    if (!device) return;
+    if (!this.devices.some((d) => d.id === id)) return;
     this.forgetDismissals(id, status);
-    device.status = status;
+    this.pendingStatus.set(id, status);
+    this.statusTimer ??= setTimeout(() => this.flushStatus(), STATUS_FLUSH_MS);
+  }
+
+  private flushStatus(): void {
+    this.statusTimer = undefined;
+    for (const [id, status] of this.pendingStatus) {
+      const device = this.devices.find((d) => d.id === id);
+      if (device) device.status = status;
+    }
+    this.pendingStatus.clear();
   }
 
   /** Once a device leaves the host key question, a later question about it should pop up again. */
