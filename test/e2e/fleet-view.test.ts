@@ -178,7 +178,10 @@ async function shownNames(): Promise<string[]> {
   return labels.map((l) => l.replace(/^Open /, ''));
 }
 
-/** The screen at both laptop sizes (then back to the smaller one); `docs` also keeps them as the README's screens. */
+/**
+ * The screen at both laptop sizes (then back to the smaller one). With TALLY_UPDATE_SCREENS=1, `docs` also copies
+ * them over the README's screens in docs/screens (a plain test run leaves the checkout as it was).
+ */
 async function shootBoth(shot: string, docs = false): Promise<void> {
   for (const size of SIZES) {
     await page.setViewportSize(size);
@@ -190,7 +193,7 @@ async function shootBoth(shot: string, docs = false): Promise<void> {
       }, WAIT)
       .toBeLessThanOrEqual(size.height);
     const file = await screenshot(page, `${shot}-${size.width}x${size.height}`);
-    if (docs)
+    if (docs && process.env['TALLY_UPDATE_SCREENS'] === '1')
       await fs.copyFile(
         file,
         path.join(ROOT, 'docs', 'screens', `screens-fleet-${size.width}x${size.height}.png`),
