@@ -283,21 +283,33 @@ async function singleDemo(o: DemoRun & { cameras: number }): Promise<void> {
   const emu = await starting;
   process.stdout.write(`${JSON.stringify(emu.ready)}\n`);
   await seedDemoDevice(o.dataDir, emu);
+  const web = await demoConsole(o, () => emu.stop());
+  if (!web) return;
+  stopConsole = web.close;
+  const device = web.console.store.devices().find((d) => d.name === DEMO_DEVICE);
+  if (device) await web.console.invoke('devices.connect', { id: device.id }, { owner: 'demo' });
+  process.stdout.write(`Tally web console: ${web.url}\n`);
+}
+
+/**
+ * The demo's console: the Electron window where this install has Electron (resolves once it is closed, after
+ * `stopDevices`; nothing more to do), else web mode, whose console the caller connects and stops.
+ */
+async function demoConsole(
+  o: DemoRun,
+  stopDevices: () => Promise<void>,
+): Promise<Awaited<ReturnType<typeof runWeb>> | undefined> {
   const bin = o.web ? undefined : electronBinary();
   if (bin) {
     await runElectron(bin, o.dataDir);
-    await emu.stop();
-    return;
+    await stopDevices();
+    return undefined;
   }
   if (!o.web)
     process.stderr.write(
       'No Electron binary in this install (it cannot be downloaded here); using web mode.\n',
     );
-  const web = await runWeb({ host: '127.0.0.1', port: o.port, dataDir: o.dataDir });
-  stopConsole = web.close;
-  const device = web.console.store.devices().find((d) => d.name === DEMO_DEVICE);
-  if (device) await web.console.invoke('devices.connect', { id: device.id }, { owner: 'demo' });
-  process.stdout.write(`Tally web console: ${web.url}\n`);
+  return runWeb({ host: '127.0.0.1', port: o.port, dataDir: o.dataDir });
 }
 
 /**
@@ -310,17 +322,8 @@ async function fleetDemo(o: DemoRun & { count: number; cameras: 0 | 1 }): Promis
     stopConsole(),
   );
   await seedFleetDevices(o.dataDir, fleet.boxes);
-  const bin = o.web ? undefined : electronBinary();
-  if (bin) {
-    await runElectron(bin, o.dataDir);
-    await fleet.stop();
-    return;
-  }
-  if (!o.web)
-    process.stderr.write(
-      'No Electron binary in this install (it cannot be downloaded here); using web mode.\n',
-    );
-  const web = await runWeb({ host: '127.0.0.1', port: o.port, dataDir: o.dataDir });
+  const web = await demoConsole(o, () => fleet.stop());
+  if (!web) return;
   stopConsole = web.close;
   const names = new Set(fleet.boxes.map((b) => b.name));
   const boxes = web.console.store.devices().filter((d) => names.has(d.name));
