@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Console } from '../../src-main/core/console.js';
+import { seedFleetDevices } from '../../src-main/demo.js';
 import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
 import { startFleet, type Fleet } from '../../src-main/emulator/fleet.js';
 import { emulatorAvailable } from '../../src-main/emulator/index.js';
@@ -33,8 +34,9 @@ const LONG_TASKS = `(() => {
   window.__fleetLongTasks = seen;
 })()`;
 
-/** Add every box to a data dir as the producer would have left it: host keys trusted, connected. */
+/** Every box in a data dir as the demo adds them (host keys trusted, tagged), then left connected. */
 async function seed(dataDir: string, fleet: Fleet): Promise<string[]> {
+  await seedFleetDevices(dataDir, fleet.boxes);
   const core = await Console.open({
     dataDir,
     shell: 'web',
@@ -42,33 +44,13 @@ async function seed(dataDir: string, fleet: Fleet): Promise<string[]> {
     version: 'bench',
     knownHostsFiles: [],
   });
-  const ids: string[] = [];
   try {
-    for (const [i, box] of fleet.boxes.entries()) {
-      const { ssh } = box.ready;
-      const reply = await core.invoke(
-        'devices.add',
-        {
-          name: box.name,
-          host: ssh.host,
-          port: ssh.port,
-          user: ssh.user,
-          auth: { kind: 'identityFile', path: ssh.identityFile },
-          tags: [i % 2 === 0 ? 'room-a' : 'room-b'],
-        },
-        { owner: 'bench' },
-      );
-      if (!reply.ok) throw new Error(`add ${box.name}: ${reply.error.message}`);
-      const id = (reply.result as { id: string }).id;
-      ids.push(id);
-      const key = box.hostKeyLine.trim().split(/\s+/)[2] ?? '';
-      await core.trustKnownHostKey(ssh.host, ssh.port, key);
-    }
-    await core.invoke('devices.connectAll', {}, { owner: 'bench' });
+    const reply = await core.invoke('devices.connectAll', {}, { owner: 'bench' });
+    if (!reply.ok) throw new Error(`Connect all: ${reply.error.message}`);
+    return (reply.result as { started: string[] }).started;
   } finally {
     await core.close();
   }
-  return ids;
 }
 
 const mib = (b: number) => `${(b / MiB).toFixed(0)} MiB`;

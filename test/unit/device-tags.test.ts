@@ -6,18 +6,21 @@ import { Console } from '../../src-main/core/console.js';
 import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
 
 let core: Console;
-let dataDir: string;
-const ctx = { owner: 'test' };
 
-beforeEach(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'tally-tags-'));
-  core = await Console.open({
+const openCore = () =>
+  Console.open({
     dataDir,
     shell: 'web',
     secrets: new MemorySecretStore(),
     version: 'test',
     knownHostsFiles: [],
   });
+let dataDir: string;
+const ctx = { owner: 'test' };
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'tally-tags-'));
+  core = await openCore();
 });
 afterEach(() => core.close());
 
@@ -34,13 +37,7 @@ describe('device tags', () => {
     const added = await add({ ...device, tags: ['Room A', 'venue-north', 'room a'] });
     expect(added.tags).toEqual(['Room A', 'venue-north']);
     core.close();
-    core = await Console.open({
-      dataDir,
-      shell: 'web',
-      secrets: new MemorySecretStore(),
-      version: 'test',
-      knownHostsFiles: [],
-    });
+    core = await openCore();
     const list = await core.invoke('devices.list', {}, ctx);
     expect(list.ok && (list.result as { tags: string[] }[])[0]?.tags).toEqual(['Room A', 'venue-north']);
   });
@@ -133,13 +130,7 @@ describe('connecting again at start', () => {
       ctx,
     );
     await core.close();
-    core = await Console.open({
-      dataDir,
-      shell: 'web',
-      secrets: new MemorySecretStore(),
-      version: 'test',
-      knownHostsFiles: [],
-    });
+    core = await openCore();
     expect(core.resumeConnections()).toEqual([a.id]);
   });
 });
