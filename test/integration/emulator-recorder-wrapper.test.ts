@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startMiniDaemon, type MiniDaemon } from '../../src-main/emulator/device/kernel/mini-daemon.js';
 import { until } from '../fixtures/until.js';
 
@@ -29,6 +29,7 @@ const LIVE_SOURCE = [
 
 let tmp: string;
 let daemon: MiniDaemon;
+const running = new Set<ChildProcess>();
 
 interface Launched {
   child: ChildProcess;
@@ -41,11 +42,15 @@ function launch(args: string[], socketPath = daemon.socketPath): Launched {
     env: { ...process.env, TALLY_EMU_SOCK: socketPath },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   let text = '';
   child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
   );
   return { child, out: () => text, done };
 }
@@ -53,6 +58,12 @@ function launch(args: string[], socketPath = daemon.socketPath): Launched {
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tally-wrapper-'));
   daemon = await startMiniDaemon(path.join(tmp, 'daemon.sock'));
+});
+
+// A pipeline left running by a failed check would hold its session into the next test.
+afterEach(async () => {
+  for (const child of running) child.kill('SIGKILL');
+  await until('launched pipelines gone', () => running.size === 0);
 });
 
 afterAll(async () => {
@@ -128,17 +139,12 @@ describe('gst-launch-1.0 wrapper', () => {
     const sink = ['video/x-raw,format=NV12', '!', 'fakesink'];
     // A live source keeps the pipeline running until told to stop, so the session is there to be seen.
     const live = launch(['-e', ...LIVE_SOURCE, ...decode, ...sink]);
-    try {
-      await until('PLAYING', () => live.out().includes('Setting pipeline to PLAYING'));
-      expect(daemon.model.sessionViews()).toEqual([
-        expect.objectContaining({ pid: live.child.pid, element: 'mppvideodec', kind: 'dec' }),
-      ]);
-      live.child.kill('SIGINT');
-      expect(await live.done).toEqual({ code: 0, signal: null });
-    } finally {
-      // A failed check must not leave the live pipeline running.
-      if (live.child.exitCode === null && live.child.signalCode === null) live.child.kill('SIGKILL');
-    }
+    await until('PLAYING', () => live.out().includes('Setting pipeline to PLAYING'));
+    expect(daemon.model.sessionViews()).toEqual([
+      expect.objectContaining({ pid: live.child.pid, element: 'mppvideodec', kind: 'dec' }),
+    ]);
+    live.child.kill('SIGINT');
+    expect(await live.done).toEqual({ code: 0, signal: null });
     expect(daemon.model.sessions()).toHaveLength(0);
 
     const quiet = launch(['-q', 'videotestsrc', 'num-buffers=20', '!', ...decode, ...sink]);

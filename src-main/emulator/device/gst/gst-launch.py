@@ -387,6 +387,7 @@ class Launch:
         self.prerolled = False
         self.interrupting = False
         self.waiting_eos = False
+        self.eos_deferred = False
         self.tfthen = None
         self.wedged = False
         self.sessions_held = bool(hardware)
@@ -503,6 +504,9 @@ class Launch:
             if src != self.pipeline:
                 return True
             _old, new, _pending = msg.parse_state_changed()
+            if new == Gst.State.PLAYING and self.eos_deferred:
+                self.eos_deferred = False
+                self.pipeline.send_event(Gst.Event.new_eos())
             if self.target_state == Gst.State.PAUSED and new == Gst.State.PAUSED:
                 self.prerolled = True
                 self.out("Pipeline is PREROLLED ...\n")
@@ -572,7 +576,13 @@ class Launch:
                 self.loop.quit()
             else:
                 self.out("EOS on shutdown enabled -- Forcing EOS on the pipeline\n")
-                self.pipeline.send_event(Gst.Event.new_eos())
+                # An EOS sent while a live pipeline is still going to PLAYING can deadlock GStreamer 1.22: the
+                # send holds the pipeline's state lock and waits on the source, whose streaming thread waits in
+                # the sink's preroll for that very state change. So it waits for PLAYING first.
+                if self.target_state == Gst.State.PLAYING and self.pipeline.get_state(0)[1] != Gst.State.PLAYING:
+                    self.eos_deferred = True
+                else:
+                    self.pipeline.send_event(Gst.Event.new_eos())
                 self.out("Waiting for EOS...\n")
                 self.waiting_eos = True
         else:
