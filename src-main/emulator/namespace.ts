@@ -114,7 +114,9 @@ export function daemonRequest(
   timeoutMs = 10_000,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: urlPath, timeout: timeoutMs }, (res) => {
+    // A body always goes with its length: Node would send a DELETE's body without any framing.
+    const headers = body === undefined ? {} : { 'content-length': Buffer.byteLength(body) };
+    const req = http.request({ socketPath, method, path: urlPath, timeout: timeoutMs, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
