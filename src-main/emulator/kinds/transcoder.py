@@ -197,6 +197,7 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             state["transcodes"] += 1
             state["active"] += 1
+        write_gpu()
         log("INFO", "transcode started: source=%s" % source)
         started = time.time()
         sent = 0
@@ -234,24 +235,29 @@ class Handler(BaseHTTPRequestHandler):
             stop_ffmpeg(proc)
             with lock:
                 state["active"] -= 1
+            write_gpu()
             log("INFO", "transcode ended: %d bytes in %.1fs" % (sent, time.time() - started))
+
+
+def write_gpu():
+    with lock:
+        active = state["active"]
+    if not vaapi_available():
+        busy = 0
+    elif active > 0:
+        busy = min(100, 45 * active + random.randint(-5, 5))
+    else:
+        busy = random.randint(0, 2)
+    try:
+        with open(args.gpu_file, "w") as fh:
+            fh.write("%d\n" % busy)
+    except OSError:
+        pass
 
 
 def gpu_writer():
     while True:
-        with lock:
-            active = state["active"]
-        if not vaapi_available():
-            busy = 0
-        elif active > 0:
-            busy = min(100, 45 * active + random.randint(-5, 5))
-        else:
-            busy = random.randint(0, 2)
-        try:
-            with open(args.gpu_file, "w") as fh:
-                fh.write("%d\n" % busy)
-        except OSError:
-            pass
+        write_gpu()
         time.sleep(1)
 
 
