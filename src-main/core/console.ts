@@ -18,7 +18,8 @@ import { DeviceService, parseJump } from './devices/device-service.js';
 import { HistoryService } from './history/history-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { DeviceLeases } from './device/lease.js';
-import { deviceProfile, type DeviceProfile } from './device/profile.js';
+import { deviceProfile, type R58Profile } from './device/profile.js';
+import { KindService } from './kinds/kind-service.js';
 import { UnsafeValueError } from './device/quote.js';
 import { ConnectionManager } from './ssh/connection-manager.js';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './ssh/fingerprint.js';
@@ -95,6 +96,7 @@ export class Console {
   readonly history: HistoryService;
   readonly qualify: QualifyService;
   readonly mixer: MixerService;
+  readonly kinds: KindService;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -117,7 +119,7 @@ export class Console {
     });
     this.jobs = new RemoteJobs(this.connections);
     const deviceName = (id: string): string => store.device(id)?.name ?? id;
-    const profileOf = (id: string): DeviceProfile => deviceProfile(store, id);
+    const profileOf = (id: string): R58Profile => deviceProfile(store, id);
     const audit = this.audit.forDevices((id) => store.device(id)?.name);
     this.leases = new DeviceLeases({
       connections: this.connections,
@@ -301,6 +303,11 @@ export class Console {
       onChange: (state) => this.emit('mixer.changed', { state }),
       ...(opts.mixerOutput ? { output: opts.mixerOutput } : {}),
     });
+    this.kinds = new KindService({
+      connections: this.connections,
+      store,
+      found: (finding) => this.emit('device.kind', { finding }),
+    });
     this.handlers = this.makeHandlers();
   }
 
@@ -392,6 +399,7 @@ export class Console {
     this.rollback.close();
     this.qualify.close();
     this.mixer.close();
+    this.kinds.dispose();
     this.pipelines.close();
     this.recorder.close();
     this.leases.close();
@@ -718,6 +726,18 @@ export class Console {
         await this.vpuReset.reboot(this.known(deviceId), confirmName);
         return { ok: true as const };
       },
+      'profiles.list': async () => this.kinds.profiles(),
+      'device.kind': async ({ deviceId }) => this.kinds.finding(this.known(deviceId)),
+      // Work package 2 of issue 17 replaces these with the service, health and segments capabilities.
+      'service.state': async () => notYet(),
+      'service.control': async () => notYet(),
+      'service.logs': async () => notYet(),
+      'health.history': async () => notYet(),
+      'segments.state': async () => notYet(),
     };
   }
+}
+
+function notYet(): never {
+  throw new ContractError('unavailable', 'Not built yet.');
 }

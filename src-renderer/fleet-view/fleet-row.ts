@@ -175,7 +175,7 @@ function vpuCell(
     label: glance.vpu.label,
     tone: glance.vpu.tone,
     fill: limit ? Math.min(1, n / limit) : 0,
-    safeAt: limits && limit ? Math.min(1, limits.vpuSafe / limit) : null,
+    safeAt: limits?.vpuSafe != null && limit ? Math.min(1, limits.vpuSafe / limit) : null,
   };
 }
 

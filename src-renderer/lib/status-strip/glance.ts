@@ -261,16 +261,18 @@ export function computeGlance(input: GlanceInput): Glance {
   if (reading?.vpuSessions != null) {
     const n = reading.vpuSessions;
     let tone: Tone = 'ok';
-    if (limits && n >= limits.vpuPractical) {
+    const practical = limits?.vpuPractical ?? null;
+    const safe = limits?.vpuSafe ?? null;
+    if (practical !== null && n >= practical) {
       tone = 'bad';
       if (!readingStale) reasons.push({ level: 'alarm', text: `VPU at its practical limit (${n})` });
-    } else if (limits && n >= limits.vpuSafe) {
+    } else if (safe !== null && n >= safe) {
       tone = 'warn';
       if (!readingStale) reasons.push({ level: 'warning', text: `VPU above its safe limit (${n})` });
     }
     vpu = {
-      text: `VPU ${n}${limits ? `/${limits.vpuPractical}` : ''}`,
-      label: `VPU sessions ${n}${limits ? ` of practical limit ${limits.vpuPractical} (safe ${limits.vpuSafe})` : ''}${ageNote}.`,
+      text: `VPU ${n}${practical !== null ? `/${practical}` : ''}`,
+      label: `VPU sessions ${n}${practical !== null ? ` of practical limit ${practical} (safe ${safe})` : ''}${ageNote}.`,
       tone: readingStale ? 'idle' : tone,
     };
   }

@@ -11,7 +11,13 @@ import { fleetRow, type FleetRow } from '../../../src-renderer/fleet-view/fleet-
 import { computeGlance } from '../../../src-renderer/lib/status-strip/glance.js';
 
 export const NOW = Date.parse('2026-11-21T14:10:00Z');
-export const LIMITS = { vpuSafe: 6, vpuPractical: 8, temperatureWarnC: 85, temperatureCriticalC: 95 };
+export const LIMITS = {
+  vpuSafe: 6,
+  vpuPractical: 8,
+  temperatureWarnC: 85,
+  temperatureCriticalC: 95,
+  cpuWarnPercent: 85,
+};
 export const CONNECTED: DeviceStatus = {
   state: 'connected',
   detail: 'Connected.',
