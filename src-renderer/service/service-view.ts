@@ -72,9 +72,9 @@ export interface ServiceFact {
 }
 
 export function serviceFacts(state: ServiceState): ServiceFact[] {
+  // The name is the card's heading.
   const facts: ServiceFact[] = [
-    { term: state.manager === 'docker' ? 'Container' : 'Unit', value: state.name, mono: true },
-    { term: 'As the manager says', value: state.detail || '—' },
+    { term: state.manager === 'docker' ? 'Docker says' : 'systemd says', value: state.detail || '—' },
     { term: 'Restarts', value: state.restarts === null ? 'unknown' : String(state.restarts) },
     { term: 'Restart policy', value: state.restartPolicy ?? 'unknown', mono: state.restartPolicy !== null },
     {

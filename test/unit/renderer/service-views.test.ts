@@ -50,7 +50,7 @@ describe('the service card', () => {
   it('names the container, its restarts, policy and image', () => {
     const facts = Object.fromEntries(serviceFacts(container()).map((f) => [f.term, f.value]));
     expect(facts).toMatchObject({
-      Container: 'xg2g-transcoder',
+      'Docker says': 'Up 2 hours',
       Restarts: '3',
       'Restart policy': 'unless-stopped',
       Image: 'xg2g-gpu-transcoder:production',
