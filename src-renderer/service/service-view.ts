@@ -111,6 +111,8 @@ export function actionEnabled(action: ServiceAction, state: ServiceRunState | un
 
 export interface StopQuestion {
   title: string;
+  /** "This stops:" / "This interrupts:", before the list. */
+  lead: string;
   confirmLabel: string;
   /** What stops, one line each. */
   stops: string[];
@@ -152,6 +154,7 @@ export function stopQuestion(
       : `Nothing is ${kind === 'vms' ? 'recorded' : 'served'} until someone starts it again.`;
   return {
     title: `${verb} the ${thing} on ${deviceName}?`,
+    lead: action === 'stop' ? 'This stops:' : 'This interrupts:',
     confirmLabel: `${verb} ${state.name}`,
     stops,
     note: back,
