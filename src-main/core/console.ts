@@ -18,7 +18,7 @@ import { DeviceService, parseJump } from './devices/device-service.js';
 import { HistoryService } from './history/history-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { DeviceLeases } from './device/lease.js';
-import { deviceProfile, type R58Profile } from './device/profile.js';
+import { anyProfile, deviceProfile, type R58Profile } from './device/profile.js';
 import { KindService } from './kinds/kind-service.js';
 import { UnsafeValueError } from './device/quote.js';
 import { ConnectionManager } from './ssh/connection-manager.js';
@@ -30,6 +30,7 @@ import { PreviewService } from './previews/preview-service.js';
 import { RecorderFeature } from './recorder/recorder-feature.js';
 import { QualifyService, type QualifyDurations, type QualifyFrame } from './qualify/qualify-service.js';
 import { RollbackService } from './rollback/rollback-service.js';
+import { KindOps } from './kind-ops.js';
 import { RemoteJobs } from './device/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
 import { StateStore } from './store/state-store.js';
@@ -65,6 +66,8 @@ export interface ConsoleOptions {
   mixerOutput?: { width?: number; height?: number; fps?: number; bitrateKbps?: number };
   /** Limits of the VPU reset's waits on the device (tests shorten them). */
   resetTimeouts?: Partial<ResetTimeouts>;
+  /** A known-good switch's time to look healthy after its restart (default 60 s; tests shorten it). */
+  knownGoodStartS?: number;
 }
 
 /** Who is calling: a window or a browser tab. Terminals belong to their owner and close with it. */
@@ -95,6 +98,8 @@ export class Console {
   readonly rollback: RollbackService;
   readonly history: HistoryService;
   readonly qualify: QualifyService;
+  /** Known-good and qualification for the transcoder and the VMS host (issue 17). */
+  readonly kindOps: KindOps;
   readonly mixer: MixerService;
   readonly kinds: KindService;
   private readonly terminals: TerminalService;
@@ -284,6 +289,18 @@ export class Console {
       ...(opts.qualifyDurationsS ? { durationsS: opts.qualifyDurationsS } : {}),
       ...(opts.qualifyFrame ? { frame: opts.qualifyFrame } : {}),
     });
+    this.kindOps = new KindOps({
+      connections: this.connections,
+      jobs: this.jobs,
+      leases: this.leases,
+      audit,
+      dataDir: opts.dataDir,
+      who: this.audit.who,
+      deviceName,
+      profileOf: (id) => anyProfile(store, id),
+      emit: (name, payload) => this.emit(name, payload),
+      ...(opts.knownGoodStartS !== undefined ? { knownGoodStartS: opts.knownGoodStartS } : {}),
+    });
     // Reads the device repo only, so it takes no lease.
     this.history = new HistoryService({ connections: this.connections, profileOf, deviceName });
     const repo = new DeviceRepo(this.connections, deviceName);
@@ -398,6 +415,7 @@ export class Console {
     this.vpuReset.close();
     this.rollback.close();
     this.qualify.close();
+    this.kindOps.close();
     this.mixer.close();
     this.kinds.dispose();
     this.pipelines.close();
@@ -703,6 +721,7 @@ export class Console {
         this.qualify.start(this.known(deviceId), { target, variant }),
       'qualify.get': ({ deviceId, id }) => this.qualify.get(this.known(deviceId), id),
       'qualify.list': ({ deviceId }) => this.qualify.list(this.known(deviceId)),
+      ...this.kindOps.handlers((id) => this.known(id)),
       'mixer.state': ({ deviceId }) => this.mixer.state(this.known(deviceId)),
       'mixer.start': ({ deviceId, sceneId, softwareCameras }) =>
         this.mixer.start(this.known(deviceId), sceneId, softwareCameras),
