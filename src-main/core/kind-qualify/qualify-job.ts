@@ -46,7 +46,9 @@ emit curl "$rc" $(cat "$TMPD/w")
 if ! command -v ffprobe > /dev/null 2>&1; then
   emit say "ffprobe is not installed on the box: the stream's format and codecs cannot be read."
 elif [ -s "$F" ]; then
-  emit probe "$(ffprobe -v error -count_frames -show_entries format=format_name,duration:stream=codec_type,codec_name,profile,nb_read_frames,r_frame_rate,avg_frame_rate -of json "$F" 2>&1 | tr -d '\\n' | head -c 20000)"
+  # Decoding the cut-off last frame makes ffprobe complain on stderr: kept apart from the JSON, said only when it gave none.
+  j=$(ffprobe -v error -count_frames -show_entries format=format_name,duration:stream=codec_type,codec_name,profile,nb_read_frames,r_frame_rate,avg_frame_rate -of json "$F" 2> "$TMPD/perr" | tr -d '\\n' | head -c 20000)
+  if [ -n "$j" ]; then emit probe "$j"; else emit say "ffprobe: $(head -c 300 "$TMPD/perr" | tr '\\n' ' ')"; emit probe "{}"; fi
 fi
 emit end "$(now)"
 `;
