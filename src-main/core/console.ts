@@ -68,6 +68,8 @@ export interface ConsoleOptions {
   resetTimeouts?: Partial<ResetTimeouts>;
   /** A known-good switch's time to look healthy after its restart (default 60 s; tests shorten it). */
   knownGoodStartS?: number;
+  /** Fewer or closer CPU samples for a VMS host's qualification than its profile's (tests shorten it). */
+  vmsCpuSampling?: { samples: number; everyS: number };
 }
 
 /** Who is calling: a window or a browser tab. Terminals belong to their owner and close with it. */
@@ -300,6 +302,7 @@ export class Console {
       profileOf: (id) => anyProfile(store, id),
       emit: (name, payload) => this.emit(name, payload),
       ...(opts.knownGoodStartS !== undefined ? { knownGoodStartS: opts.knownGoodStartS } : {}),
+      ...(opts.vmsCpuSampling ? { vmsCpuSampling: opts.vmsCpuSampling } : {}),
     });
     // Reads the device repo only, so it takes no lease.
     this.history = new HistoryService({ connections: this.connections, profileOf, deviceName });

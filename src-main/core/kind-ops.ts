@@ -23,6 +23,8 @@ export interface KindOpsOptions {
   emit<N extends 'knownGood.changed' | 'kindQualify.changed'>(name: N, payload: EventPayload<N>): void;
   /** A switch's time to look healthy after its restart (default 60 s; tests shorten it). */
   knownGoodStartS?: number;
+  /** Fewer or closer CPU samples than the VMS profile's for its qualification (tests shorten it). */
+  vmsCpuSampling?: { samples: number; everyS: number };
 }
 
 type KindOpsCommand =
@@ -63,6 +65,7 @@ export class KindOps {
     this.qualify = new KindQualifyService({
       ...common,
       onChange: (qualification) => opts.emit('kindQualify.changed', { qualification }),
+      ...(opts.vmsCpuSampling ? { cpuSampling: opts.vmsCpuSampling } : {}),
     });
   }
 
