@@ -38,6 +38,15 @@ import { HealthHistory } from './health.js';
 import { KindFinding, ProfileChoice } from './kinds.js';
 import { VmsState } from './segments.js';
 import {
+  KnownGoodCandidates,
+  KnownGoodPlan,
+  KnownGoodRef,
+  KnownGoodRequest,
+  KnownGoodStart,
+  KnownGoodSwitch,
+} from './known-good.js';
+import { KindQualification, KindQualifyPlan, KindQualifyRef, KindQualifyRequest } from './kind-qualify.js';
+import {
   ServiceControl,
   ServiceControlResult,
   ServiceLogLine,
@@ -231,6 +240,20 @@ export const commands = {
   'health.history': command(DeviceRefInput, HealthHistory),
   /** A VMS host's cameras, segments, outputs and CPU, read now. */
   'segments.state': command(DeviceRefInput, VmsState),
+  /** A transcoder's image tags or a VMS host's binary backups it could go back to, and what runs now. Reading. */
+  'knownGood.candidates': command(DeviceRefInput, KnownGoodCandidates),
+  /** What going back to one would do: what stops and for how long, what is kept, what the probation watches. */
+  'knownGood.plan': command(KnownGoodRequest, KnownGoodPlan),
+  /** Starts the switch as a detached job on the device, holding its lease; progress as `knownGood.changed`. */
+  'knownGood.start': command(KnownGoodStart, KnownGoodSwitch),
+  'knownGood.get': command(KnownGoodRef, KnownGoodSwitch.nullable()),
+  'knownGood.list': command(DeviceRefInput, z.array(KnownGoodSwitch)),
+  /** What qualifying a transcoder or VMS host (its seed's own test) would do. */
+  'kindQualify.plan': command(KindQualifyRequest, KindQualifyPlan),
+  /** Starts it as a detached job on the device, holding its lease; progress as `kindQualify.changed`. */
+  'kindQualify.start': command(KindQualifyRequest, KindQualification),
+  'kindQualify.get': command(KindQualifyRef, KindQualification.nullable()),
+  'kindQualify.list': command(DeviceRefInput, z.array(KindQualification)),
 } as const;
 
 export type Commands = typeof commands;

@@ -12,6 +12,8 @@ import { HealthSample } from './health.js';
 import { KindFinding } from './kinds.js';
 import { VmsState } from './segments.js';
 import { ServiceLogLine, ServiceState } from './service.js';
+import { KnownGoodSwitch } from './known-good.js';
+import { KindQualification } from './kind-qualify.js';
 
 /** Everything the core pushes to the renderer. */
 export const events = {
@@ -54,6 +56,10 @@ export const events = {
   'service.log': z.object({ deviceId: z.string(), lines: z.array(ServiceLogLine) }),
   'health.sample': z.object({ deviceId: z.string(), sample: HealthSample }),
   'segments.state': z.object({ state: VmsState }),
+  /** A known-good switch started, moved on, lost or regained its link, or ended. */
+  'knownGood.changed': z.object({ switch: KnownGoodSwitch }),
+  /** A transcoder's or VMS host's qualification started, took a reading, or ended. */
+  'kindQualify.changed': z.object({ qualification: KindQualification }),
 } as const;
 
 export type Events = typeof events;

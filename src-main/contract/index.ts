@@ -6,6 +6,8 @@ export * from './events.js';
 export * from './health.js';
 export * from './history.js';
 export * from './kinds.js';
+export * from './kind-qualify.js';
+export * from './known-good.js';
 export * from './lease.js';
 export * from './mixer.js';
 export * from './monitor.js';

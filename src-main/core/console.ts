@@ -18,7 +18,7 @@ import { DeviceService, parseJump } from './devices/device-service.js';
 import { HistoryService } from './history/history-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { DeviceLeases } from './device/lease.js';
-import { deviceProfile, type R58Profile } from './device/profile.js';
+import { anyProfile, deviceProfile, type R58Profile } from './device/profile.js';
 import { KindService } from './kinds/kind-service.js';
 import { HealthFeature } from './health/health-feature.js';
 import { SegmentsFeature } from './segments/segments-feature.js';
@@ -33,6 +33,7 @@ import { PreviewService } from './previews/preview-service.js';
 import { RecorderFeature } from './recorder/recorder-feature.js';
 import { QualifyService, type QualifyDurations, type QualifyFrame } from './qualify/qualify-service.js';
 import { RollbackService } from './rollback/rollback-service.js';
+import { KindOps } from './kind-ops.js';
 import { RemoteJobs } from './device/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
 import { StateStore } from './store/state-store.js';
@@ -70,6 +71,10 @@ export interface ConsoleOptions {
   resetTimeouts?: Partial<ResetTimeouts>;
   /** The transcoder's and VMS host's watch paces and alarm waits (tests with short segments shorten them). */
   kindTimings?: KindTimings;
+  /** A known-good switch's time to look healthy after its restart (default 60 s; tests shorten it). */
+  knownGoodStartS?: number;
+  /** Fewer or closer CPU samples for a VMS host's qualification than its profile's (tests shorten it). */
+  vmsCpuSampling?: { samples: number; everyS: number };
 }
 
 export interface KindTimings {
@@ -113,6 +118,8 @@ export class Console {
   readonly rollback: RollbackService;
   readonly history: HistoryService;
   readonly qualify: QualifyService;
+  /** Known-good and qualification for the transcoder and the VMS host (issue 17). */
+  readonly kindOps: KindOps;
   readonly mixer: MixerService;
   readonly kinds: KindService;
   readonly service: ServiceFeature;
@@ -305,6 +312,19 @@ export class Console {
       ...(opts.qualifyDurationsS ? { durationsS: opts.qualifyDurationsS } : {}),
       ...(opts.qualifyFrame ? { frame: opts.qualifyFrame } : {}),
     });
+    this.kindOps = new KindOps({
+      connections: this.connections,
+      jobs: this.jobs,
+      leases: this.leases,
+      audit,
+      dataDir: opts.dataDir,
+      who: this.audit.who,
+      deviceName,
+      profileOf: (id) => anyProfile(store, id),
+      emit: (name, payload) => this.emit(name, payload),
+      ...(opts.knownGoodStartS !== undefined ? { knownGoodStartS: opts.knownGoodStartS } : {}),
+      ...(opts.vmsCpuSampling ? { vmsCpuSampling: opts.vmsCpuSampling } : {}),
+    });
     // Reads the device repo only, so it takes no lease.
     this.history = new HistoryService({ connections: this.connections, profileOf, deviceName });
     const repo = new DeviceRepo(this.connections, deviceName);
@@ -456,6 +476,7 @@ export class Console {
     this.vpuReset.close();
     this.rollback.close();
     this.qualify.close();
+    this.kindOps.close();
     this.mixer.close();
     this.kinds.dispose();
     this.service.close();
@@ -767,6 +788,7 @@ export class Console {
         this.qualify.start(this.known(deviceId), { target, variant }),
       'qualify.get': ({ deviceId, id }) => this.qualify.get(this.known(deviceId), id),
       'qualify.list': ({ deviceId }) => this.qualify.list(this.known(deviceId)),
+      ...this.kindOps.handlers((id) => this.known(id)),
       'mixer.state': ({ deviceId }) => this.mixer.state(this.known(deviceId)),
       'mixer.start': ({ deviceId, sceneId, softwareCameras }) =>
         this.mixer.start(this.known(deviceId), sceneId, softwareCameras),
