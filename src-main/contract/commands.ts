@@ -34,6 +34,25 @@ import {
   TerminalResize,
 } from './terminal.js';
 import { DeviceLease } from './lease.js';
+import { HealthHistory } from './health.js';
+import { KindFinding, ProfileChoice } from './kinds.js';
+import { VmsState } from './segments.js';
+import {
+  KnownGoodCandidates,
+  KnownGoodPlan,
+  KnownGoodRef,
+  KnownGoodRequest,
+  KnownGoodStart,
+  KnownGoodSwitch,
+} from './known-good.js';
+import { KindQualification, KindQualifyPlan, KindQualifyRef, KindQualifyRequest } from './kind-qualify.js';
+import {
+  ServiceControl,
+  ServiceControlResult,
+  ServiceLogLine,
+  ServiceLogsRequest,
+  ServiceState,
+} from './service.js';
 import { Qualification, QualifyPlan, QualifyRef, QualifyRequest, QualifyStart } from './qualify.js';
 import { Rollback, RollbackPlan, RollbackRef, RollbackRequest, RollbackStart } from './rollback.js';
 import { RebootRequest, ResetPlan, ResetRef, ResetStart, VpuReset } from './vpu-reset.js';
@@ -207,6 +226,34 @@ export const commands = {
   'mixer.preflight': command(PreflightInput, MixerPreflight),
   /** Takes Preview (or the given scene) to Program: applied at most once, within a short deadline, or not at all. */
   'mixer.take': command(TakeInput, TakeResult),
+  /** The profiles a device can be given (id, kind, name), for the device form. */
+  'profiles.list': command(z.object({}), z.array(ProfileChoice)),
+  /** What the console found the box to be at connect, against its profile; null before it connected. */
+  'device.kind': command(DeviceRefInput, KindFinding.nullable()),
+  /** The container or unit doing the work of a transcoder or VMS host, read now. Reading: no lease. */
+  'service.state': command(DeviceRefInput, ServiceState),
+  /** Start, stop or restart it under the device's lease; stop and restart ask first (`confirm`). */
+  'service.control': command(ServiceControl, ServiceControlResult),
+  /** The service's last log lines (docker logs / journalctl); new ones arrive as `service.log`. */
+  'service.logs': command(ServiceLogsRequest, z.array(ServiceLogLine)),
+  /** A transcoder's health, metrics and GPU readings kept since it connected. */
+  'health.history': command(DeviceRefInput, HealthHistory),
+  /** A VMS host's cameras, segments, outputs and CPU, read now. */
+  'segments.state': command(DeviceRefInput, VmsState),
+  /** A transcoder's image tags or a VMS host's binary backups it could go back to, and what runs now. Reading. */
+  'knownGood.candidates': command(DeviceRefInput, KnownGoodCandidates),
+  /** What going back to one would do: what stops and for how long, what is kept, what the probation watches. */
+  'knownGood.plan': command(KnownGoodRequest, KnownGoodPlan),
+  /** Starts the switch as a detached job on the device, holding its lease; progress as `knownGood.changed`. */
+  'knownGood.start': command(KnownGoodStart, KnownGoodSwitch),
+  'knownGood.get': command(KnownGoodRef, KnownGoodSwitch.nullable()),
+  'knownGood.list': command(DeviceRefInput, z.array(KnownGoodSwitch)),
+  /** What qualifying a transcoder or VMS host (its seed's own test) would do. */
+  'kindQualify.plan': command(KindQualifyRequest, KindQualifyPlan),
+  /** Starts it as a detached job on the device, holding its lease; progress as `kindQualify.changed`. */
+  'kindQualify.start': command(KindQualifyRequest, KindQualification),
+  'kindQualify.get': command(KindQualifyRef, KindQualification.nullable()),
+  'kindQualify.list': command(DeviceRefInput, z.array(KindQualification)),
 } as const;
 
 export type Commands = typeof commands;

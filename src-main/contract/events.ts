@@ -8,6 +8,12 @@ import { MixerState } from './mixer.js';
 import { Qualification } from './qualify.js';
 import { Rollback } from './rollback.js';
 import { VpuReset } from './vpu-reset.js';
+import { HealthSample } from './health.js';
+import { KindFinding } from './kinds.js';
+import { VmsState } from './segments.js';
+import { ServiceLogLine, ServiceState } from './service.js';
+import { KnownGoodSwitch } from './known-good.js';
+import { KindQualification } from './kind-qualify.js';
 
 /** Everything the core pushes to the renderer. */
 export const events = {
@@ -42,6 +48,18 @@ export const events = {
   'lease.changed': z.object({ deviceId: z.string(), lease: DeviceLease.nullable() }),
   /** The device's mixer reported a change (a take, an input, its health), or the console lost or regained it. */
   'mixer.changed': z.object({ state: MixerState }),
+  /** What the box was found to be at connect. */
+  'device.kind': z.object({ finding: KindFinding }),
+  /** A transcoder's or VMS host's service changed state (read every couple of seconds). */
+  'service.state': z.object({ deviceId: z.string(), state: ServiceState }),
+  /** New service log lines, batched. */
+  'service.log': z.object({ deviceId: z.string(), lines: z.array(ServiceLogLine) }),
+  'health.sample': z.object({ deviceId: z.string(), sample: HealthSample }),
+  'segments.state': z.object({ state: VmsState }),
+  /** A known-good switch started, moved on, lost or regained its link, or ended. */
+  'knownGood.changed': z.object({ switch: KnownGoodSwitch }),
+  /** A transcoder's or VMS host's qualification started, took a reading, or ended. */
+  'kindQualify.changed': z.object({ qualification: KindQualification }),
 } as const;
 
 export type Events = typeof events;

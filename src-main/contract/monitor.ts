@@ -132,10 +132,13 @@ export const MonitorStatus = z.object({
 export type MonitorStatus = z.infer<typeof MonitorStatus>;
 
 export const MonitorLimits = z.object({
-  vpuSafe: z.number().int(),
-  vpuPractical: z.number().int(),
+  /** Null on kinds of box without VPU sessions (the transcoder, the VMS host). */
+  vpuSafe: z.number().int().nullable(),
+  vpuPractical: z.number().int().nullable(),
   temperatureWarnC: z.number(),
   temperatureCriticalC: z.number(),
+  /** Percent of the whole box past which its CPU counts as busy; null where it is budgeted otherwise. */
+  cpuWarnPercent: z.number().nullable(),
 });
 export type MonitorLimits = z.infer<typeof MonitorLimits>;
 
@@ -149,6 +152,20 @@ export const ALARM_KINDS = [
   'temperature',
   /** The console lost the device's link for longer than the keepalive window; cleared when it is back. */
   'link_lost',
+  /** A transcoder's /health fails or does not answer. */
+  'health_failing',
+  /** A transcoder's health says VAAPI (its GPU encoder) is not available. */
+  'vaapi_unavailable',
+  /** The service (container or unit) or its FFmpeg restarted. */
+  'service_restarts',
+  /** A VMS camera's process is gone. */
+  'camera_down',
+  /** A VMS camera made no new segment on schedule. */
+  'segment_late',
+  /** A VMS camera's live output does not answer. */
+  'output_down',
+  /** A VMS host's cameras use more CPU than the profile's budget. */
+  'cpu_over_budget',
 ] as const;
 export const AlarmKind = z.enum(ALARM_KINDS);
 export type AlarmKind = z.infer<typeof AlarmKind>;

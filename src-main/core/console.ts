@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {
+  AUTO_PROFILE,
   ContractError,
   commands,
   fieldErrors,
@@ -18,7 +19,11 @@ import { DeviceService, parseJump } from './devices/device-service.js';
 import { HistoryService } from './history/history-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { DeviceLeases } from './device/lease.js';
-import { deviceProfile, type DeviceProfile } from './device/profile.js';
+import { anyProfile, deviceProfile, loadAnyProfile, type R58Profile } from './device/profile.js';
+import { KindService } from './kinds/kind-service.js';
+import { HealthFeature } from './health/health-feature.js';
+import { SegmentsFeature } from './segments/segments-feature.js';
+import { ServiceFeature } from './service/service-feature.js';
 import { UnsafeValueError } from './device/quote.js';
 import { ConnectionManager } from './ssh/connection-manager.js';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './ssh/fingerprint.js';
@@ -29,6 +34,7 @@ import { PreviewService } from './previews/preview-service.js';
 import { RecorderFeature } from './recorder/recorder-feature.js';
 import { QualifyService, type QualifyDurations, type QualifyFrame } from './qualify/qualify-service.js';
 import { RollbackService } from './rollback/rollback-service.js';
+import { KindOps } from './kind-ops.js';
 import { RemoteJobs } from './device/remote-jobs.js';
 import type { SecretStore } from './store/secrets.js';
 import { StateStore } from './store/state-store.js';
@@ -64,6 +70,25 @@ export interface ConsoleOptions {
   mixerOutput?: { width?: number; height?: number; fps?: number; bitrateKbps?: number };
   /** Limits of the VPU reset's waits on the device (tests shorten them). */
   resetTimeouts?: Partial<ResetTimeouts>;
+  /** The transcoder's and VMS host's watch paces and alarm waits (tests with short segments shorten them). */
+  kindTimings?: KindTimings;
+  /** A known-good switch's time to look healthy after its restart (default 60 s; tests shorten it). */
+  knownGoodStartS?: number;
+  /** Fewer or closer CPU samples for a VMS host's qualification than its profile's (tests shorten it). */
+  vmsCpuSampling?: { samples: number; everyS: number };
+}
+
+export interface KindTimings {
+  /** A VMS segment may be this late (s) instead of the profile's grace. */
+  segmentGraceS?: number;
+  /** Live RTSP outputs checked this often (default 15 s). */
+  liveEveryMs?: number;
+  /** A service or FFmpeg restart alarm closes after this long without another (default 60 s). */
+  restartsQuietMs?: number;
+  /** A camera down this long is an alarm (default 5 s). */
+  cameraDownMs?: number;
+  /** CPU over budget on average over this window is an alarm (default 30 s). */
+  cpuWindowMs?: number;
 }
 
 /** Who is calling: a window or a browser tab. Terminals belong to their owner and close with it. */
@@ -94,7 +119,13 @@ export class Console {
   readonly rollback: RollbackService;
   readonly history: HistoryService;
   readonly qualify: QualifyService;
+  /** Known-good and qualification for the transcoder and the VMS host (issue 17). */
+  readonly kindOps: KindOps;
   readonly mixer: MixerService;
+  readonly kinds: KindService;
+  readonly service: ServiceFeature;
+  readonly health: HealthFeature;
+  readonly segments: SegmentsFeature;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -117,7 +148,7 @@ export class Console {
     });
     this.jobs = new RemoteJobs(this.connections);
     const deviceName = (id: string): string => store.device(id)?.name ?? id;
-    const profileOf = (id: string): DeviceProfile => deviceProfile(store, id);
+    const profileOf = (id: string): R58Profile => deviceProfile(store, id);
     const audit = this.audit.forDevices((id) => store.device(id)?.name);
     this.leases = new DeviceLeases({
       connections: this.connections,
@@ -282,6 +313,19 @@ export class Console {
       ...(opts.qualifyDurationsS ? { durationsS: opts.qualifyDurationsS } : {}),
       ...(opts.qualifyFrame ? { frame: opts.qualifyFrame } : {}),
     });
+    this.kindOps = new KindOps({
+      connections: this.connections,
+      jobs: this.jobs,
+      leases: this.leases,
+      audit,
+      dataDir: opts.dataDir,
+      who: this.audit.who,
+      deviceName,
+      profileOf: (id) => anyProfile(store, id),
+      emit: (name, payload) => this.emit(name, payload),
+      ...(opts.knownGoodStartS !== undefined ? { knownGoodStartS: opts.knownGoodStartS } : {}),
+      ...(opts.vmsCpuSampling ? { vmsCpuSampling: opts.vmsCpuSampling } : {}),
+    });
     // Reads the device repo only, so it takes no lease.
     this.history = new HistoryService({ connections: this.connections, profileOf, deviceName });
     const repo = new DeviceRepo(this.connections, deviceName);
@@ -300,6 +344,63 @@ export class Console {
       },
       onChange: (state) => this.emit('mixer.changed', { state }),
       ...(opts.mixerOutput ? { output: opts.mixerOutput } : {}),
+    });
+    this.kinds = new KindService({
+      connections: this.connections,
+      store,
+      found: (finding) => this.emit('device.kind', { finding }),
+      // Every capability took the device as it was at connect: give it the found profile and log in again with it.
+      adopt: async (deviceId, profileId, why) => {
+        const device = await this.devices.setProfile(deviceId, profileId);
+        await this.recordDeviceChange('changed', {
+          deviceId,
+          device: device.name,
+          action: 'device.profile',
+          detail: `auto → ${profileId}`,
+          result: 'ok',
+          message: why,
+        });
+        await this.broadcastDevices();
+        await this.connections.drop(deviceId);
+        this.connections.connect(this.devices.endpoint(deviceId));
+      },
+    });
+    // Issue 17: the transcoder's and the VMS host's own capabilities, each for its kind of box, alarms in the one centre.
+    const timings = opts.kindTimings ?? {};
+    this.health = new HealthFeature({
+      connections: this.connections,
+      store,
+      alarms: this.monitor.alarms,
+      onSample: (deviceId, sample) => this.emit('health.sample', { deviceId, sample }),
+      ...(timings.restartsQuietMs !== undefined ? { restartsQuietMs: timings.restartsQuietMs } : {}),
+    });
+    this.segments = new SegmentsFeature({
+      connections: this.connections,
+      store,
+      alarms: this.monitor.alarms,
+      onState: (state) => this.emit('segments.state', { state }),
+      ...(timings.segmentGraceS !== undefined ? { graceS: timings.segmentGraceS } : {}),
+      ...(timings.liveEveryMs !== undefined ? { liveEveryMs: timings.liveEveryMs } : {}),
+      ...(timings.cameraDownMs !== undefined ? { downForMs: timings.cameraDownMs } : {}),
+      ...(timings.cpuWindowMs !== undefined ? { cpuWindowMs: timings.cpuWindowMs } : {}),
+    });
+    this.service = new ServiceFeature({
+      connections: this.connections,
+      store,
+      leases: this.leases,
+      alarms: this.monitor.alarms,
+      events: {
+        state: (deviceId, state) => this.emit('service.state', { deviceId, state }),
+        log: (deviceId, lines) => this.emit('service.log', { deviceId, lines }),
+      },
+      interrupts: (id) => {
+        const sessions = this.health.latest(id)?.sessions;
+        if (sessions)
+          return [sessions === 1 ? '1 transcode running now' : `${sessions} transcodes running now`];
+        const recording = this.segments.latest(id)?.cameras.filter((c) => c.state !== 'down') ?? [];
+        return recording.length > 0 ? [`the recording of ${recording.map((c) => c.camera).join(', ')}`] : [];
+      },
+      ...(timings.restartsQuietMs !== undefined ? { restartsQuietMs: timings.restartsQuietMs } : {}),
     });
     this.handlers = this.makeHandlers();
   }
@@ -391,7 +492,12 @@ export class Console {
     this.vpuReset.close();
     this.rollback.close();
     this.qualify.close();
+    this.kindOps.close();
     this.mixer.close();
+    this.kinds.dispose();
+    this.service.close();
+    this.health.close();
+    this.segments.close();
     this.pipelines.close();
     this.recorder.close();
     this.leases.close();
@@ -463,6 +569,7 @@ export class Console {
       }),
       'devices.list': () => this.devices.list(),
       'devices.add': async (input) => {
+        checkProfile(input.profile);
         const device = await this.devices.add(input);
         await this.recordDeviceChange('added', {
           deviceId: device.id,
@@ -476,6 +583,7 @@ export class Console {
       },
       'devices.update': async (input) => {
         const { id, ...rest } = input;
+        checkProfile(rest.profile);
         const wasWanted = ['connected', 'degraded', 'connecting'].includes(this.connections.status(id).state);
         const { device, reachChanged } = await this.devices.update(id, rest);
         await this.recordDeviceChange('changed', {
@@ -496,6 +604,9 @@ export class Console {
         const device = await this.devices.remove(id);
         this.monitor.forget(id);
         this.recorder.forget(id);
+        this.service.forget(id);
+        this.health.forget(id);
+        this.segments.forget(id);
         void this.previews.forget(id);
         await this.recordDeviceChange('removed', {
           deviceId: id,
@@ -695,6 +806,7 @@ export class Console {
         this.qualify.start(this.known(deviceId), { target, variant }),
       'qualify.get': ({ deviceId, id }) => this.qualify.get(this.known(deviceId), id),
       'qualify.list': ({ deviceId }) => this.qualify.list(this.known(deviceId)),
+      ...this.kindOps.handlers((id) => this.known(id)),
       'mixer.state': ({ deviceId }) => this.mixer.state(this.known(deviceId)),
       'mixer.start': ({ deviceId, sceneId, softwareCameras }) =>
         this.mixer.start(this.known(deviceId), sceneId, softwareCameras),
@@ -718,6 +830,37 @@ export class Console {
         await this.vpuReset.reboot(this.known(deviceId), confirmName);
         return { ok: true as const };
       },
+      'profiles.list': async () => this.kinds.profiles(),
+      'device.kind': async ({ deviceId }) => this.kinds.finding(this.known(deviceId)),
+      'service.state': ({ deviceId }) => this.service.read(this.known(deviceId)),
+      'service.control': async ({ deviceId, action, confirmed }) => {
+        const id = this.known(deviceId);
+        const audit = (result: 'ok' | 'error' | 'refused', message: string): Promise<void> =>
+          this.record(id, `service.${action}`, result, message).catch(() => undefined);
+        try {
+          const reply = await this.service.control(id, action, confirmed);
+          if (reply.kind !== 'confirm') await audit('ok', reply.message);
+          return reply;
+        } catch (err) {
+          const refused = err instanceof ContractError && (err.code === 'refused' || err.code === 'busy');
+          await audit(refused ? 'refused' : 'error', err instanceof Error ? err.message : String(err));
+          throw err;
+        }
+      },
+      'service.logs': ({ deviceId, lines }) => this.service.logLines(this.known(deviceId), lines),
+      'health.history': async ({ deviceId }) => this.health.historyOf(this.known(deviceId)),
+      'segments.state': ({ deviceId }) => this.segments.state(this.known(deviceId)),
     };
+  }
+}
+
+/** A device's profile must be one that loads, or `auto`; said at the form's field. */
+function checkProfile(profile: string): void {
+  if (profile === AUTO_PROFILE) return;
+  try {
+    loadAnyProfile(profile);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ContractError('invalid_input', message, { profile: message });
   }
 }

@@ -11,6 +11,13 @@ const KIND_RANK: Record<AlarmKind, number> = {
   vpu_sessions_practical: 5,
   temperature: 6,
   vpu_sessions_safe: 7,
+  health_failing: 4,
+  camera_down: 4,
+  vaapi_unavailable: 5,
+  segment_late: 5,
+  output_down: 6,
+  service_restarts: 7,
+  cpu_over_budget: 7,
 };
 
 /** A few words for a badge; the alarm's own title carries the detail. */
@@ -23,6 +30,13 @@ export const ALARM_SHORT: Record<AlarmKind, string> = {
   temperature: 'Hot',
   vpu_sessions_safe: 'VPU high',
   link_lost: 'Link lost',
+  health_failing: 'Health failing',
+  vaapi_unavailable: 'No VAAPI',
+  service_restarts: 'Restarts',
+  camera_down: 'Camera down',
+  segment_late: 'Segment late',
+  output_down: 'Output down',
+  cpu_over_budget: 'CPU over budget',
 };
 
 export function isOpen(alarm: Alarm): boolean {

@@ -22,7 +22,7 @@
  * 6 interrupted by an emergency VPU reset.
  */
 import { createHash } from 'node:crypto';
-import type { DeviceProfile } from './profile.js';
+import type { R58Profile } from './profile.js';
 import { VPU_HEALTH_FAULTS } from './kernel-faults.js';
 import { LEASE_JOB_FUNCTIONS } from './lease-script.js';
 import { AS_ROOT, commitId, remotePath, sh, unitName, type ShellCommand } from './quote.js';
@@ -36,7 +36,7 @@ export type CheckoutChange =
 
 export interface CheckoutJobInput {
   jobId: string;
-  profile: DeviceProfile;
+  profile: R58Profile;
   sessionFile: string;
   change: CheckoutChange;
   /** What the report is titled, and what the console checked before it started the job (shown as step 0). */

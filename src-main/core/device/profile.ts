@@ -7,25 +7,26 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ContractError } from '../../contract/index.js';
 import { packageRoot } from '../../paths.js';
+import {
+  TranscoderProfile,
+  VmsProfile,
+  type TranscoderProfile as TranscoderProfileT,
+  type VmsProfile as VmsProfileT,
+} from './profile-kinds.js';
+import {
+  AbsolutePath,
+  Common,
+  CpuFigure,
+  ElementName,
+  Port,
+  RelativePath,
+  UnitName,
+} from './profile-parts.js';
 
-const AbsolutePath = z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'an absolute path of plain characters');
-const RelativePath = z
-  .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/, 'a relative path of plain characters');
-const UnitName = z.string().regex(/^[A-Za-z0-9@_.-]{1,64}$/, 'a systemd unit name');
-const Port = z.number().int().min(1).max(65535);
-const ElementName = z.string().regex(/^[a-z0-9_]{1,40}$/, 'a GStreamer element name');
-/** `[low, high]` percent of the whole board (all cores = 100). */
-const CpuFigure = z
-  .tuple([z.number().min(0).max(100), z.number().min(0).max(100)])
-  .refine(([low, high]) => low <= high, 'low must not exceed high');
-
-export const DeviceProfile = z
+export const R58Profile = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
-    name: z.string().min(1),
-    login: z.object({ user: z.string().min(1) }),
-    model: z.string().min(1),
+    ...Common,
+    kind: z.literal('r58'),
     units: z.object({
       recorder: UnitName,
       mediaServer: UnitName,
@@ -61,7 +62,6 @@ export const DeviceProfile = z
       safeLimit: z.number().int().min(1),
       practicalLimit: z.number().int().min(1),
     }),
-    thermal: z.object({ warnC: z.number(), criticalC: z.number() }),
     /**
      * What encoding costs the board's CPU, in percent of the whole board (all cores = 100, the unit of the monitor's
      * CPU reading), and the limits the budget holds plans to. Absent: CPU is not budgeted on this kind of box.
@@ -101,15 +101,17 @@ export const DeviceProfile = z
         takeDeadlineMs: z.number().int().min(100).max(10_000),
       })
       .optional(),
-    monitor: z.object({
-      sampleIntervalMs: z.number().int().min(250).max(60_000),
-      backlogLines: z.number().int().min(0).max(100_000),
-    }),
   })
   .refine((p) => p.vpu.safeLimit <= p.vpu.practicalLimit, 'vpu.safeLimit must not exceed practicalLimit')
   .refine((p) => p.thermal.warnC <= p.thermal.criticalC, 'thermal.warnC must not exceed criticalC');
+export type R58Profile = z.infer<typeof R58Profile>;
+export type CpuProfile = NonNullable<R58Profile['cpu']>;
+
+/** Any kind of box's profile; `kind` says which. */
+export const DeviceProfile = z.discriminatedUnion('kind', [R58Profile, TranscoderProfile, VmsProfile]);
 export type DeviceProfile = z.infer<typeof DeviceProfile>;
-export type CpuProfile = NonNullable<DeviceProfile['cpu']>;
+export type { TranscoderProfileT as TranscoderProfile, VmsProfileT as VmsProfile };
+export type DeviceKind = DeviceProfile['kind'];
 
 export const DEFAULT_PROFILE = 'r58';
 
@@ -141,10 +143,15 @@ function unknownProfile(id: string, dir: string): ContractError {
 }
 
 /** The profile with this id; an unknown id, a missing or an invalid file is an error that says what is wrong. */
-export function loadProfile(id: string, dir: string = profilesDir()): DeviceProfile {
+export function loadAnyProfile(id: string, dir: string = profilesDir()): DeviceProfile {
   const key = `${dir}\0${id}`;
   const known = cache.get(key);
   if (known) return known;
+  if (id === 'auto')
+    throw new ContractError(
+      'unavailable',
+      'Tally is finding out what kind of box this is; its screens fill in once it knows.',
+    );
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(id)) throw unknownProfile(id, dir);
   const file = path.join(dir, `${id}.yaml`);
   let raw: unknown;
@@ -169,12 +176,56 @@ export function loadProfile(id: string, dir: string = profilesDir()): DeviceProf
   return parsed.data;
 }
 
-/** The profile of a device in the list: one lookup for every capability. An unknown id is an error. */
-export function deviceProfile(
-  store: { device(id: string): { profile: string } | undefined },
-  deviceId: string,
-): DeviceProfile {
+const KIND_WORDS: Record<DeviceKind, string> = {
+  r58: 'an R58 recorder',
+  transcoder: 'a GPU transcoder',
+  vms: 'a VMS recorder host',
+};
+
+/** How a kind of box is named in a sentence ("a GPU transcoder"). */
+export function kindWords(kind: DeviceKind): string {
+  return KIND_WORDS[kind];
+}
+
+/** The R58 profile with this id; a profile of another kind is refused with a sentence. */
+export function loadProfile(id: string, dir: string = profilesDir()): R58Profile {
+  const profile = loadAnyProfile(id, dir);
+  if (profile.kind !== 'r58') {
+    throw new ContractError(
+      'invalid_input',
+      `The profile ${JSON.stringify(id)} is for ${kindWords(profile.kind)}; this part of Tally drives R58 recorders only.`,
+    );
+  }
+  return profile;
+}
+
+type ProfileStore = { device(id: string): { profile: string; name?: string } | undefined };
+
+/** The profile of a device in the list, of any kind: one lookup for every capability. An unknown id is an error. */
+export function anyProfile(store: ProfileStore, deviceId: string): DeviceProfile {
   const device = store.device(deviceId);
   if (!device) throw new ContractError('not_found', 'That device is not in the list any more.');
-  return loadProfile(device.profile);
+  return loadAnyProfile(device.profile);
+}
+
+/** The profile of an R58 in the list; another kind of box is refused, naming the box and what it is. */
+export function deviceProfile(store: ProfileStore, deviceId: string): R58Profile {
+  const profile = anyProfile(store, deviceId);
+  if (profile.kind !== 'r58') {
+    const name = store.device(deviceId)?.name ?? deviceId;
+    throw new ContractError(
+      'invalid_input',
+      `${name} is ${kindWords(profile.kind)}, not an R58 recorder: this works on R58 boxes only.`,
+    );
+  }
+  return profile;
+}
+
+/** The kind of box a device in the list is, or null when it is gone or its profile cannot be read. */
+export function deviceKind(store: ProfileStore, deviceId: string): DeviceKind | null {
+  try {
+    return anyProfile(store, deviceId).kind;
+  } catch {
+    return null;
+  }
 }

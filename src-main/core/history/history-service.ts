@@ -3,7 +3,7 @@
  * takes no lease and never waits for one.
  */
 import { ContractError, QUALIFY_NOTES_REF, type History } from '../../contract/index.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { parseRepoLog, repoLogCommand, RepoLogError } from '../device/repo-log.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { buildHistory } from './history-read.js';
@@ -14,7 +14,7 @@ const TIMEOUT_MS = 20_000;
 
 export interface HistoryDeps {
   connections: Pick<ConnectionManager, 'exec'>;
-  profileOf: (deviceId: string) => DeviceProfile;
+  profileOf: (deviceId: string) => R58Profile;
   deviceName: (deviceId: string) => string;
 }
 

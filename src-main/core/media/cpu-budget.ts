@@ -9,7 +9,7 @@
  * subtraction is by the model's midpoint and never goes below zero. Without readings, the profile's base figure.
  */
 import type { BudgetPlan, BudgetResult, CpuBudget, CpuRange, EncoderSpec } from '../../contract/index.js';
-import type { CpuProfile, DeviceProfile } from '../device/profile.js';
+import type { CpuProfile, R58Profile } from '../device/profile.js';
 import { vpuSessionsOf } from './elements.js';
 
 /** A camera's own stream (recording/ingest), or a smaller one (a preview, the mixer output). */
@@ -220,7 +220,7 @@ export function checkCpu(
 export function withCpu(
   budget: BudgetResult,
   plan: BudgetPlan,
-  profile: DeviceProfile,
+  profile: R58Profile,
   reading: CpuReading | null,
   running: BudgetPlan | null,
 ): BudgetResult {

@@ -7,7 +7,7 @@ import {
   type Preset,
   type PresetId,
 } from '../../contract/index.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { streamCpu } from './cpu-budget.js';
 import { validateElement } from './elements.js';
 
@@ -75,7 +75,7 @@ export const PRESETS: readonly Preset[] = [
 ];
 
 /** The presets with the CPU one stream of each takes on this profile's board (from the profile's figures). */
-export function presetsFor(profile: DeviceProfile): Preset[] {
+export function presetsFor(profile: R58Profile): Preset[] {
   return PRESETS.map((preset) => {
     const cpu = profile.cpu ? streamCpu(profile.cpu, preset.encoder.element) : null;
     return cpu ? { ...preset, cpu: { ...cpu, profile: profile.id, board: profile.model } } : { ...preset };

@@ -20,7 +20,7 @@ import {
 } from '../../contract/index.js';
 import type { DeviceAudit } from '../audit/audit-log.js';
 import type { DeviceLeases } from '../device/lease.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { sh, remotePath, type ShellCommand } from '../device/quote.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
 import type { RecorderConfig } from '../media/recorder-config.js';
@@ -36,7 +36,7 @@ export interface MixerServiceOptions {
   jobs: RemoteJobs;
   leases: Pick<DeviceLeases, 'run' | 'consoleId'>;
   audit: DeviceAudit;
-  profileOf(deviceId: string): DeviceProfile;
+  profileOf(deviceId: string): R58Profile;
   deviceName(deviceId: string): string;
   /** The device's open VPU sessions now, and how many of them these processes hold (the monitor). */
   liveSessions(deviceId: string): number | null;
@@ -45,7 +45,7 @@ export interface MixerServiceOptions {
   recorderConfig(deviceId: string): Promise<RecorderConfig>;
   onChange(state: MixerState): void;
   /** Replaces the profile's program size (tests and demos on a small machine). */
-  output?: Partial<NonNullable<DeviceProfile['mixer']>['output']>;
+  output?: Partial<NonNullable<R58Profile['mixer']>['output']>;
 }
 
 const AGENT_FILE = path.join('resources', 'device', 'mixer', 'tally_mixer.py');
@@ -590,7 +590,7 @@ export class MixerService {
 
   // ---- the device ------------------------------------------------------------------------------------------------
 
-  private mixerProfile(deviceId: string): NonNullable<DeviceProfile['mixer']> {
+  private mixerProfile(deviceId: string): NonNullable<R58Profile['mixer']> {
     const profile = this.opts.profileOf(deviceId);
     if (!profile.mixer)
       throw new ContractError(

@@ -55,8 +55,10 @@ export class DeviceMonitor {
   private readonly assembler: ReportAssembler;
   private readonly follower: KernelFollower;
   private readonly limits: MonitorLimits;
-  private readonly safe: Threshold;
-  private readonly practical: Threshold;
+  /** Null on kinds of box without a VPU session count. */
+  private readonly safe: Threshold | null;
+  private readonly practical: Threshold | null;
+  private readonly vpuFiles: string[];
   private readonly hot: Threshold;
   private readonly critical: Threshold;
   private seq = 0;
@@ -78,14 +80,17 @@ export class DeviceMonitor {
     this.samples = new SampleHistory(opts.sampleCapacity ?? 900);
     this.assembler = new ReportAssembler({ idPrefix: `${opts.deviceId}-k` });
     const p = opts.profile;
+    const vpu = p.kind === 'r58' ? p.vpu : null;
     this.limits = {
-      vpuSafe: p.vpu.safeLimit,
-      vpuPractical: p.vpu.practicalLimit,
+      vpuSafe: vpu?.safeLimit ?? null,
+      vpuPractical: vpu?.practicalLimit ?? null,
       temperatureWarnC: p.thermal.warnC,
       temperatureCriticalC: p.thermal.criticalC,
+      cpuWarnPercent: cpuWarnPercent(p),
     };
-    this.safe = new Threshold(p.vpu.safeLimit);
-    this.practical = new Threshold(p.vpu.practicalLimit);
+    this.vpuFiles = vpu?.sessionFiles ?? [];
+    this.safe = vpu ? new Threshold(vpu.safeLimit) : null;
+    this.practical = vpu ? new Threshold(vpu.practicalLimit) : null;
     this.hot = new Threshold(p.thermal.warnC, 3);
     this.critical = new Threshold(p.thermal.criticalC, 3);
     this.follower = new KernelFollower(
@@ -346,7 +351,7 @@ export class DeviceMonitor {
     const abort = new AbortController();
     this.samplerAbort = abort;
     const { profile } = this.opts;
-    const parser = new SampleParser({ vpuFiles: profile.vpu.sessionFiles });
+    const parser = new SampleParser({ vpuFiles: this.vpuFiles });
     const decoder = new TextDecoder('utf-8');
     this.setStatus({ sampler: { state: 'starting', detail: 'Starting the sampler.' } });
     const done = (detail: string): void => {
@@ -358,7 +363,7 @@ export class DeviceMonitor {
     this.opts.connections
       .exec(
         this.opts.deviceId,
-        samplerCommand({ intervalMs: profile.monitor.sampleIntervalMs, vpuFiles: profile.vpu.sessionFiles }),
+        samplerCommand({ intervalMs: profile.monitor.sampleIntervalMs, vpuFiles: this.vpuFiles }),
         {
           signal: abort.signal,
           maxBufferBytes: 16 * 1024,
@@ -393,7 +398,7 @@ export class DeviceMonitor {
     this.opts.sink.sample(this.opts.deviceId, sample);
     const total = sample.vpu.total;
     const byProcess = sample.vpu.byProcess.map((p) => `${p.name} (pid ${p.pid}): ${p.sessions}`);
-    if (this.practical.check(total))
+    if (this.practical?.check(total))
       this.raise({
         kind: 'vpu_sessions_practical',
         severity: 'critical',
@@ -405,7 +410,7 @@ export class DeviceMonitor {
         recovery: true,
         occurrence: `sample-${sample.at}`,
       });
-    if (this.safe.check(total))
+    if (this.safe?.check(total))
       this.raise({
         kind: 'vpu_sessions_safe',
         severity: 'warning',
@@ -432,4 +437,11 @@ export class DeviceMonitor {
       });
     }
   }
+}
+
+/** The CPU figure (percent of the whole box) past which the box counts as busy; null where CPU is budgeted otherwise. */
+function cpuWarnPercent(p: DeviceProfile): number | null {
+  if (p.kind === 'r58') return p.cpu?.practicalPercent ?? null;
+  if (p.kind === 'transcoder') return p.load.cpuWarnPercent;
+  return null;
 }

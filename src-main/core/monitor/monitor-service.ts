@@ -11,7 +11,7 @@ import {
   type MonitorSnapshot,
   type MonitorSummary,
 } from '../../contract/index.js';
-import { deviceProfile } from '../device/profile.js';
+import { anyProfile } from '../device/profile.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { StateStore } from '../store/state-store.js';
 import { AlarmCenter } from './alarm-center.js';
@@ -64,7 +64,7 @@ export class MonitorService {
       monitor = new DeviceMonitor({
         deviceId,
         deviceName: () => this.opts.store.device(deviceId)?.name ?? deviceId,
-        profile: deviceProfile(this.opts.store, deviceId),
+        profile: anyProfile(this.opts.store, deviceId),
         connections: this.opts.connections,
         alarms: this.alarms,
         sink: this.opts.sink,

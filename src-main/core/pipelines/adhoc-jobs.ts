@@ -13,7 +13,7 @@ import {
   type PipelineRequestInput,
 } from '../../contract/index.js';
 import type { DeviceLeases } from '../device/lease.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { argv as argvCommand, sh } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
@@ -37,7 +37,7 @@ export interface AdhocAuditInput {
 export interface AdhocPipelinesOptions {
   connections: ConnectionManager;
   jobs: RemoteJobs;
-  profileOf(deviceId: string): DeviceProfile;
+  profileOf(deviceId: string): R58Profile;
   /** VPU sessions open on the device now (the monitor's latest sample), null when unknown. */
   liveSessions(deviceId: string): number | null;
   /** Sessions those processes hold in the monitor's latest sample, null when unknown. */

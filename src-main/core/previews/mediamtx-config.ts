@@ -2,7 +2,7 @@
  * What the device's MediaMTX says about ICE-TCP: `webrtcLocalTCPAddress` in `GET /v3/config/global/get` on its
  * loopback API, read through SSH. The tunnel needs it, since SSH forwards TCP only.
  */
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import type { ShellCommand } from '../device/quote.js';
 import { curl, parseJson, type HttpReply } from '../device/http.js';
 
@@ -21,7 +21,7 @@ export interface IceTcpConfig {
 }
 
 /** `curl -sS --max-time 5 http://127.0.0.1:9997/v3/config/global/get` (with the status line the parser expects). */
-export function configCommand(profile: DeviceProfile): ShellCommand {
+export function configCommand(profile: R58Profile): ShellCommand {
   const mtx = profile.mediamtx;
   return curl(mtx.apiHost, mtx.apiPort, '/v3/config/global/get', { maxTimeS: 5 });
 }

@@ -13,7 +13,7 @@ import {
   type PreviewRoute,
   type PreviewSource,
 } from '../../contract/index.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { sh } from '../device/quote.js';
 import { parseMediaPaths, type MediaPath } from '../device/mediamtx.js';
 import { curl, parseCurl, parseJson } from '../device/http.js';
@@ -35,7 +35,7 @@ export interface PreviewServiceOptions {
   connections: ConnectionManager;
   /** The stored SSH host of a device (its address, a name, or a loopback proxy). */
   hostOf: (deviceId: string) => string;
-  profileOf: (deviceId: string) => DeviceProfile;
+  profileOf: (deviceId: string) => R58Profile;
   /** TCP connect timeout when checking whether the device's WHEP port is reachable (default 1000 ms). */
   probeTimeoutMs?: number;
 }

@@ -14,7 +14,7 @@
  *   @note written|failed|none <sha|-> <text…>                @busy <holder>          @outcome <o> <ms> <summary…>
  * Exit: 0 passed, 1 failed qualification, 2 refused (nothing changed).
  */
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { VPU_HEALTH_FAULTS } from '../device/kernel-faults.js';
 import { LEASE_JOB_FUNCTIONS } from '../device/lease-script.js';
 import { AS_ROOT, commitId, remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
@@ -35,7 +35,7 @@ export interface QualifyTestInput {
 
 export interface QualifyScriptInput {
   jobId: string;
-  profile: DeviceProfile;
+  profile: R58Profile;
   sessionFile: string;
   inputFps: number;
   tests: [QualifyTestInput, QualifyTestInput, QualifyTestInput];

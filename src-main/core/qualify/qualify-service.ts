@@ -24,7 +24,7 @@ import {
 import type { DeviceAudit } from '../audit/audit-log.js';
 import { FollowedJobs, LEASE_WAIT_MS } from '../device/followed-jobs.js';
 import type { DeviceLeases } from '../device/lease.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { argv } from '../device/quote.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
 import { DeviceRepo } from '../device/repo.js';
@@ -64,7 +64,7 @@ export interface QualifyServiceOptions {
   /** `user@host (shell)`. */
   who: string;
   deviceName(deviceId: string): string;
-  profileOf(deviceId: string): DeviceProfile;
+  profileOf(deviceId: string): R58Profile;
   probe(deviceId: string): Promise<DeviceProbe>;
   /** Recordings running now (the recorder API); throws when it does not answer. */
   activeRecordings(deviceId: string): Promise<ActiveRecording[]>;
@@ -262,7 +262,7 @@ export class QualifyService {
 
   private tests(
     id: string,
-    profile: DeviceProfile,
+    profile: R58Profile,
     encoder: EncoderSpec,
     durations: QualifyDurations,
     frame: QualifyFrame,

@@ -4,7 +4,7 @@
  * one remote command; the bitrate is the change in MediaMTX's inbound byte count since the previous reading.
  */
 import { ContractError, type CameraView } from '../../contract/index.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { parseMediaPaths, type MediaPath } from '../device/mediamtx.js';
 import { sh } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
@@ -43,7 +43,7 @@ export function bitrateKbps(previous: Reading | undefined, now: Reading): number
 }
 
 export function cameraViews(
-  profile: DeviceProfile,
+  profile: R58Profile,
   recorder: RecorderStatusSummary | undefined,
   recorderProblem: string,
   paths: MediaPath[] | undefined,
@@ -76,7 +76,7 @@ export class CameraReader {
 
   constructor(
     private readonly connections: ConnectionManager,
-    private readonly profileOf: (deviceId: string) => DeviceProfile,
+    private readonly profileOf: (deviceId: string) => R58Profile,
   ) {}
 
   async list(deviceId: string): Promise<CameraView[]> {

@@ -34,7 +34,7 @@ import {
 } from '../device/checkout-report.js';
 import { FollowedJobs, LEASE_WAIT_MS } from '../device/followed-jobs.js';
 import type { DeviceLeases } from '../device/lease.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
 import { DeviceRepo, type RepoFile, type RepoState } from '../device/repo.js';
 import { codecOf } from '../media/elements.js';
@@ -56,7 +56,7 @@ import type { RecorderService } from './recorder-service.js';
 export interface ConfigApplierOptions {
   connections: ConnectionManager;
   jobs: RemoteJobs;
-  profileOf(deviceId: string): DeviceProfile;
+  profileOf(deviceId: string): R58Profile;
   deviceName(deviceId: string): string;
   recorder: Pick<RecorderService, 'status'>;
   /** The device's probe (where its VPU session file is). */
@@ -88,7 +88,7 @@ const StoredApply = Rollback.extend({
 /** Everything a preview found, kept for the apply that follows it. */
 interface Prepared {
   preview: ConfigPreview;
-  profile: DeviceProfile;
+  profile: R58Profile;
   file: RepoFile;
   cameras: string[];
   encoder: EncoderSpec;
@@ -287,7 +287,7 @@ export class ConfigApplier {
     return { preview, profile, file, cameras, encoder, danger };
   }
 
-  private dirtyMessage(deviceId: string, profile: DeviceProfile, state: RepoState): string {
+  private dirtyMessage(deviceId: string, profile: R58Profile, state: RepoState): string {
     const shown = state.dirtyFiles.slice(0, 10).join(', ') + (state.dirtyFiles.length > 10 ? ', …' : '');
     return `The recorder repo ${profile.repo.path} on ${this.opts.deviceName(deviceId)} has uncommitted changes (${shown}); Tally does not overwrite them. Commit or discard them on the device first (git -C ${profile.repo.path} status).`;
   }

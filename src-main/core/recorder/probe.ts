@@ -4,7 +4,7 @@
  * the console is then on, or off with a reason the producer can act on.
  */
 import type { DeviceProbe } from '../../contract/index.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { argv, remotePath, sh, sudo, unitName, type ShellCommand } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { curl, describeReply, parseCurl, parseJson } from '../device/http.js';
@@ -22,7 +22,7 @@ function vpuCommand(file: string): ShellCommand {
   return sh`f=${file}; if [ -r "$f" ] && head -c 1 "$f" >/dev/null 2>&1; then echo user; elif sudo -n head -c 1 "$f" >/dev/null 2>&1; then echo sudo; elif sudo -n true >/dev/null 2>&1; then if sudo -n test -e "$f"; then echo unreadable; else echo missing; fi; elif [ -e "$f" ]; then echo root-only; else echo no-sudo; fi`;
 }
 
-export function probeCommand(profile: DeviceProfile): ShellCommand {
+export function probeCommand(profile: R58Profile): ShellCommand {
   const repo = remotePath(profile.repo.path);
   const parts: ShellCommand[] = [
     section('model', sh`tr -d '\\000' < /sys/firmware/devicetree/base/model`),
@@ -44,7 +44,7 @@ export function probeCommand(profile: DeviceProfile): ShellCommand {
   return sh`${parts.reduce((all, part) => sh`${all}; ${part}`)}`;
 }
 
-function unitsOf(profile: DeviceProfile): string[] {
+function unitsOf(profile: R58Profile): string[] {
   return [...new Set([profile.units.recorder, profile.units.mediaServer, ...profile.units.legacy])];
 }
 
@@ -76,7 +76,7 @@ function said(s: Section | undefined): string {
   );
 }
 
-function vpuOf(parts: Sections, profile: DeviceProfile, deviceName: string): DeviceProbe['vpu'] {
+function vpuOf(parts: Sections, profile: R58Profile, deviceName: string): DeviceProbe['vpu'] {
   const user = profile.login.user;
   const answers = profile.vpu.sessionFiles.map((file) => ({
     file,
@@ -119,10 +119,7 @@ function noneOf(files: readonly string[], verb: 'exists' | 'is visible'): string
   return `None of ${files.join(', ')} ${verb}`;
 }
 
-function repoOf(
-  parts: Sections,
-  profile: DeviceProfile,
-): { repo: DeviceProbe['repo']; problem: string | null } {
+function repoOf(parts: Sections, profile: R58Profile): { repo: DeviceProbe['repo']; problem: string | null } {
   const base = {
     path: profile.repo.path,
     present: false,
@@ -183,7 +180,7 @@ function answer(parts: Sections, key: string): { answers: boolean; detail: strin
 export function probeFrom(
   stdout: string,
   deviceId: string,
-  profile: DeviceProfile,
+  profile: R58Profile,
   deviceName: string,
   at: Date = new Date(),
 ): DeviceProbe {
@@ -259,7 +256,7 @@ function feature(id: Feature['id'], available: boolean, reason: string): Feature
 export async function probeDevice(
   connections: ConnectionManager,
   deviceId: string,
-  profile: DeviceProfile,
+  profile: R58Profile,
   deviceName: string = deviceId,
 ): Promise<DeviceProbe> {
   // Two curls at 5 s each bound the worst case; the rest answers at once.

@@ -3,7 +3,7 @@
  * the device's loopback: the API is not exposed to the network on every box, and one SSH connection already exists.
  */
 import { ContractError } from '../../contract/index.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { parseSections, section } from '../device/batch.js';
 import { curl, parseCurl, parseJson, type HttpReply } from '../device/http.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
@@ -117,7 +117,7 @@ export class RecorderApi {
   constructor(
     private readonly connections: ConnectionManager,
     private readonly deviceId: string,
-    private readonly profile: DeviceProfile,
+    private readonly profile: R58Profile,
   ) {}
 
   private get port(): number {

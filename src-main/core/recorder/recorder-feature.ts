@@ -23,7 +23,13 @@ import {
 import type { DeviceAudit } from '../audit/audit-log.js';
 import type { DeviceLeases } from '../device/lease.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
-import { DEFAULT_PROFILE, deviceProfile, loadProfile, type DeviceProfile } from '../device/profile.js';
+import {
+  DEFAULT_PROFILE,
+  deviceKind,
+  deviceProfile,
+  loadProfile,
+  type R58Profile,
+} from '../device/profile.js';
 import { presetsFor } from '../media/presets.js';
 import { parseRecorderConfig, planFromConfig } from '../media/recorder-config.js';
 import { checkBudget } from '../media/vpu-budget.js';
@@ -84,7 +90,7 @@ export class RecorderFeature {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly opts: RecorderFeatureOptions) {
-    const profileOf = (id: string): DeviceProfile => this.profileOf(id);
+    const profileOf = (id: string): R58Profile => this.profileOf(id);
     const deviceName = (id: string): string => opts.store.device(id)?.name ?? id;
     const audit = opts.audit;
     this.recorder = new RecorderService({
@@ -128,12 +134,14 @@ export class RecorderFeature {
     return this.states.get(deviceId)?.recordings;
   }
 
-  profileOf(deviceId: string): DeviceProfile {
+  profileOf(deviceId: string): R58Profile {
     return deviceProfile(this.opts.store, deviceId);
   }
 
   private onStatus(deviceId: string, status: DeviceStatus): void {
     if (!this.opts.store.device(deviceId)) return;
+    // The recorder, its journal and its probe are the R58's; other kinds of box have their own capabilities.
+    if (deviceKind(this.opts.store, deviceId) !== 'r58') return;
     if (isLive(status.state)) {
       this.recorder.startJournal(deviceId);
       this.watch.start(deviceId);

@@ -10,7 +10,7 @@ import {
   type RecorderControlResult,
   type RecorderState,
 } from '../../contract/index.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { argv, sh, sudo, unitName } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { parseRecordStatus, RecorderApi, type ActiveRecordingFile } from './recorder-api.js';
@@ -20,7 +20,7 @@ import { UnitJournal } from './unit-journal.js';
 
 export interface RecorderServiceOptions {
   connections: ConnectionManager;
-  profileOf: (deviceId: string) => DeviceProfile;
+  profileOf: (deviceId: string) => R58Profile;
   deviceName: (deviceId: string) => string;
   onState: (deviceId: string, state: RecorderState) => void;
   onJournal: (deviceId: string, entries: JournalEntry[]) => void;

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { ContractError, RecordingDelete, type Recording } from '../../contract/index.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { argv, remotePath, sh, sudo, type ShellCommand } from '../device/quote.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import { sudoProblem } from './recorder-service.js';
@@ -231,7 +231,7 @@ export function recordingsFrom(
 export async function listRecordings(
   connections: ConnectionManager,
   deviceId: string,
-  profile: DeviceProfile,
+  profile: R58Profile,
   activeFiles: readonly string[],
 ): Promise<Recording[]> {
   const dir = profile.recordings.dir;
@@ -252,7 +252,7 @@ export async function listRecordings(
 export async function deleteRecording(
   connections: ConnectionManager,
   deviceId: string,
-  profile: DeviceProfile,
+  profile: R58Profile,
   name: string,
   confirmName: string,
   activeFiles: readonly string[],

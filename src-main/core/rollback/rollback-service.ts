@@ -18,7 +18,7 @@ import {
 import type { DeviceAudit } from '../audit/audit-log.js';
 import { FollowedJobs, LEASE_WAIT_MS } from '../device/followed-jobs.js';
 import type { DeviceLeases } from '../device/lease.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { commitId } from '../device/quote.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
 import { DeviceRepo } from '../device/repo.js';
@@ -44,7 +44,7 @@ export interface RollbackServiceOptions {
   /** `user@host (shell)`. */
   who: string;
   deviceName(deviceId: string): string;
-  profileOf(deviceId: string): DeviceProfile;
+  profileOf(deviceId: string): R58Profile;
   probe(deviceId: string): Promise<DeviceProbe>;
   liveSessions(deviceId: string): number | null;
   /** Recordings running now (the recorder API); throws when it does not answer. */

@@ -15,7 +15,7 @@
  * its time is counted as "waited on the device". Exit: 0 healthy, 1 failed, 3 reboot needed, 4 refused.
  */
 import path from 'node:path';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { KERNEL_FAULTS } from '../device/kernel-faults.js';
 import { LEASE_JOB_FUNCTIONS } from '../device/lease-script.js';
 import { AS_ROOT, remotePath, sh, unitName, type ShellCommand } from '../device/quote.js';
@@ -23,7 +23,7 @@ import { JOBS_DIR } from '../device/remote-jobs.js';
 
 export interface ResetScriptInput {
   jobId: string;
-  profile: DeviceProfile;
+  profile: R58Profile;
   /** The session file the probe found readable (falls back to the profile's list). */
   sessionFile: string | null;
   /** Files being recorded when the producer pressed the button. */

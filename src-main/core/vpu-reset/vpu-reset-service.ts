@@ -19,7 +19,7 @@ import {
 import type { AuditLog } from '../audit/audit-log.js';
 import { FollowedJobs } from '../device/followed-jobs.js';
 import type { DeviceLeases, LeaseRequest } from '../device/lease.js';
-import type { DeviceProfile } from '../device/profile.js';
+import type { R58Profile } from '../device/profile.js';
 import { argv, sudo } from '../device/quote.js';
 import type { RemoteJobs } from '../device/remote-jobs.js';
 import { notConnectedText, type ConnectionManager } from '../ssh/connection-manager.js';
@@ -34,7 +34,7 @@ export interface VpuResetServiceOptions {
   leases: DeviceLeases;
   dataDir: string;
   deviceName(deviceId: string): string;
-  profileOf(deviceId: string): DeviceProfile;
+  profileOf(deviceId: string): R58Profile;
   probe(deviceId: string): Promise<DeviceProbe>;
   /** The monitor's latest VPU session count, null when unknown. */
   sessions(deviceId: string): number | null;

@@ -6,7 +6,7 @@ import {
   type BudgetPlan,
   type EncoderSpec,
 } from '../../../src-main/contract/index.js';
-import { DeviceProfile, loadProfile } from '../../../src-main/core/device/profile.js';
+import { R58Profile, loadProfile } from '../../../src-main/core/device/profile.js';
 import {
   checkCpu,
   cpuOthers,
@@ -169,12 +169,12 @@ describe('the CPU budget (r58 profile: seeds 000, 002, 004)', () => {
     expect(budgetVerdict(both)).toBe('refuse');
     expect(budgetVerdict(vpu)).toBe('ok');
     // A profile without CPU figures leaves the budget as it was.
-    const bare = DeviceProfile.parse({ ...r58, cpu: undefined });
+    const bare = R58Profile.parse({ ...r58, cpu: undefined });
     expect(withCpu(vpu, plan, bare, null, null)).toEqual(vpu);
   });
 
   it('rejects CPU figures that cannot be right', () => {
-    const bad = (cpu: unknown): boolean => DeviceProfile.safeParse({ ...r58, cpu }).success;
+    const bad = (cpu: unknown): boolean => R58Profile.safeParse({ ...r58, cpu }).success;
     expect(bad({ ...model, safePercent: 90, practicalPercent: 80 })).toBe(false);
     expect(bad({ ...model, perStream: { x264enc: [40, 30] } })).toBe(false);
     expect(bad({ ...model, perStream: { 'x264enc;rm': [30, 40] } })).toBe(false);

@@ -9,7 +9,13 @@ import {
 } from '../../../src-renderer/lib/status-strip/glance.js';
 
 const NOW = Date.parse('2026-11-21T14:10:00Z');
-const LIMITS = { vpuSafe: 6, vpuPractical: 8, temperatureWarnC: 85, temperatureCriticalC: 95 };
+const LIMITS = {
+  vpuSafe: 6,
+  vpuPractical: 8,
+  temperatureWarnC: 85,
+  temperatureCriticalC: 95,
+  cpuWarnPercent: 85,
+};
 const connected: DeviceStatus = { state: 'connected', detail: 'Connected.', since: NOW - 60_000, rttMs: 2 };
 
 function recording(cameras: string[], startedAt?: string): RecorderState {
