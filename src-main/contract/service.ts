@@ -52,7 +52,15 @@ export const ServiceControl = z.object({
 });
 export type ServiceControl = z.infer<typeof ServiceControl>;
 
-export const ServiceControlResult = z.object({ state: ServiceState, message: z.string() });
+export const ServiceControlResult = z.object({
+  state: ServiceState,
+  message: z.string(),
+  /**
+   * `confirm`: nothing was done; `message` says what stopping or restarting would interrupt, and the same call with
+   * `confirmed` does it. Absent or `done`: it was done, and `state` is the service after it.
+   */
+  kind: z.enum(['done', 'confirm']).optional(),
+});
 export type ServiceControlResult = z.infer<typeof ServiceControlResult>;
 
 export const ServiceLogLine = z.object({ at: z.string().nullable(), text: z.string() });

@@ -20,6 +20,9 @@ import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { DeviceLeases } from './device/lease.js';
 import { anyProfile, deviceProfile, type R58Profile } from './device/profile.js';
 import { KindService } from './kinds/kind-service.js';
+import { HealthFeature } from './health/health-feature.js';
+import { SegmentsFeature } from './segments/segments-feature.js';
+import { ServiceFeature } from './service/service-feature.js';
 import { UnsafeValueError } from './device/quote.js';
 import { ConnectionManager } from './ssh/connection-manager.js';
 import { fingerprint, keyAlgorithm, keyTypeLabel } from './ssh/fingerprint.js';
@@ -66,10 +69,25 @@ export interface ConsoleOptions {
   mixerOutput?: { width?: number; height?: number; fps?: number; bitrateKbps?: number };
   /** Limits of the VPU reset's waits on the device (tests shorten them). */
   resetTimeouts?: Partial<ResetTimeouts>;
+  /** The transcoder's and VMS host's watch paces and alarm waits (tests with short segments shorten them). */
+  kindTimings?: KindTimings;
   /** A known-good switch's time to look healthy after its restart (default 60 s; tests shorten it). */
   knownGoodStartS?: number;
   /** Fewer or closer CPU samples for a VMS host's qualification than its profile's (tests shorten it). */
   vmsCpuSampling?: { samples: number; everyS: number };
+}
+
+export interface KindTimings {
+  /** A VMS segment may be this late (s) instead of the profile's grace. */
+  segmentGraceS?: number;
+  /** Live RTSP outputs checked this often (default 15 s). */
+  liveEveryMs?: number;
+  /** A service or FFmpeg restart alarm closes after this long without another (default 60 s). */
+  restartsQuietMs?: number;
+  /** A camera down this long is an alarm (default 5 s). */
+  cameraDownMs?: number;
+  /** CPU over budget on average over this window is an alarm (default 30 s). */
+  cpuWindowMs?: number;
 }
 
 /** Who is calling: a window or a browser tab. Terminals belong to their owner and close with it. */
@@ -104,6 +122,9 @@ export class Console {
   readonly kindOps: KindOps;
   readonly mixer: MixerService;
   readonly kinds: KindService;
+  readonly service: ServiceFeature;
+  readonly health: HealthFeature;
+  readonly segments: SegmentsFeature;
   private readonly terminals: TerminalService;
   private readonly hostKeys: StoreHostKeyPolicy;
   private readonly listeners = new Set<EventListener>();
@@ -328,6 +349,43 @@ export class Console {
       store,
       found: (finding) => this.emit('device.kind', { finding }),
     });
+    // Issue 17: the transcoder's and the VMS host's own capabilities, each for its kind of box, alarms in the one centre.
+    const timings = opts.kindTimings ?? {};
+    this.health = new HealthFeature({
+      connections: this.connections,
+      store,
+      alarms: this.monitor.alarms,
+      onSample: (deviceId, sample) => this.emit('health.sample', { deviceId, sample }),
+      ...(timings.restartsQuietMs !== undefined ? { restartsQuietMs: timings.restartsQuietMs } : {}),
+    });
+    this.segments = new SegmentsFeature({
+      connections: this.connections,
+      store,
+      alarms: this.monitor.alarms,
+      onState: (state) => this.emit('segments.state', { state }),
+      ...(timings.segmentGraceS !== undefined ? { graceS: timings.segmentGraceS } : {}),
+      ...(timings.liveEveryMs !== undefined ? { liveEveryMs: timings.liveEveryMs } : {}),
+      ...(timings.cameraDownMs !== undefined ? { downForMs: timings.cameraDownMs } : {}),
+      ...(timings.cpuWindowMs !== undefined ? { cpuWindowMs: timings.cpuWindowMs } : {}),
+    });
+    this.service = new ServiceFeature({
+      connections: this.connections,
+      store,
+      leases: this.leases,
+      alarms: this.monitor.alarms,
+      events: {
+        state: (deviceId, state) => this.emit('service.state', { deviceId, state }),
+        log: (deviceId, lines) => this.emit('service.log', { deviceId, lines }),
+      },
+      interrupts: (id) => {
+        const sessions = this.health.latest(id)?.sessions;
+        if (sessions)
+          return [sessions === 1 ? '1 transcode running now' : `${sessions} transcodes running now`];
+        const recording = this.segments.latest(id)?.cameras.filter((c) => c.state !== 'down') ?? [];
+        return recording.length > 0 ? [`the recording of ${recording.map((c) => c.camera).join(', ')}`] : [];
+      },
+      ...(timings.restartsQuietMs !== undefined ? { restartsQuietMs: timings.restartsQuietMs } : {}),
+    });
     this.handlers = this.makeHandlers();
   }
 
@@ -421,6 +479,9 @@ export class Console {
     this.kindOps.close();
     this.mixer.close();
     this.kinds.dispose();
+    this.service.close();
+    this.health.close();
+    this.segments.close();
     this.pipelines.close();
     this.recorder.close();
     this.leases.close();
@@ -525,6 +586,9 @@ export class Console {
         const device = await this.devices.remove(id);
         this.monitor.forget(id);
         this.recorder.forget(id);
+        this.service.forget(id);
+        this.health.forget(id);
+        this.segments.forget(id);
         void this.previews.forget(id);
         await this.recordDeviceChange('removed', {
           deviceId: id,
@@ -750,16 +814,24 @@ export class Console {
       },
       'profiles.list': async () => this.kinds.profiles(),
       'device.kind': async ({ deviceId }) => this.kinds.finding(this.known(deviceId)),
-      // Work package 2 of issue 17 replaces these with the service, health and segments capabilities.
-      'service.state': async () => notYet(),
-      'service.control': async () => notYet(),
-      'service.logs': async () => notYet(),
-      'health.history': async () => notYet(),
-      'segments.state': async () => notYet(),
+      'service.state': ({ deviceId }) => this.service.read(this.known(deviceId)),
+      'service.control': async ({ deviceId, action, confirmed }) => {
+        const id = this.known(deviceId);
+        const audit = (result: 'ok' | 'error' | 'refused', message: string): Promise<void> =>
+          this.record(id, `service.${action}`, result, message).catch(() => undefined);
+        try {
+          const reply = await this.service.control(id, action, confirmed);
+          if (reply.kind !== 'confirm') await audit('ok', reply.message);
+          return reply;
+        } catch (err) {
+          const refused = err instanceof ContractError && (err.code === 'refused' || err.code === 'busy');
+          await audit(refused ? 'refused' : 'error', err instanceof Error ? err.message : String(err));
+          throw err;
+        }
+      },
+      'service.logs': ({ deviceId, lines }) => this.service.logLines(this.known(deviceId), lines),
+      'health.history': async ({ deviceId }) => this.health.historyOf(this.known(deviceId)),
+      'segments.state': ({ deviceId }) => this.segments.state(this.known(deviceId)),
     };
   }
-}
-
-function notYet(): never {
-  throw new ContractError('unavailable', 'Not built yet.');
 }

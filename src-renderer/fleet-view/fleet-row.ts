@@ -4,11 +4,13 @@
  * round trip, the VPU bar, the CPU and temperature sparklines, what is on Program and how many alarms are open.
  * Pure: the fleet view derives every row once per clock tick.
  */
-import type {
-  DeviceStatus,
-  MixerState,
-  MonitorLimits,
-  MonitorSample,
+import {
+  KIND_LABELS,
+  type DeviceKind,
+  type DeviceStatus,
+  type MixerState,
+  type MonitorLimits,
+  type MonitorSample,
 } from '../../src-main/contract/index.js';
 import {
   HEALTH_WORD,
@@ -18,6 +20,7 @@ import {
   type Tone,
 } from '../lib/status-strip/glance.js';
 import { HEALTH_TONE } from '../lib/status-strip/health.js';
+import type { LoadReading } from '../lib/status-strip/load.js';
 import { formatRtt } from '../lib/status.js';
 import { sparkPath, type SparkPoint } from './sparkline.js';
 
@@ -45,7 +48,11 @@ export interface RowDevice {
 
 export interface FleetRowInput {
   device: RowDevice;
+  /** What kind of box it is (its badge, and which load figure it has); r58 when not said. */
+  kind?: DeviceKind;
   glance: Glance;
+  /** The kind's own load reading (GPU %, cameras recording); the R58's is its VPU sessions. */
+  load?: LoadReading | null;
   /** The device's samples, oldest first (only the last few minutes are read). */
   samples: readonly MonitorSample[];
   limits: MonitorLimits | undefined;
@@ -75,6 +82,24 @@ export interface VpuCell extends Cell {
   safeAt: number | null;
 }
 
+/** The kind's own load, drawn as a bar like the VPU's. */
+export interface LoadCell extends Cell {
+  fill: number;
+}
+
+/** The kind badge: "R58", "Transcoder", "VMS", with the whole name for a tooltip. */
+export interface KindBadge {
+  kind: DeviceKind;
+  text: string;
+  label: string;
+}
+
+const KIND_SHORT: Record<DeviceKind, string> = { r58: 'R58', transcoder: 'Transcoder', vms: 'VMS' };
+
+export function kindBadge(kind: DeviceKind): KindBadge {
+  return { kind, text: KIND_SHORT[kind], label: `Kind: ${KIND_LABELS[kind]}` };
+}
+
 export interface AlarmCell extends Cell {
   critical: boolean;
   /** The worst alarm's last activity (ms), for "newest first". */
@@ -98,7 +123,10 @@ export interface FleetRow {
   linkKind: LinkGlance['kind'];
   /** The state and round trip. */
   link: Cell;
+  kind: KindBadge;
   vpu: VpuCell | null;
+  /** A transcoder's or VMS host's load, in the column where an R58 shows its VPU sessions. */
+  load: LoadCell | null;
   cpu: SparkCell | null;
   temperature: SparkCell | null;
   rec: Cell | null;
@@ -211,7 +239,12 @@ export function fleetRow(input: FleetRowInput): FleetRow {
     healthTone: HEALTH_TONE[glance.health],
     linkKind: glance.link.kind,
     link: linkCell(device.status, glance),
+    kind: kindBadge(input.kind ?? 'r58'),
     vpu: vpuCell(glance, samples, limits),
+    load:
+      glance.load && input.load
+        ? { text: input.load.short, label: glance.load.label, tone: glance.load.tone, fill: input.load.fill }
+        : null,
     cpu:
       glance.cpu && cpuNow !== null && cpuNow !== undefined
         ? {

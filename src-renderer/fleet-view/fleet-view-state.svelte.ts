@@ -4,7 +4,7 @@
  */
 import { untrack } from 'svelte';
 import { app } from '../lib/app-state.svelte.js';
-import { glanceOf } from '../lib/status-strip/glance-of.svelte.js';
+import { glanceOf, loadOf } from '../lib/status-strip/glance-of.svelte.js';
 import type { Health } from '../lib/status-strip/glance.js';
 import { clock } from '../lib/status-strip/clock.svelte.js';
 import { fleetRow, type FleetRow } from './fleet-row.js';
@@ -34,10 +34,13 @@ function collect(): FleetRow[] {
     if (!glance) continue;
     // Loads the device's monitor (samples and limits) the first time; samples arrive for every connected box.
     const monitor = app.monitor.of(device.id);
+    const kind = app.kinds.kindOf(device);
     rows.push(
       fleetRow({
         device,
+        kind,
         glance,
+        load: loadOf(device.id, kind),
         samples: monitor.samples,
         limits: monitor.limits,
         mixer: app.tally.state(device.id),

@@ -8,6 +8,8 @@ import {
 import { AlarmStore } from '../alarms/alarm-store.svelte.js';
 import { MonitorStore } from '../monitor/monitor-store.svelte.js';
 import { RecorderStore } from '../recorder/recorder-store.svelte.js';
+import { ServiceStore } from '../service/service-store.svelte.js';
+import { KindStore } from './kind-store.svelte.js';
 import { LeaseStore } from './lease-store.svelte.js';
 import { TallyStore } from './tally-store.svelte.js';
 import { createClient, type Client } from './client.js';
@@ -17,7 +19,7 @@ export const LOCAL = ':local';
 /** The selection key of the fleet overview (every device at once). */
 export const FLEET = ':fleet';
 
-export type View = 'overview' | 'previews' | 'mixer' | 'monitor' | 'recorder' | 'terminal';
+export type View = 'overview' | 'previews' | 'mixer' | 'monitor' | 'recorder' | 'service' | 'terminal';
 
 export interface Notice {
   id: number;
@@ -55,6 +57,10 @@ export class AppState {
   readonly leases: LeaseStore;
   /** What each device's mixer reports on Program and Preview: the tally lights on camera tiles. */
   readonly tally: TallyStore;
+  /** The profiles, and what each box was found to be at connect: its kind and tabs. */
+  readonly kinds: KindStore;
+  /** A transcoder's or VMS host's service, health and cameras. */
+  readonly service: ServiceStore;
   info = $state<AppInfo | undefined>();
   /** Store problems from app.info plus any `store.problem` events since. */
   problems = $state<string[]>([]);
@@ -96,6 +102,8 @@ export class AppState {
     this.recorder = new RecorderStore(client);
     this.leases = new LeaseStore(client);
     this.tally = new TallyStore(client);
+    this.kinds = new KindStore(client);
+    this.service = new ServiceStore(client);
   }
 
   /** Subscribe to the core and load the first state. Returns the unsubscribe function. */
@@ -119,6 +127,8 @@ export class AppState {
       this.recorder.subscribe(),
       this.leases.subscribe(),
       this.tally.subscribe(),
+      this.kinds.subscribe(),
+      this.service.subscribe(),
     ];
     void this.refresh();
     return () => offs.forEach((off) => off());
@@ -159,6 +169,9 @@ export class AppState {
     this.recorder.retain(devices.map((d) => d.id));
     this.leases.retain(devices.map((d) => d.id));
     this.tally.retain(devices.map((d) => d.id));
+    this.kinds.retain(devices.map((d) => d.id));
+    this.service.retain(devices.map((d) => d.id));
+    for (const d of devices) this.kinds.load(d.id);
     if (
       this.selected &&
       this.selected !== LOCAL &&

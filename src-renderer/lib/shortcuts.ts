@@ -16,6 +16,7 @@ export type ShortcutId =
   | 'tab.previews'
   | 'tab.mixer'
   | 'tab.terminal'
+  | 'tab.service'
   | 'alarm.acknowledge'
   | 'record.start'
   | 'record.stop'
@@ -50,6 +51,8 @@ const TAB_KEYS: [ShortcutId, string][] = [
   ['tab.previews', 'Previews'],
   ['tab.mixer', 'Mixer'],
   ['tab.terminal', 'Terminal'],
+  // A transcoder's or VMS host's own screen; its number follows the R58's tabs so theirs keep their keys.
+  ['tab.service', 'Service'],
 ];
 
 export const SHORTCUTS: readonly Shortcut[] = [
@@ -57,7 +60,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
     id,
     keys: `Alt+${i + 1}`,
     action: `Show the ${name} tab`,
-    where: 'a device is selected',
+    where: id === 'tab.service' ? 'a transcoder or VMS host is selected' : 'a device is selected',
     handler: 'console',
   })),
   {
@@ -185,6 +188,7 @@ const ALT_KEYS: Record<string, ShortcutId> = {
   Digit4: 'tab.previews',
   Digit5: 'tab.mixer',
   Digit6: 'tab.terminal',
+  Digit7: 'tab.service',
   Digit0: 'fleet.show',
   Numpad1: 'tab.overview',
   Numpad2: 'tab.monitor',
@@ -192,6 +196,7 @@ const ALT_KEYS: Record<string, ShortcutId> = {
   Numpad4: 'tab.previews',
   Numpad5: 'tab.mixer',
   Numpad6: 'tab.terminal',
+  Numpad7: 'tab.service',
   Numpad0: 'fleet.show',
   KeyA: 'alarm.acknowledge',
   KeyR: 'record.start',

@@ -110,9 +110,13 @@ describe.skipIf(!ok)(`the scene mixer on the emulated R58${why}`, () => {
       sessionsOf(pid) === 4 ? 4 : undefined,
     );
     expect(sessions).toBe(4);
-    const s = await t.until('frames flowing', async () => {
+    // Inputs come up one by one: flowing means the first one plays, so wait for all four.
+    const s = await t.until('frames flowing from every input', async () => {
       const now = await state();
-      return now.health.flowing ? now : undefined;
+      const inputs = Object.values(now.inputs);
+      return now.health.flowing && inputs.length === 4 && inputs.every((i) => i.state === 'playing')
+        ? now
+        : undefined;
     });
     expect(Object.values(s.inputs).every((i) => i.decoder === 'hw')).toBe(true);
     // cam3 is H.265 here: the mixer decodes it like the others.

@@ -4,6 +4,17 @@ import { ALARM_SHORT } from '../../alarms/alarm-order.js';
 import { app } from '../app-state.svelte.js';
 import { clock } from './clock.svelte.js';
 import { computeGlance, type Glance } from './glance.js';
+import { transcoderLoad, vmsLoad, type LoadReading } from './load.js';
+
+/** The kind's own load figure, read untracked like the samples (the clock's tick brings it). */
+export function loadOf(deviceId: string, kind: 'r58' | 'transcoder' | 'vms'): LoadReading | null {
+  if (kind === 'r58') return null;
+  const service = untrack(() => app.service.peek(deviceId));
+  if (!service) return null;
+  return untrack(() =>
+    kind === 'transcoder' ? transcoderLoad(service.health.at(-1)) : vmsLoad(service.vms),
+  );
+}
 
 /**
  * Reactive: call it from `$derived` in a component that also runs `$effect(() => clock.use())` (the readings
@@ -30,6 +41,7 @@ export function glanceOf(deviceId: string): Glance | undefined {
         }
       : undefined,
     limits: monitor?.limits,
+    load: loadOf(deviceId, app.kinds.kindOf(device)),
     alarms: app.alarms.open.filter((a) => a.deviceId === deviceId),
     alarmShort: ALARM_SHORT,
     now: clock.now,

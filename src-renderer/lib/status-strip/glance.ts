@@ -13,6 +13,7 @@ import type {
   MonitorLimits,
   RecorderState,
 } from '../../../src-main/contract/index.js';
+import type { LoadReading } from './load.js';
 
 /** Red, amber, green, grey. */
 export type Health = 'alarm' | 'warning' | 'ok' | 'offline';
@@ -40,6 +41,8 @@ export interface GlanceInput {
   recorder: { state: RecorderState; at: number } | undefined;
   reading: ReadingInput | undefined;
   limits: MonitorLimits | undefined;
+  /** The kind's own load figure (a transcoder's GPU, a VMS host's cameras); absent on an R58 (its VPU says it). */
+  load?: LoadReading | null;
   /** The device's open alarms (any order). */
   alarms: readonly Alarm[];
   /** Short words per alarm kind ("Oops", "VPU at limit"). */
@@ -84,6 +87,8 @@ export interface Glance {
   link: LinkGlance;
   rec: RecGlance | null;
   vpu: Segment | null;
+  /** The kind's own load (GPU %, cameras recording), where the R58 shows VPU sessions. */
+  load: Segment | null;
   cpu: Segment | null;
   temperature: Segment | null;
   alarm: AlarmGlance | null;
@@ -93,9 +98,12 @@ export interface Glance {
 
 /** A reading older than this is no longer "now" (the sampler says every second). */
 export const READING_FRESH_MS = 5000;
+/** A load reading older than this is no longer "now" (health and segments are read every couple of seconds). */
+export const LOAD_FRESH_MS = 10_000;
 /**
- * CPU share of the whole board (all cores = 100 %) from which the strip warns: the r58 profile's practical CPU
- * limit, where software encoders start to drop frames (seed 000).
+ * CPU share of the whole box (all cores = 100 %) from which the strip warns until the device's limits are known
+ * (then `MonitorLimits.cpuWarnPercent` decides): the r58 profile's practical CPU limit, where software encoders
+ * start to drop frames (seed 000).
  */
 export const CPU_WARN_PERCENT = 85;
 
@@ -276,14 +284,29 @@ export function computeGlance(input: GlanceInput): Glance {
       tone: readingStale ? 'idle' : tone,
     };
   }
+  let load: Segment | null = null;
+  const loadReading = keepLastKnown ? input.load : null;
+  if (loadReading) {
+    const stale = !live || now - loadReading.at > LOAD_FRESH_MS;
+    const age = stale ? ` (${spokenDuration(now - loadReading.at)} ago)` : '';
+    if (loadReading.reason && !stale)
+      reasons.push({ level: loadReading.level === 'bad' ? 'alarm' : 'warning', text: loadReading.reason });
+    load = {
+      text: loadReading.text,
+      label: `${loadReading.label}${age}.`,
+      tone: stale ? 'idle' : loadReading.level,
+    };
+  }
   let cpu: Segment | null = null;
   if (reading?.cpuPercent != null) {
     const p = Math.round(reading.cpuPercent);
-    const high = p >= CPU_WARN_PERCENT;
+    // Known limits decide (null: this kind budgets its CPU otherwise, e.g. per camera); until then the R58's.
+    const warnAt = limits ? limits.cpuWarnPercent : CPU_WARN_PERCENT;
+    const high = warnAt !== null && p >= warnAt;
     if (high && !readingStale) reasons.push({ level: 'warning', text: `CPU at ${p} %` });
     cpu = {
       text: `CPU ${p} %`,
-      label: `CPU ${p} % of the whole board${ageNote}.`,
+      label: `CPU ${p} % of the whole box${warnAt !== null ? ` (warning at ${warnAt} %)` : ''}${ageNote}.`,
       tone: readingStale ? 'idle' : high ? 'warn' : 'ok',
     };
   }
@@ -331,6 +354,7 @@ export function computeGlance(input: GlanceInput): Glance {
     link,
     rec,
     vpu,
+    load,
     cpu,
     temperature,
     alarm,

@@ -1,6 +1,7 @@
 /** Boxes for the fleet overview's tests: a glance from the status strip's own model, then the row from it. */
 import type {
   Alarm,
+  DeviceKind,
   DeviceStatus,
   MixerState,
   MonitorSample,
@@ -9,6 +10,7 @@ import type {
 import { ALARM_SHORT } from '../../../src-renderer/alarms/alarm-order.js';
 import { fleetRow, type FleetRow } from '../../../src-renderer/fleet-view/fleet-row.js';
 import { computeGlance } from '../../../src-renderer/lib/status-strip/glance.js';
+import type { LoadReading } from '../../../src-renderer/lib/status-strip/load.js';
 
 export const NOW = Date.parse('2026-11-21T14:10:00Z');
 export const LIMITS = {
@@ -117,6 +119,16 @@ export interface BoxSpec {
   samples?: MonitorSample[];
   recording?: string[];
   mixer?: MixerState;
+  kind?: DeviceKind;
+  /** The kind's load reading (a transcoder's GPU, a VMS host's cameras). */
+  load?: LoadReading | null;
+  limits?:
+    | typeof LIMITS
+    | (Omit<typeof LIMITS, 'vpuSafe' | 'vpuPractical' | 'cpuWarnPercent'> & {
+        vpuSafe: number | null;
+        vpuPractical: number | null;
+        cpuWarnPercent: number | null;
+      });
 }
 
 export function box(spec: BoxSpec): FleetRow {
@@ -137,16 +149,19 @@ export function box(spec: BoxSpec): FleetRow {
           temperatureC: last.temperatureC,
         }
       : undefined,
-    limits: LIMITS,
+    limits: spec.limits ?? LIMITS,
+    load: spec.load ?? null,
     alarms,
     alarmShort: ALARM_SHORT,
     now: NOW,
   });
   return fleetRow({
     device: { id, name: spec.name, tags: spec.tags ?? [], status },
+    ...(spec.kind ? { kind: spec.kind } : {}),
     glance,
+    load: spec.load ?? null,
     samples,
-    limits: LIMITS,
+    limits: spec.limits ?? LIMITS,
     mixer: spec.mixer,
     openAlarms: alarms.filter((a) => a.acknowledged === null).length,
     now: NOW,

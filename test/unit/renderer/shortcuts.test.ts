@@ -41,6 +41,8 @@ describe('which key asks for which shortcut', () => {
     ['Digit4', 'tab.previews'],
     ['Digit5', 'tab.mixer'],
     ['Digit6', 'tab.terminal'],
+    ['Digit7', 'tab.service'],
+    ['Numpad7', 'tab.service'],
     ['Numpad3', 'tab.recorder'],
     ['Digit0', 'fleet.show'],
     ['Numpad0', 'fleet.show'],
