@@ -161,11 +161,11 @@ export class KnownGoodService {
     if (running)
       blocked.push(`A switch is already running on ${found.device} (${running.id}); wait for its report.`);
     else if (lease) blocked.push(`${found.device} is busy: ${leaseSentence(lease)}`);
-    if (!target)
-      blocked.push(
-        `${found.device} has no ${found.unit === 'image' ? `image ${profile.kind === 'transcoder' ? profile.image.repository : ''}:${to}` : `backup ${to} beside ${found.slot}`}. ` +
-          `The ones it has: ${names}.`,
-      );
+    const missing =
+      profile.kind === 'transcoder'
+        ? `image ${profile.image.repository}:${to}`
+        : `backup ${to} beside ${found.slot}`;
+    if (!target) blocked.push(`${found.device} has no ${missing}. The ones it has: ${names}.`);
     else if (target.current)
       blocked.push(`${found.device} runs ${target.ref} already (${target.id ?? 'same'}); nothing to switch.`);
     const placeholder = 'knowngood-<this switch>';
