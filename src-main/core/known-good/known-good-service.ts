@@ -102,6 +102,14 @@ export class KnownGoodService {
         target: stored?.target ?? '',
         probationMs: stored?.probationMs ?? 0,
       }),
+      // An R58's known-good and qualification are its own; it is not asked for these jobs at every connect.
+      applies: (deviceId) => {
+        try {
+          return opts.profileOf(deviceId).kind !== 'r58';
+        } catch {
+          return false;
+        }
+      },
       onChange: opts.onChange,
       saveWhileRunning: (before, now) =>
         before.steps.map((s) => s.state).join() !== now.steps.map((s) => s.state).join(),
