@@ -35,6 +35,9 @@ export function tabsOf(kind: DeviceKind, hasMixer = true): DeviceTab[] {
   return TABS[kind].filter((t) => t !== 'mixer' || hasMixer);
 }
 
+/** The profile of a device whose kind the console finds at connect and then sets. */
+export const AUTO_PROFILE = 'auto';
+
 /** A profile a device can be given, for the device form. */
 export const ProfileChoice = z.object({ id: z.string(), kind: DeviceKind, name: z.string() });
 export type ProfileChoice = z.infer<typeof ProfileChoice>;
@@ -43,9 +46,9 @@ export type ProfileChoice = z.infer<typeof ProfileChoice>;
 export const KindFinding = z.object({
   deviceId: z.string(),
   at: z.string(),
-  /** The profile the device is set to, and its kind. */
+  /** The profile the device is set to (`auto`: found at connect), and its kind (null: `auto` and nothing found). */
   profile: z.string(),
-  kind: DeviceKind,
+  kind: DeviceKind.nullable(),
   /** The kind the box looks like, or null when it looks like none of them. */
   detected: DeviceKind.nullable(),
   /** `confirmed`: the box is what its profile says; `mismatch`: it looks like another kind; `unknown`: like none. */

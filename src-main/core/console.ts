@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {
+  AUTO_PROFILE,
   ContractError,
   commands,
   fieldErrors,
@@ -18,7 +19,7 @@ import { DeviceService, parseJump } from './devices/device-service.js';
 import { HistoryService } from './history/history-service.js';
 import { readSshConfigCandidates } from './devices/ssh-config-import.js';
 import { DeviceLeases } from './device/lease.js';
-import { anyProfile, deviceProfile, type R58Profile } from './device/profile.js';
+import { anyProfile, deviceProfile, loadAnyProfile, type R58Profile } from './device/profile.js';
 import { KindService } from './kinds/kind-service.js';
 import { HealthFeature } from './health/health-feature.js';
 import { SegmentsFeature } from './segments/segments-feature.js';
@@ -348,6 +349,21 @@ export class Console {
       connections: this.connections,
       store,
       found: (finding) => this.emit('device.kind', { finding }),
+      // Every capability took the device as it was at connect: give it the found profile and log in again with it.
+      adopt: async (deviceId, profileId, why) => {
+        const device = await this.devices.setProfile(deviceId, profileId);
+        await this.recordDeviceChange('changed', {
+          deviceId,
+          device: device.name,
+          action: 'device.profile',
+          detail: `auto → ${profileId}`,
+          result: 'ok',
+          message: why,
+        });
+        await this.broadcastDevices();
+        await this.connections.drop(deviceId);
+        this.connections.connect(this.devices.endpoint(deviceId));
+      },
     });
     // Issue 17: the transcoder's and the VMS host's own capabilities, each for its kind of box, alarms in the one centre.
     const timings = opts.kindTimings ?? {};
@@ -553,6 +569,7 @@ export class Console {
       }),
       'devices.list': () => this.devices.list(),
       'devices.add': async (input) => {
+        checkProfile(input.profile);
         const device = await this.devices.add(input);
         await this.recordDeviceChange('added', {
           deviceId: device.id,
@@ -566,6 +583,7 @@ export class Console {
       },
       'devices.update': async (input) => {
         const { id, ...rest } = input;
+        checkProfile(rest.profile);
         const wasWanted = ['connected', 'degraded', 'connecting'].includes(this.connections.status(id).state);
         const { device, reachChanged } = await this.devices.update(id, rest);
         await this.recordDeviceChange('changed', {
@@ -833,5 +851,16 @@ export class Console {
       'health.history': async ({ deviceId }) => this.health.historyOf(this.known(deviceId)),
       'segments.state': ({ deviceId }) => this.segments.state(this.known(deviceId)),
     };
+  }
+}
+
+/** A device's profile must be one that loads, or `auto`; said at the form's field. */
+function checkProfile(profile: string): void {
+  if (profile === AUTO_PROFILE) return;
+  try {
+    loadAnyProfile(profile);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ContractError('invalid_input', message, { profile: message });
   }
 }

@@ -22,7 +22,7 @@ export function kindOf(
   profiles: readonly ProfileChoice[],
   finding: KindFinding | null | undefined,
 ): DeviceKind {
-  if (finding && finding.profile === device.profile) return finding.kind;
+  if (finding && finding.profile === device.profile && finding.kind) return finding.kind;
   return profiles.find((p) => p.id === device.profile)?.kind ?? 'r58';
 }
 

@@ -110,3 +110,37 @@ export function judgeKind(
     tabs: tabsOf(chosen.kind, chosen.kind !== 'r58' || chosen.mixer !== undefined),
   };
 }
+
+/** For a device set to `auto`: the profile whose signature the box shows (the first, in profile order), or null. */
+export function pickKind(
+  deviceId: string,
+  profiles: DeviceProfile[],
+  stdout: string,
+  at: Date = new Date(),
+): { picked: DeviceProfile | null; finding: KindFinding } {
+  const signatures = profiles.map(signatureOf);
+  const sections = parseSections(stdout);
+  const seen = signatures.map((sig, i) => {
+    const s = sections.get(`sig:${i}`);
+    return readSignature(sig, s?.text ?? '', s?.code ?? null);
+  });
+  const hit = seen.findIndex((s) => s.present);
+  const picked = hit >= 0 ? (profiles[hit] ?? null) : null;
+  const evidence = seen.map((s) => s.line);
+  return {
+    picked,
+    finding: {
+      deviceId,
+      at: at.toISOString(),
+      profile: 'auto',
+      kind: picked?.kind ?? null,
+      detected: picked?.kind ?? null,
+      match: picked ? 'confirmed' : 'unknown',
+      evidence,
+      summary: picked
+        ? `This box is ${kindWords(picked.kind)} (${seen[hit]?.line}): its profile is now ${KIND_LABELS[picked.kind]}.`
+        : `Tally could not tell what kind of box this is (${evidence.join('; ')}). Pick its profile in the device settings.`,
+      tabs: ['overview', 'monitor', 'terminal'],
+    },
+  };
+}

@@ -147,6 +147,11 @@ export function loadAnyProfile(id: string, dir: string = profilesDir()): DeviceP
   const key = `${dir}\0${id}`;
   const known = cache.get(key);
   if (known) return known;
+  if (id === 'auto')
+    throw new ContractError(
+      'unavailable',
+      'Tally is finding out what kind of box this is; its screens fill in once it knows.',
+    );
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(id)) throw unknownProfile(id, dir);
   const file = path.join(dir, `${id}.yaml`);
   let raw: unknown;

@@ -150,6 +150,15 @@ export class DeviceService {
     return { device, reachChanged };
   }
 
+  /** Give a device another profile (a device set to `auto`, once its kind is found). */
+  async setProfile(id: string, profile: string): Promise<StoredDevice> {
+    this.get(id);
+    await this.store.update((draft) => {
+      draft.devices = draft.devices.map((d) => (d.id === id ? { ...d, profile } : d));
+    });
+    return this.get(id);
+  }
+
   /** Remember whether the producer wants this device connected, for the next start of the console. */
   async setWanted(ids: readonly string[], connect: boolean): Promise<void> {
     const wanted = new Set(ids);

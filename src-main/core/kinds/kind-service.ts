@@ -3,8 +3,8 @@
  * tabs of its kind and a box that is not what its profile says is said so at once.
  */
 import type { DeviceStatus, KindFinding, ProfileChoice } from '../../contract/index.js';
-import { isLive } from '../../contract/index.js';
-import { detectCommand, judgeKind, signatureOf } from '../device/kind-detect.js';
+import { AUTO_PROFILE, isLive } from '../../contract/index.js';
+import { detectCommand, judgeKind, pickKind, signatureOf } from '../device/kind-detect.js';
 import { anyProfile, loadAnyProfile, profileIds, type DeviceProfile } from '../device/profile.js';
 import type { ConnectionManager } from '../ssh/connection-manager.js';
 import type { StateStore } from '../store/state-store.js';
@@ -13,11 +13,15 @@ export interface KindServiceOptions {
   connections: ConnectionManager;
   store: StateStore;
   found(finding: KindFinding): void;
+  /** A device set to `auto` was found to be this kind: give it that profile (and connect it again with it). */
+  adopt(deviceId: string, profileId: string, why: string): Promise<void>;
 }
 
 export class KindService {
   private readonly findings = new Map<string, KindFinding>();
   private readonly running = new Set<string>();
+  /** Devices just given a profile by `auto`: the next finding says how. */
+  private readonly picked = new Map<string, string>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly opts: KindServiceOptions) {
@@ -57,6 +61,7 @@ export class KindService {
   }
 
   private async detect(deviceId: string): Promise<void> {
+    if (this.opts.store.device(deviceId)?.profile === AUTO_PROFILE) return this.pick(deviceId);
     const chosen = anyProfile(this.opts.store, deviceId);
     const others = this.profiles()
       .filter((p) => p.id !== chosen.id)
@@ -65,8 +70,28 @@ export class KindService {
     const result = await this.opts.connections.exec(deviceId, detectCommand(signatures), {
       timeoutMs: 15_000,
     });
-    const finding = judgeKind(deviceId, chosen, signatures, result.stdout);
+    const judged = judgeKind(deviceId, chosen, signatures, result.stdout);
+    const picked = this.picked.get(deviceId);
+    this.picked.delete(deviceId);
+    const finding =
+      picked && judged.match === 'confirmed' ? { ...judged, summary: `${picked} ${judged.summary}` } : judged;
     this.findings.set(deviceId, finding);
     this.opts.found(finding);
+  }
+
+  private async pick(deviceId: string): Promise<void> {
+    const profiles = this.profiles().map((p) => loadAnyProfile(p.id));
+    const result = await this.opts.connections.exec(deviceId, detectCommand(profiles.map(signatureOf)), {
+      timeoutMs: 15_000,
+    });
+    const { picked, finding } = pickKind(deviceId, profiles, result.stdout);
+    this.findings.set(deviceId, finding);
+    this.opts.found(finding);
+    if (!picked) return;
+    this.picked.set(
+      deviceId,
+      `Found at connect: ${finding.evidence.find((l) => !/not found|did not answer|cannot be asked/.test(l)) ?? picked.kind}.`,
+    );
+    await this.opts.adopt(deviceId, picked.id, finding.summary);
   }
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { detectCommand, judgeKind, signatureOf } from '../../../src-main/core/device/kind-detect.js';
+import {
+  detectCommand,
+  judgeKind,
+  pickKind,
+  signatureOf,
+} from '../../../src-main/core/device/kind-detect.js';
 import { loadAnyProfile } from '../../../src-main/core/device/profile.js';
 
 const r58 = loadAnyProfile('r58');
@@ -66,5 +71,41 @@ describe('what kind of box it is', () => {
     expect(f.match).toBe('unknown');
     expect(f.detected).toBeNull();
     expect(f.summary).toContain('docker cannot be asked (sudo needs a password)');
+  });
+
+  it('a device set to auto takes the profile whose signature the box shows, and says so', () => {
+    const { picked, finding } = pickKind(
+      'd1',
+      [r58, transcoder, vms],
+      out([
+        ['LoadState=not-found', 0],
+        ['Error: No such object: xg2g-transcoder', 1],
+        ['LoadState=loaded\nActiveState=active', 0],
+      ]),
+    );
+    expect(picked?.id).toBe('vms');
+    expect(finding).toMatchObject({ profile: 'auto', kind: 'vms', match: 'confirmed' });
+    expect(finding.summary).toBe(
+      'This box is a VMS recorder host (unit vms-recorder: active): its profile is now VMS recorder host.',
+    );
+  });
+
+  it('auto with no sign of any kind picks nothing and asks for a profile', () => {
+    const { picked, finding } = pickKind(
+      'd1',
+      [r58, transcoder, vms],
+      out([
+        ['', 1],
+        ['', 1],
+        ['', 1],
+      ]),
+    );
+    expect(picked).toBeNull();
+    expect(finding).toMatchObject({
+      kind: null,
+      match: 'unknown',
+      tabs: ['overview', 'monitor', 'terminal'],
+    });
+    expect(finding.summary).toContain('Pick its profile in the device settings.');
   });
 });
