@@ -197,5 +197,14 @@ describe.skipIf(!ok)('a mixed fleet', () => {
     await first.getByText('Health failing', { exact: true }).waitFor(WAIT);
     await first.getByText('Kind: GPU transcoder', { exact: true }).waitFor(WAIT);
     await screenshot(page, 'mixed-fleet-worst-first');
+    // Its row leads to the box; its Service tab says what fails.
+    await first.getByRole('button', { name: 'Open xg2g-1' }).click();
+    await page.getByRole('tab', { name: 'Service', exact: true }).click();
+    await panel('Service').getByText('Health: Failing', { exact: true }).waitFor(LIVE);
+    await panel('Service')
+      .getByText(/HTTP 503/)
+      .first()
+      .waitFor(WAIT);
+    await screenshot(page, 'mixed-transcoder-failing');
   }, 180_000);
 });
