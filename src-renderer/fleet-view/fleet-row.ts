@@ -102,6 +102,12 @@ export function kindBadge(kind: DeviceKind | null): KindBadge {
   return { kind, text: KIND_SHORT[kind], label: `Kind: ${KIND_LABELS[kind]}` };
 }
 
+/** Whether the rows are of more than one kind: only then is each row's kind worth a badge. */
+export function mixedKinds(rows: readonly Pick<FleetRow, 'kind'>[]): boolean {
+  const first = rows[0]?.kind.kind;
+  return rows.some((r) => r.kind.kind !== first);
+}
+
 export interface AlarmCell extends Cell {
   critical: boolean;
   /** The worst alarm's last activity (ms), for "newest first". */

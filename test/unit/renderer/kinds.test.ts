@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KindFinding, ProfileChoice } from '../../../src-main/contract/index.js';
 import { compareWorst } from '../../../src-renderer/fleet-view/fleet-order.js';
+import { mixedKinds } from '../../../src-renderer/fleet-view/fleet-row.js';
 import {
   kindOf,
   profileOptions,
@@ -223,6 +224,12 @@ describe('the status strip and the fleet row of the new kinds', () => {
     expect(sorted).toEqual(['c-xg2g', 'b-vms', 'a-r58']);
     expect(fleet[2]?.health).toBe('alarm');
     expect(fleet[2]?.alarm?.text).toBe('Health failing');
+  });
+
+  it('badge the kind only in a fleet of more than one kind', () => {
+    expect(mixedKinds([box({ name: 'a' }), box({ name: 'b' })])).toBe(false);
+    expect(mixedKinds([box({ name: 'a' }), box({ name: 'b', kind: 'vms' })])).toBe(true);
+    expect(mixedKinds([])).toBe(false);
   });
 
   it('keep the connected state for the new kinds as for the R58', () => {
