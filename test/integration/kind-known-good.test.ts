@@ -38,7 +38,7 @@ describe.skipIf(!ok)(`known-good and qualification on the emulated transcoder${w
   let stopEmu: () => Promise<void>;
 
   beforeAll(async () => {
-    const emu = await startEmulator({ kind: 'transcoder' } as never);
+    const emu = await startEmulator({ kind: 'transcoder' });
     stopEmu = () => emu.stop();
     t = await openEmulatedConsole(emu, { console: consoleOptions });
   });
@@ -141,7 +141,7 @@ describe.skipIf(!ok)(`known-good and qualification on the emulated VMS host${why
   const sha = (file: string): Promise<string> => onBox(t, sh`sudo -n sha256sum ${file} | cut -c1-12`);
 
   beforeAll(async () => {
-    const emu = await startEmulator({ kind: 'vms', segmentSeconds: 4 } as never);
+    const emu = await startEmulator({ kind: 'vms', segmentSeconds: 4 });
     stopEmu = () => emu.stop();
     t = await openEmulatedConsole(emu, { console: consoleOptions });
   });
