@@ -83,6 +83,17 @@ describe.skipIf(!ok)(`known-good and qualification on the emulated transcoder${w
     // The job holds the device's lease while it works.
     const lease = await t.core.leases.read(t.deviceId);
     expect(lease?.kind).toBe('knownGood');
+    // Nothing else may change the box meanwhile: a restart from this (or any) console is refused, naming the switch.
+    const restart = await t.core.invoke(
+      'service.control',
+      { deviceId: t.deviceId, action: 'restart', confirmed: true },
+      { owner: 'test' },
+    );
+    expect(restart.ok).toBe(false);
+    if (!restart.ok) {
+      expect(restart.error.code).toBe('busy');
+      expect(restart.error.message).toMatch(/Switch .* to xg2g-gpu-transcoder:broken/);
+    }
     const report = await t.core.kindOps.knownGood.waitForEnd(started.id);
     expect(report.outcome, report.summary).toBe('reverted');
     expect(report.summary).toMatch(/reverted by itself/);
