@@ -14,7 +14,7 @@ import {
 } from './cli-ops.js';
 import { Console } from './core/console.js';
 import { MemorySecretStore } from './core/store/secrets.js';
-import { DEMO_DEVICE, seedDemoDevice, seedFleetDevices } from './demo.js';
+import { DEMO_DEVICE, seedDemoDevice, seedFleetDevices, seedMixedDevices } from './demo.js';
 import { resetVpuCommand } from './cli-reset.js';
 import { qualifyCommand } from './cli-qualify.js';
 import { rollbackCommand } from './cli-rollback.js';
@@ -24,6 +24,7 @@ import { defaultDataDir, packageRoot, rendererDir } from './paths.js';
 import { parseMaxStartups } from './emulator/sshd-options.js';
 import { MAX_FLEET } from './emulator/fleet-options.js';
 import type { Fleet } from './emulator/fleet.js';
+import { EMULATOR_KINDS, isEmulatorKind, kindTitle, type EmulatorKind } from './emulator/kinds/kinds.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
@@ -115,6 +116,26 @@ function parseSshdMaxStartups(value: string): string {
 
 function parseCameras(value: string): number {
   return wholeNumber(value, 0, 8, 'cameras is a whole number from 1 to 8 (0 or 1 with --fleet).');
+}
+
+/** `--kind transcoder`, or with --fleet a list taken in turn: `--kind r58,transcoder,vms`. */
+function parseKinds(value: string): EmulatorKind[] {
+  const kinds = value.split(',').map((k) => k.trim());
+  const bad = kinds.filter((k) => !isEmulatorKind(k));
+  if (kinds.length === 0 || bad.length > 0)
+    throw new InvalidArgumentError(
+      `--kind is ${EMULATOR_KINDS.join(', ')} (or, with --fleet, a comma-separated list of them); got ${JSON.stringify(value)}.`,
+    );
+  return kinds as EmulatorKind[];
+}
+
+function parseSegmentSeconds(value: string): number {
+  return wholeNumber(
+    value,
+    1,
+    3600,
+    '--segment-seconds is a whole number from 1 to 3600 (the VMS box default is 180).',
+  );
 }
 
 function parseFleet(value: string): number {
@@ -214,6 +235,8 @@ function onSignals(close: () => Promise<void>): void {
 interface FleetRun {
   count: number;
   cameras: 0 | 1;
+  kinds?: readonly EmulatorKind[];
+  segmentSeconds?: number;
   stateDir?: string;
   sshdMaxStartups?: string;
   vpuMaxSessions?: number;
@@ -233,6 +256,8 @@ async function startPrintedFleet(
   const starting = startFleet({
     count: o.count,
     cameras: o.cameras,
+    ...(o.kinds ? { kinds: o.kinds } : {}),
+    ...(o.segmentSeconds !== undefined ? { segmentSeconds: o.segmentSeconds } : {}),
     ...(o.stateDir ? { stateDir: o.stateDir } : {}),
     ...(o.sshdMaxStartups !== undefined ? { sshdMaxStartups: o.sshdMaxStartups } : {}),
     ...(o.vpuMaxSessions !== undefined ? { vpuMaxSessions: o.vpuMaxSessions } : {}),
@@ -256,12 +281,45 @@ async function startPrintedFleet(
   }
   const control = await fleet.serveControl();
   process.stdout.write(`${JSON.stringify({ fleet: fleet.boxes.length, control })}\n`);
+  const what = o.kinds && o.kinds.some((k) => k !== 'r58') ? 'boxes' : 'light R58s';
   process.stderr.write(
-    `${fleet.boxes.length} light R58s (${fleet.boxes[0]?.name}…${fleet.boxes.at(-1)?.name}) ready in ` +
+    `${fleet.boxes.length} ${what} (${fleet.boxes[0]?.name}…${fleet.boxes.at(-1)?.name}) ready in ` +
       `${(fleet.startupMs / 1000).toFixed(1)} s. Link faults for all: POST ${control}/link/down, /link/up; ` +
       "each box's own faults at its control URL. Ctrl-C stops them all.\n",
   );
   return fleet;
+}
+
+/** `tally emulator --kind transcoder|vms`: one box, its ready line on stdout, Ctrl-C stops it. */
+async function startPrintedBox(
+  kind: EmulatorKind,
+  o: {
+    stateDir?: string;
+    verbose?: boolean;
+    segmentSeconds?: number;
+    nvidia?: boolean;
+    sshdMaxStartups?: string;
+  },
+): Promise<void> {
+  const { startEmulator } = await import('./emulator/index.js');
+  const starting = startEmulator({
+    kind,
+    ...(o.stateDir ? { stateDir: path.resolve(o.stateDir) } : {}),
+    ...(o.segmentSeconds !== undefined ? { segmentSeconds: o.segmentSeconds } : {}),
+    ...(o.nvidia ? { nvidia: true } : {}),
+    ...(o.sshdMaxStartups !== undefined ? { sshdMaxStartups: o.sshdMaxStartups } : {}),
+    onLog: o.verbose ? (line) => process.stderr.write(`device: ${line}\n`) : undefined,
+  });
+  onSignals(async () => {
+    const emu = await starting.catch(() => undefined);
+    await emu?.stop();
+  });
+  const emu = await starting;
+  process.stdout.write(`${JSON.stringify(emu.ready)}\n`);
+  process.stderr.write(
+    `Emulated ${kindTitle(kind)} ready in ${emu.startupMs} ms: ssh -i ${emu.ready.ssh.identityFile} -p ${emu.ready.ssh.port} ` +
+      `${emu.ready.ssh.user}@${emu.ready.ssh.host}. Faults at ${emu.ready.control}. Ctrl-C stops it.\n`,
+  );
 }
 
 interface DemoRun {
@@ -332,6 +390,27 @@ async function fleetDemo(o: DemoRun & { count: number; cameras: 0 | 1 }): Promis
   await Promise.all(boxes.map((d) => web.console.invoke('devices.connect', { id: d.id }, { owner: 'demo' })));
 }
 
+/**
+ * `tally demo --mixed`: one box of each kind (an R58 with one camera, a GPU transcoder, a VMS host with 60 s
+ * segments), each added under its kind's name (demo-r58, demo-transcoder, demo-vms) with its profile, all connecting.
+ */
+async function mixedDemo(o: DemoRun & { cameras: 0 | 1 }): Promise<void> {
+  let stopConsole: () => Promise<void> = async () => undefined;
+  const fleet = await startPrintedFleet(
+    { count: 3, cameras: o.cameras, kinds: EMULATOR_KINDS, segmentSeconds: 60, verbose: false },
+    () => stopConsole(),
+  );
+  const added = await seedMixedDevices(o.dataDir, fleet.boxes);
+  const web = await demoConsole(o, () => fleet.stop());
+  if (!web) return;
+  stopConsole = web.close;
+  const devices = web.console.store.devices().filter((d) => added.includes(d.name));
+  process.stdout.write(`Tally web console: ${web.url}\n`);
+  await Promise.all(
+    devices.map((d) => web.console.invoke('devices.connect', { id: d.id }, { owner: 'demo' })),
+  );
+}
+
 /** The Electron binary, if this install has one. Never triggers electron's download-on-require. */
 export function electronBinary(): string | undefined {
   const dir = path.join(packageRoot(), 'node_modules', 'electron');
@@ -398,6 +477,17 @@ export function buildProgram(): Command {
     )
     .option('--fleet <n>', `start this many light boxes (1–${MAX_FLEET}) for fleet tests`, parseFleet)
     .option(
+      '--kind <kind>',
+      `which box: ${EMULATOR_KINDS.join(', ')} (default r58); with --fleet a comma-separated list the boxes take in turn`,
+      parseKinds,
+    )
+    .option(
+      '--segment-seconds <s>',
+      'vms: seconds per recording segment (1–3600, default 180 as on the seed box)',
+      parseSegmentSeconds,
+    )
+    .option('--nvidia', 'vms: install an nvidia-smi that answers the encoder query')
+    .option(
       '--cameras <n>',
       'cameras cam0…camN-1 (1–8, default 4; with --fleet 0 or 1, default 0)',
       parseCameras,
@@ -439,7 +529,37 @@ export function buildProgram(): Command {
         iceTcp: boolean;
         vpuMaxSessions?: number;
         sshdMaxStartups?: string;
+        kind?: EmulatorKind[];
+        segmentSeconds?: number;
+        nvidia?: boolean;
       }) => {
+        const kinds = o.kind ?? ['r58'];
+        if (o.fleet === undefined && kinds.length > 1)
+          throw new CliExit(USAGE_EXIT, `One box has one kind; a list (${kinds.join(',')}) is for --fleet.`);
+        if ((o.segmentSeconds !== undefined || o.nvidia) && !kinds.includes('vms'))
+          throw new CliExit(
+            USAGE_EXIT,
+            '--segment-seconds and --nvidia are options of a vms box: add --kind vms.',
+          );
+        if (o.nvidia && o.fleet !== undefined)
+          throw new CliExit(USAGE_EXIT, '--nvidia is for one vms box, not a fleet.');
+        const kind = kinds[0] ?? 'r58';
+        if (o.fleet === undefined && kind !== 'r58') {
+          const r58Only = [
+            o.cameras !== undefined ? '--cameras' : '',
+            o.vpuProc ? '--vpu-proc' : '',
+            o.h265 ? '--h265' : '',
+            o.iceTcp ? '' : '--no-ice-tcp',
+            o.vpuMaxSessions !== undefined ? '--vpu-max-sessions' : '',
+          ].filter(Boolean);
+          if (r58Only.length > 0)
+            throw new CliExit(
+              USAGE_EXIT,
+              `${r58Only.join(', ')} ${r58Only.length > 1 ? 'are' : 'is'} for an r58 box, not a ${kind} box.`,
+            );
+          await startPrintedBox(kind, o);
+          return;
+        }
         const cameras = camerasFor(o.cameras, o.fleet);
         if (o.fleet !== undefined) {
           const light = [
@@ -455,6 +575,8 @@ export function buildProgram(): Command {
           await startPrintedFleet({
             count: o.fleet,
             cameras: cameras === 1 ? 1 : 0,
+            ...(o.kind ? { kinds } : {}),
+            ...(o.segmentSeconds !== undefined ? { segmentSeconds: o.segmentSeconds } : {}),
             ...(o.stateDir ? { stateDir: path.resolve(o.stateDir) } : {}),
             ...(o.sshdMaxStartups !== undefined ? { sshdMaxStartups: o.sshdMaxStartups } : {}),
             ...(o.vpuMaxSessions !== undefined ? { vpuMaxSessions: o.vpuMaxSessions } : {}),
@@ -513,6 +635,10 @@ export function buildProgram(): Command {
       parseFleet,
     )
     .option(
+      '--mixed',
+      'one box of each kind (an R58, a GPU transcoder, a VMS host), all added and connecting',
+    )
+    .option(
       '--cameras <n>',
       'cameras on the emulated device (1–8, default 4; with --fleet 0 or 1, default 0)',
       parseCameras,
@@ -522,7 +648,30 @@ export function buildProgram(): Command {
       'the demo console state (kept apart from your real devices; the fleet demo has its own by default)',
     )
     .action(
-      async (o: { web?: boolean; port: number; fleet?: number; cameras?: number; dataDir?: string }) => {
+      async (o: {
+        web?: boolean;
+        port: number;
+        fleet?: number;
+        cameras?: number;
+        dataDir?: string;
+        mixed?: boolean;
+      }) => {
+        if (o.mixed) {
+          if (o.fleet !== undefined)
+            throw new CliExit(USAGE_EXIT, '--mixed starts its own three boxes: leave out --fleet.');
+          if (o.cameras !== undefined && o.cameras > 1)
+            throw new CliExit(
+              USAGE_EXIT,
+              `The mixed demo's R58 is light: --cameras 0 or 1 (default 1), not ${o.cameras}.`,
+            );
+          await mixedDemo({
+            cameras: o.cameras === 0 ? 0 : 1,
+            web: !!o.web,
+            port: o.port,
+            dataDir: path.resolve(o.dataDir ?? `${defaultDataDir()}-demo-mixed`),
+          });
+          return;
+        }
         const cameras = camerasFor(o.cameras, o.fleet);
         if (o.fleet !== undefined) {
           await fleetDemo({

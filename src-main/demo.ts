@@ -95,3 +95,22 @@ export async function seedFleetDevices(dataDir: string, boxes: readonly DemoFlee
     await core.close();
   }
 }
+
+/**
+ * Put the boxes of the mixed demo (one of each kind) into the console's store as `demo-<kind>`, each with its
+ * kind's profile and a tag naming the kind, host keys trusted. Returns the names added.
+ */
+export async function seedMixedDevices(dataDir: string, boxes: readonly DemoFleetBox[]): Promise<string[]> {
+  const core = await openDemoConsole(dataDir);
+  const names: string[] = [];
+  try {
+    for (const box of boxes) {
+      const name = `demo-${box.ready.profile}`;
+      await addTrusted(core, name, box, [box.ready.profile]);
+      names.push(name);
+    }
+  } finally {
+    await core.close();
+  }
+  return names;
+}

@@ -24,6 +24,20 @@ function intParam(query: URLSearchParams, name: string): number {
   return Number(raw);
 }
 
+function cameraParam(query: URLSearchParams): string {
+  const camera = query.get('camera');
+  if (camera === null) throw new ControlError('Missing ?camera=<camera name>.');
+  return camera;
+}
+
+/** `?stay=1` (or `true`); absent or `0`/`false` is false; anything else is refused. */
+function flagParam(query: URLSearchParams, name: string): boolean {
+  const raw = query.get(name);
+  if (raw === null || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ControlError(`${name} is 1 or 0, got ${JSON.stringify(raw)}.`);
+}
+
 function routes(control: EmulatorControl): Record<string, ControlRoute> {
   return {
     '/link/down': { method: 'POST', handle: async () => (await control.linkDown(), { link: 'down' }) },
@@ -92,6 +106,32 @@ function routes(control: EmulatorControl): Record<string, ControlRoute> {
       method: 'POST',
       handle: async () => ({ ...(await control.keepSessions(true)) }),
       delete: async () => ({ ...(await control.keepSessions(false)) }),
+    },
+    '/health-fail': {
+      method: 'POST',
+      handle: async () => ({ ...(await control.healthFail(true)) }),
+      delete: async () => ({ ...(await control.healthFail(false)) }),
+    },
+    '/vaapi-off': {
+      method: 'POST',
+      handle: async () => ({ ...(await control.vaapiOff(true)) }),
+      delete: async () => ({ ...(await control.vaapiOff(false)) }),
+    },
+    '/crash': { method: 'POST', handle: async () => ({ ...(await control.crash()) }) },
+    '/camera-kill': {
+      method: 'POST',
+      handle: async (q) => ({ ...(await control.cameraKill(cameraParam(q), flagParam(q, 'stay'))) }),
+      delete: async (q) => ({ ...(await control.cameraRevive(cameraParam(q))) }),
+    },
+    '/camera-stall': {
+      method: 'POST',
+      handle: async (q) => ({ ...(await control.cameraStall(cameraParam(q), true)) }),
+      delete: async (q) => ({ ...(await control.cameraStall(cameraParam(q), false)) }),
+    },
+    '/output-down': {
+      method: 'POST',
+      handle: async (q) => ({ ...(await control.outputDown(cameraParam(q), true)) }),
+      delete: async (q) => ({ ...(await control.outputDown(cameraParam(q), false)) }),
     },
     '/state': { method: 'GET', handle: async () => ({ ...(await control.state()) }) },
   };

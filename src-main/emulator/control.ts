@@ -9,6 +9,13 @@ import type { TcpProxy } from './tcp-proxy.js';
 import { MAX_CELSIUS, THERMAL_OVERRIDE_NAME } from './device/thermal.js';
 import { daemonRequest } from './namespace.js';
 import { setMediaBlocked } from './namespace-media.js';
+import type { EmulatorKind } from './kinds/kinds.js';
+
+const FAULTS_OF: Record<EmulatorKind, string> = {
+  r58: 'wedge, camera-dead, vpu/keep, temperature',
+  transcoder: 'health-fail, vaapi-off, crash',
+  vms: 'camera-kill, camera-stall, output-down',
+};
 
 export const MAX_DELAY_MS = 600_000;
 export const MAX_KERNEL_BYTES = 64 * 1024;
@@ -77,6 +84,22 @@ export interface EmulatorControl {
   cameraDead(camera: string, on: boolean): Promise<{ camera: string; deadCameras: string[] }>;
   /** Clear the camera-dead fault on every camera. */
   clearDeadCameras(): Promise<{ deadCameras: string[] }>;
+  /** Transcoder: `/health` answers 503 (vaapi_available still true) while on. */
+  healthFail(on: boolean): Promise<{ healthFail: boolean }>;
+  /** Transcoder: VAAPI gone: `/health` 503 with vaapi_available false, the metric 0, transcodes refused. */
+  vaapiOff(on: boolean): Promise<{ vaapiOff: boolean }>;
+  /** Transcoder: the container's process exits 1; the restart policy brings it back and RestartCount goes up. */
+  crash(): Promise<{ pid: number }>;
+  /**
+   * VMS: SIGKILL the camera's ffmpeg; the recorder starts it again after ~2 s, or with `stay` not until
+   * `cameraRevive` (the recorder then starts it within a second).
+   */
+  cameraKill(camera: string, stay?: boolean): Promise<{ camera: string; pids: number[]; stay: boolean }>;
+  cameraRevive(camera: string): Promise<{ camera: string; held: string[] }>;
+  /** VMS: SIGSTOP (on) / SIGCONT (off) the camera's ffmpeg: alive, but no new segment. */
+  cameraStall(camera: string, on: boolean): Promise<{ camera: string; pids: number[]; stalled: boolean }>;
+  /** VMS: the RTSP server takes `live/<camera>` offline while recording goes on. */
+  outputDown(camera: string, on: boolean): Promise<{ camera: string; outputsDown: string[] }>;
   state(): Promise<EmulatorState>;
 }
 
@@ -85,6 +108,8 @@ export interface ControlDeps {
   proxy: TcpProxy;
   daemonSocket: string;
   cameras: readonly string[];
+  /** Which box (default the R58): each kind has its own faults. */
+  kind?: EmulatorKind;
 }
 
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
@@ -109,6 +134,27 @@ export function createControl(deps: ControlDeps): EmulatorControl {
     await fs.writeFile(`${deadFile}.new`, names.map((n) => `${n}\n`).join(''), { mode: 0o644 });
     await fs.rename(`${deadFile}.new`, deadFile);
     return names;
+  };
+  const kind = deps.kind ?? 'r58';
+  const only = (wanted: EmulatorKind, fault: string): void => {
+    if (kind !== wanted)
+      throw new ControlError(
+        `${fault} is a fault of a ${wanted} box; this is a ${kind} box (its faults: ${FAULTS_OF[kind]}).`,
+      );
+  };
+  const kindRoute = async (
+    method: string,
+    route: string,
+    body: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>> => {
+    const reply = await daemon(method, `/kind${route}`, JSON.stringify(body));
+    const json = (reply.json ?? {}) as Record<string, unknown>;
+    if (reply.status !== 200)
+      throw new ControlError(
+        String(json.error ?? `the device answered ${reply.status}`),
+        reply.status === 409 ? 409 : 503,
+      );
+    return json;
   };
   const knownCamera = (camera: unknown): string => {
     if (typeof camera !== 'string' || !deps.cameras.includes(camera))
@@ -188,6 +234,7 @@ export function createControl(deps: ControlDeps): EmulatorControl {
       return { appended };
     },
     async wedge(camera) {
+      only('r58', 'wedge');
       knownCamera(camera);
       const reply = await daemon('POST', '/wedge', JSON.stringify({ label: camera }));
       const pids = (reply.json as { pids?: number[] }).pids ?? [];
@@ -226,6 +273,7 @@ export function createControl(deps: ControlDeps): EmulatorControl {
       return { keep: on, orphaned: json.orphaned ?? 0 };
     },
     async cameraDead(camera, on) {
+      only('r58', 'camera-dead');
       knownCamera(camera);
       if (typeof on !== 'boolean') throw new ControlError('cameraDead takes true or false.');
       if (on) dead.add(camera);
@@ -235,6 +283,45 @@ export function createControl(deps: ControlDeps): EmulatorControl {
     async clearDeadCameras() {
       dead.clear();
       return { deadCameras: await writeDead() };
+    },
+    async healthFail(on) {
+      only('transcoder', 'health-fail');
+      await kindRoute(on ? 'POST' : 'DELETE', '/transcoder/health-fail');
+      return { healthFail: on };
+    },
+    async vaapiOff(on) {
+      only('transcoder', 'vaapi-off');
+      await kindRoute(on ? 'POST' : 'DELETE', '/transcoder/vaapi-off');
+      return { vaapiOff: on };
+    },
+    async crash() {
+      only('transcoder', 'crash');
+      const json = await kindRoute('POST', '/transcoder/crash');
+      return { pid: Number(json.pid) };
+    },
+    async cameraKill(camera, stay = false) {
+      only('vms', 'camera-kill');
+      knownCamera(camera);
+      const json = await kindRoute('POST', '/vms/camera-kill', { camera, stay });
+      return { camera, pids: (json.pids as number[]) ?? [], stay };
+    },
+    async cameraRevive(camera) {
+      only('vms', 'camera-kill');
+      knownCamera(camera);
+      const json = await kindRoute('DELETE', '/vms/camera-kill', { camera });
+      return { camera, held: (json.held as string[]) ?? [] };
+    },
+    async cameraStall(camera, on) {
+      only('vms', 'camera-stall');
+      knownCamera(camera);
+      const json = await kindRoute(on ? 'POST' : 'DELETE', '/vms/camera-stall', { camera });
+      return { camera, pids: (json.pids as number[]) ?? [], stalled: on };
+    },
+    async outputDown(camera, on) {
+      only('vms', 'output-down');
+      knownCamera(camera);
+      const json = await kindRoute(on ? 'POST' : 'DELETE', '/vms/output-down', { camera });
+      return { camera, outputsDown: (json.outputsDown as string[]) ?? [] };
     },
     async state() {
       const reply = await daemon('GET', '/state');

@@ -1,6 +1,7 @@
 /**
  * A fleet of light emulated R58s (README "Fleet"): box01…boxNN, each its own network namespace, sshd, host key,
- * hostname and machine id, started a few at a time so a 2-core machine is not swamped.
+ * hostname and machine id, started a few at a time so a 2-core machine is not swamped. With `kinds`, the boxes take
+ * those kinds in turn (`['r58', 'transcoder', 'vms']`: box01 an R58, box02 a transcoder, box03 a VMS host, …).
  *
  *     const fleet = await startFleet({ count: 32 });
  *     fleet.boxes[26].ready;          // the single-box ready line plus "name": "box27"
@@ -24,6 +25,7 @@ import { promises as fs } from 'node:fs';
 import { makeRepoTemplate } from './namespace-state.js';
 import { parseMaxStartups } from './sshd-options.js';
 import { boxName, DEFAULT_START_CONCURRENCY, MAX_FLEET } from './fleet-options.js';
+import { EMULATOR_KINDS, isEmulatorKind, type EmulatorKind } from './kinds/kinds.js';
 
 export { boxName, MAX_FLEET } from './fleet-options.js';
 
@@ -46,8 +48,15 @@ export interface FleetBox {
 export interface FleetOptions {
   /** How many boxes (1–64). */
   count: number;
-  /** Cameras per box: 0 (default, no video at all) or 1 (one camera, the media server stand-in; heavier). */
+  /** Cameras per R58 box: 0 (default, no video at all) or 1 (one camera, the media server stand-in; heavier). */
   cameras?: 0 | 1;
+  /**
+   * The boxes' kinds, taken in turn (default all `r58`). Transcoder and VMS boxes are always full ones (their
+   * video is tiny); the R58s are light.
+   */
+  kinds?: readonly EmulatorKind[];
+  /** Seconds per recording segment on the VMS boxes (default 180). */
+  segmentSeconds?: number;
   /** Keep each box's keys, repo, home and /var in `<stateDir>/boxNN` across runs. Default: temp dirs. */
   stateDir?: string;
   /** Every box's sshd MaxStartups (sshd-options.ts). Default OpenSSH's 10:30:100. */
@@ -90,7 +99,14 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-function checkOptions(opts: FleetOptions): { cameras: 0 | 1; concurrency: number } {
+function checkOptions(opts: FleetOptions): {
+  cameras: 0 | 1;
+  concurrency: number;
+  kinds: readonly EmulatorKind[];
+} {
+  const kinds = opts.kinds ?? ['r58'];
+  if (kinds.length === 0 || !kinds.every(isEmulatorKind))
+    throw new Error(`kinds lists kinds of box (${EMULATOR_KINDS.join(', ')}), got ${JSON.stringify(kinds)}.`);
   const { count } = opts;
   if (!Number.isInteger(count) || count < 1 || count > MAX_FLEET)
     throw new Error(`A fleet has 1 to ${MAX_FLEET} boxes, got ${String(count)}.`);
@@ -101,7 +117,7 @@ function checkOptions(opts: FleetOptions): { cameras: 0 | 1; concurrency: number
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)
     throw new Error(`concurrency must be a whole number from 1 to 16, got ${String(concurrency)}.`);
   if (opts.sshdMaxStartups !== undefined) parseMaxStartups(opts.sshdMaxStartups);
-  return { cameras, concurrency };
+  return { cameras, concurrency, kinds };
 }
 
 /** Run `work` on every item, at most `limit` at a time; stops taking new items once `stopped()` says so. */
@@ -120,7 +136,8 @@ async function pool<T>(
 
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const started = Date.now();
-  const { cameras, concurrency } = checkOptions(opts);
+  const { cameras, concurrency, kinds } = checkOptions(opts);
+  const kindOf = (name: string): EmulatorKind => kinds[names.indexOf(name) % kinds.length] ?? 'r58';
   const names = Array.from({ length: opts.count }, (_, i) => boxName(i));
   const byName = new Map<string, FleetBox>();
   if (!(await emulatorAvailable()))
@@ -129,19 +146,25 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         'mounts). Run it as root on Linux.',
     );
   // One recorder repo for all boxes, copied into each (creating one takes ~20 git commands).
-  const template = await makeRepoTemplate(cameras);
+  const template = kinds.includes('r58') ? await makeRepoTemplate(cameras) : undefined;
   let failure: Error | undefined;
   const aborted = (): boolean => failure !== undefined || opts.signal?.aborted === true;
 
   const startBox = async (name: string): Promise<void> => {
+    const kind = kindOf(name);
     const options: EmulatorOptions = {
-      light: true,
-      cameras,
+      ...(kind === 'r58'
+        ? {
+            light: true,
+            cameras,
+            ...(template ? { repoTemplate: template.repo } : {}),
+            ...(opts.vpuMaxSessions !== undefined ? { vpuMaxSessions: opts.vpuMaxSessions } : {}),
+          }
+        : { kind }),
+      ...(kind === 'vms' && opts.segmentSeconds !== undefined ? { segmentSeconds: opts.segmentSeconds } : {}),
       hostname: name,
-      repoTemplate: template.repo,
       ...(opts.stateDir ? { stateDir: `${opts.stateDir.replace(/\/+$/, '')}/${name}` } : {}),
       ...(opts.sshdMaxStartups !== undefined ? { sshdMaxStartups: opts.sshdMaxStartups } : {}),
-      ...(opts.vpuMaxSessions !== undefined ? { vpuMaxSessions: opts.vpuMaxSessions } : {}),
       ...(opts.onLog ? { onLog: (line: string) => opts.onLog?.(name, line) } : {}),
     };
     try {
@@ -162,7 +185,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   try {
     await pool(names, concurrency, aborted, (name) => startBox(name));
   } finally {
-    await fs.rm(template.dir, { recursive: true, force: true });
+    if (template) await fs.rm(template.dir, { recursive: true, force: true });
   }
 
   const boxes = names.map((n) => byName.get(n)).filter((b): b is FleetBox => b !== undefined);

@@ -1,5 +1,6 @@
 /**
- * One emulated R58 recorder box on this machine (src-main/emulator/README.md).
+ * One emulated box on this machine (src-main/emulator/README.md): an R58 recorder (default), a GPU transcoder
+ * (`kind: 'transcoder'`, seed 003) or a VMS recorder host (`kind: 'vms'`, seed 004).
  *
  *     const emu = await startEmulator({ cameras: 4 });
  *     // emu.ready is the JSON line `tally emulator` prints; ssh to emu.ready.ssh, WHEP at emu.ready.whep
@@ -19,6 +20,16 @@ import { cameraNames, MEDIA_PORTS } from './device/unit-specs.js';
 import { spawnDevice, type DeviceProcess } from './namespace.js';
 import { cleanState, prepareState, type PreparedState } from './namespace-state.js';
 import { OPENSSH_DEFAULT_MAX_STARTUPS, parseMaxStartups } from './sshd-options.js';
+import {
+  defaultHostname,
+  isEmulatorKind,
+  loginUser,
+  VMS,
+  EMULATOR_KINDS,
+  type EmulatorKind,
+} from './kinds/kinds.js';
+
+export type { EmulatorKind } from './kinds/kinds.js';
 
 export type { EmulatorControl, EmulatorState } from './control.js';
 
@@ -29,10 +40,22 @@ export interface ReadyInfo {
   whep: string;
   /** Fault control base URL (README "Fault control"). */
   control: string;
-  profile: 'r58';
+  /** The product profile for this box: its kind (`r58`, `transcoder`, `vms`). */
+  profile: EmulatorKind;
+  kind: EmulatorKind;
 }
 
 export interface EmulatorOptions {
+  /**
+   * Which box: `r58` (default), `transcoder` (seed 003: Docker container, HTTP API on 8081, a receiver on 17999)
+   * or `vms` (seed 004: vms-recorder with one ffmpeg per camera, an RTSP server on 8554). The R58-only options
+   * (cameras, light, h265Cameras, vpuProc, iceTcp, repoTemplate) are refused for the others.
+   */
+  kind?: EmulatorKind;
+  /** VMS: seconds per recording segment (1–3600, default 180 as on the seed's box; tests use a few). */
+  segmentSeconds?: number;
+  /** VMS: install an `nvidia-smi` that answers the console's encoder query (the seed's box has an NVIDIA card). */
+  nvidia?: boolean;
   /** Cameras cam0…camN-1 (1–8, default 4; light: 0 or 1, default 0). */
   cameras?: number;
   /**
@@ -130,8 +153,37 @@ function settled<T>(result: PromiseSettledResult<T>): T {
   return result.value;
 }
 
+/** The options that only an R58 has, named as the CLI and the options object call them. */
+function checkKindOptions(kind: EmulatorKind, opts: EmulatorOptions): void {
+  if (!isEmulatorKind(kind))
+    throw new Error(`Unknown kind of box ${JSON.stringify(kind)}: use ${EMULATOR_KINDS.join(', ')}.`);
+  if (kind !== 'vms' && (opts.segmentSeconds !== undefined || opts.nvidia))
+    throw new Error(`segmentSeconds and nvidia are options of a vms box, not of a ${kind} box.`);
+  if (
+    opts.segmentSeconds !== undefined &&
+    (!Number.isInteger(opts.segmentSeconds) || opts.segmentSeconds < 1 || opts.segmentSeconds > 3600)
+  )
+    throw new Error(`segmentSeconds must be a whole number from 1 to 3600, got ${opts.segmentSeconds}.`);
+  if (kind === 'r58') return;
+  const r58Only = [
+    opts.cameras !== undefined ? 'cameras' : '',
+    opts.light ? 'light' : '',
+    opts.h265Cameras?.length ? 'h265Cameras' : '',
+    opts.vpuProc ? 'vpuProc' : '',
+    opts.iceTcp === false ? 'iceTcp' : '',
+    opts.repoTemplate ? 'repoTemplate' : '',
+  ].filter(Boolean);
+  if (r58Only.length > 0)
+    throw new Error(
+      `${r58Only.join(', ')} ${r58Only.length > 1 ? 'are options' : 'is an option'} of an r58 box, not of a ${kind} box.`,
+    );
+}
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const started = Date.now();
+  const kind = opts.kind ?? 'r58';
+  checkKindOptions(kind, opts);
+  if (kind !== 'r58') return startBox(kind, opts, started, 0);
   const light = opts.light ?? false;
   const cameras = opts.cameras ?? (light ? 0 : 4);
   if (light && cameras !== 0 && cameras !== 1)
@@ -141,7 +193,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const vpuMaxSessions = opts.vpuMaxSessions ?? 8;
   if (!Number.isInteger(vpuMaxSessions) || vpuMaxSessions < 1 || vpuMaxSessions > 64)
     throw new Error(`vpuMaxSessions must be a whole number from 1 to 64, got ${vpuMaxSessions}.`);
-  const sshdMaxStartups = parseMaxStartups(opts.sshdMaxStartups ?? OPENSSH_DEFAULT_MAX_STARTUPS);
+  parseMaxStartups(opts.sshdMaxStartups ?? OPENSSH_DEFAULT_MAX_STARTUPS);
   if (opts.vpuProc)
     throw new EmulatorUnavailableError(
       '--vpu-proc cannot be emulated on this machine: /proc is procfs, which cannot get new entries ' +
@@ -149,12 +201,23 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         'mount needs an existing /proc/mpp_service to mount on). Use the default debugfs layout ' +
         '(/sys/kernel/debug/mpp_service/session); the kernel model renders the /proc files for unit tests.',
     );
+  return startBox(kind, opts, started, cameras);
+}
+
+async function startBox(
+  kind: EmulatorKind,
+  opts: EmulatorOptions,
+  started: number,
+  cameras: number,
+): Promise<Emulator> {
+  const light = opts.light ?? false;
+  const vpuMaxSessions = opts.vpuMaxSessions ?? 8;
+  const sshdMaxStartups = parseMaxStartups(opts.sshdMaxStartups ?? OPENSSH_DEFAULT_MAX_STARTUPS);
   if (!(await emulatorAvailable()))
     throw new EmulatorUnavailableError(
       'The emulator needs root with network namespaces, veth and nftables (it creates a namespace and mounts). ' +
         'Run it as root on Linux.',
     );
-
   const h265Cameras = [...new Set(opts.h265Cameras ?? [])];
   const known = cameraNames(cameras);
   for (const name of h265Cameras)
@@ -164,7 +227,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       );
 
   const root = repoRoot();
-  const hostname = opts.hostname ?? 'r58';
+  const hostname = opts.hostname ?? defaultHostname(kind);
   if (!/^[a-z0-9-]{1,63}$/.test(hostname))
     throw new Error(
       `hostname must be 1–63 lowercase letters, digits or dashes (for example box01), got ${JSON.stringify(hostname)}.`,
@@ -188,6 +251,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         vpuMaxSessions,
         sshdMaxStartups,
         light,
+        kind,
+        ...(opts.segmentSeconds !== undefined ? { segmentSeconds: opts.segmentSeconds } : {}),
+        ...(opts.nvidia ? { nvidia: true } : {}),
         ...(opts.repoTemplate && h265Cameras.length === 0 ? { repoTemplate: opts.repoTemplate } : {}),
       }).then((s: PreparedState) => (undo.push(() => cleanState(s)), s)),
       createTestHost().then((h: TestHost) => (undo.push(() => h.destroy()), h)),
@@ -202,6 +268,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         netns: host.name,
         readyTimeoutMs: 120_000,
         onLog: opts.onLog,
+        kind,
       }).then((d: DeviceProcess) => (undo.push(() => d.stop()), d)),
       startTcpProxy({ host: host.nsAddress, port: 22 }).then(
         (p: TcpProxy) => (undo.push(() => p.close()), p),
@@ -209,8 +276,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     ]);
     const device = settled(deviceStep);
     const proxy = settled(proxyStep);
-    const names = cameraNames(cameras);
+    const names = kind === 'vms' ? [...VMS.cameras] : cameraNames(cameras);
     const control = createControl({
+      kind,
       host,
       proxy,
       daemonSocket: path.join(state.dir, 'run', 'daemon.sock'),
@@ -223,13 +291,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       ssh: {
         host: '127.0.0.1',
         port: proxy.port,
-        user: 'linaro',
+        user: loginUser(kind).name,
         identityFile: state.identityFile,
         hostKeyFingerprint: state.hostKeyFingerprint,
       },
       whep: `http://${host.nsAddress}:${MEDIA_PORTS.whep}`,
       control: server.url,
-      profile: 'r58',
+      profile: kind,
+      kind,
     };
     let stopping: Promise<void> | undefined;
     return {

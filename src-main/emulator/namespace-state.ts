@@ -30,10 +30,14 @@ import { cameraNames } from './device/unit-specs.js';
 import { emulatorFile } from './files.js';
 import { OPENSSH_DEFAULT_MAX_STARTUPS } from './sshd-options.js';
 import { loadProfile } from '../core/device/profile.js';
+import { loginUser, type EmulatorKind } from './kinds/kinds.js';
+import { installKindFiles, kindCommands } from './kinds/state.js';
 
 const run = promisify(execFile);
 
+/** The R58's login user; the other kinds log in as `ops` (kinds/kinds.ts `loginUser`). */
 export const DEVICE_USER = { name: 'linaro', uid: 1000, gid: 1000 } as const;
+type LoginUser = ReturnType<typeof loginUser>;
 /** Groups the board's default user is in; `adm` lets it read the whole journal, as on Debian. */
 const USER_GROUPS = ['adm', 'sudo', 'audio', 'video', 'plugdev', 'render'];
 
@@ -73,6 +77,12 @@ export interface PrepareOptions {
    * same either way). A fleet makes one for all its boxes.
    */
   repoTemplate?: string;
+  /** Which box (default the R58). */
+  kind?: EmulatorKind;
+  /** VMS: seconds per recording segment (default 180). */
+  segmentSeconds?: number;
+  /** VMS: install the `nvidia-smi` stand-in. */
+  nvidia?: boolean;
 }
 
 /** The device's MediaMTX settings file; the stand-in reads these keys (media/config-file.ts). */
@@ -133,12 +143,12 @@ async function keygen(file: string, comment: string): Promise<void> {
 }
 
 /** Host account files without this machine's own users (uid ≥ 1000), plus the device user. */
-async function accountFiles(etc: string): Promise<void> {
+async function accountFiles(etc: string, user: LoginUser): Promise<void> {
   const read = (f: string): Promise<string> => fs.readFile(f, 'utf8').catch(() => '');
   const [passwd, group, shadow, gshadow] = await Promise.all(
     ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow'].map(read),
   );
-  const { name, uid, gid } = DEVICE_USER;
+  const { name, uid, gid } = user;
   const keepIds = (text: string, field: number): string[] =>
     text.split('\n').filter((l) => {
       if (!l) return false;
@@ -163,7 +173,11 @@ async function accountFiles(etc: string): Promise<void> {
     text.split('\n').filter((l) => l && names.has(l.split(':')[0]));
   const userNames = new Set(passwdLines.map((l) => l.split(':')[0]));
   const files: [string, string, number][] = [
-    ['passwd', [...passwdLines, `${name}:x:${uid}:${gid}:Linaro:/home/${name}:/bin/bash`].join('\n'), 0o644],
+    [
+      'passwd',
+      [...passwdLines, `${name}:x:${uid}:${gid}:${user.gecos}:/home/${name}:/bin/bash`].join('\n'),
+      0o644,
+    ],
     ['group', [...groupLines, `${name}:x:${gid}:`].join('\n'), 0o644],
     ['shadow', [...keepNames(shadow ?? '', userNames), `${name}:*:19000:0:99999:7:::`].join('\n'), 0o640],
     ['gshadow', [...keepNames(gshadow ?? '', groupNames), `${name}:!::`].join('\n'), 0o640],
@@ -182,22 +196,22 @@ async function accountFiles(etc: string): Promise<void> {
   await fs.chown(path.join(etc, 'gshadow'), 0, shadowGid);
 }
 
-function sudoers(): string {
+function sudoers(user: LoginUser): string {
   return [
-    '# /etc/sudoers on the R58: the default user may run anything without a password.',
+    '# /etc/sudoers on this box: the default user may run anything without a password.',
     'Defaults\tenv_reset',
     'Defaults\tmail_badpass',
     'Defaults\tsecure_path="/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"',
     'Defaults\tuse_pty',
     'root\tALL=(ALL:ALL) ALL',
-    `${DEVICE_USER.name}\tALL=(ALL:ALL) NOPASSWD: ALL`,
+    `${user.name}\tALL=(ALL:ALL) NOPASSWD: ALL`,
     '',
   ].join('\n');
 }
 
 function sshdConfig(maxStartups: string): string {
   return [
-    '# The emulated R58: OpenSSH on port 22 of the device network namespace.',
+    '# The emulated box: OpenSSH on port 22 of the device network namespace.',
     'Port 22',
     'ListenAddress 0.0.0.0',
     'HostKey /etc/ssh/ssh_host_ed25519_key',
@@ -270,28 +284,33 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
   const hostKeyFile = p('keys', 'ssh_host_ed25519_key');
   const identityFile = p('keys', 'id_ed25519');
   const repoDir = p('opt', 'preke-r58-recorder');
-  const { uid, gid, name } = DEVICE_USER;
+  const kind = opts.kind ?? 'r58';
+  const r58 = kind === 'r58';
+  const user = loginUser(kind);
+  const { uid, gid, name } = user;
   const home = p('home', name);
 
   await Promise.all([
     keygen(hostKeyFile, `root@${opts.hostname}`),
     keygen(identityFile, 'tally-emulator'),
-    existsSync(path.join(repoDir, '.git'))
-      ? Promise.resolve()
-      : opts.repoTemplate
-        ? fs
-            .rm(repoDir, { recursive: true, force: true })
-            // -a keeps linaro as the owner (the template is chowned already).
-            .then(() => run('cp', ['-a', opts.repoTemplate ?? '', repoDir]))
-        : fs
-            .rm(repoDir, { recursive: true, force: true })
-            .then(() => createRecorderRepo(repoDir, { cameras: opts.cameras }))
-            .then(async () => {
-              if (opts.h265Cameras.length > 0) await commitH265Cameras(repoDir, opts.h265Cameras);
-              await chownTree(repoDir, uid, gid);
-            }),
-    accountFiles(p('etc')),
-    fs.writeFile(p('etc', 'sudoers'), sudoers(), { mode: 0o440 }),
+    !r58
+      ? installKindFiles(dir, kind, opts.repoRoot, { segmentSeconds: opts.segmentSeconds ?? 180 })
+      : existsSync(path.join(repoDir, '.git'))
+        ? Promise.resolve()
+        : opts.repoTemplate
+          ? fs
+              .rm(repoDir, { recursive: true, force: true })
+              // -a keeps linaro as the owner (the template is chowned already).
+              .then(() => run('cp', ['-a', opts.repoTemplate ?? '', repoDir]))
+          : fs
+              .rm(repoDir, { recursive: true, force: true })
+              .then(() => createRecorderRepo(repoDir, { cameras: opts.cameras }))
+              .then(async () => {
+                if (opts.h265Cameras.length > 0) await commitH265Cameras(repoDir, opts.h265Cameras);
+                await chownTree(repoDir, uid, gid);
+              }),
+    accountFiles(p('etc'), user),
+    fs.writeFile(p('etc', 'sudoers'), sudoers(user), { mode: 0o440 }),
     fs
       .readFile('/etc/hosts', 'utf8')
       .then((hosts) =>
@@ -303,9 +322,11 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
       p('etc', 'ssh', 'sshd_config'),
       sshdConfig(opts.sshdMaxStartups ?? OPENSSH_DEFAULT_MAX_STARTUPS),
     ),
-    fs
-      .mkdir(p('etc', 'mediamtx'), { recursive: true })
-      .then(() => fs.writeFile(p('etc', 'mediamtx', 'mediamtx.yml'), mediamtxYml(opts.iceTcp))),
+    r58
+      ? fs
+          .mkdir(p('etc', 'mediamtx'), { recursive: true })
+          .then(() => fs.writeFile(p('etc', 'mediamtx', 'mediamtx.yml'), mediamtxYml(opts.iceTcp)))
+      : Promise.resolve(),
     fs.mkdir(path.join(home, '.ssh'), { recursive: true }).then(() => copySkel(home)),
   ]);
   await fs.chmod(p('etc', 'sudoers'), 0o440);
@@ -322,26 +343,29 @@ export async function prepareState(opts: PrepareOptions): Promise<PreparedState>
   await fs.chmod(p('etc', 'ssh', 'ssh_host_ed25519_key'), 0o600);
   await fs.chmod(path.join(home, '.ssh'), 0o700);
   await fs.chmod(home, 0o755);
-  if (opts.cameras > 0) {
+  if (r58 && opts.cameras > 0) {
     await installDecoderElement(home, opts.repoRoot);
     await seedMixerScenes(home, cameraNames(opts.cameras));
   }
   await chownTree(home, uid, gid);
 
-  await installCommands(p('bin'), opts.repoRoot);
+  await installCommands(p('bin'), opts.repoRoot, kindCommands(kind, opts.nvidia ?? false));
 
   const config: DeviceConfig = {
+    kind,
+    segmentSeconds: opts.segmentSeconds ?? 180,
+    nvidia: opts.nvidia ?? false,
     repoRoot: opts.repoRoot,
     hostname: opts.hostname,
     cameras: opts.cameras,
-    user: { ...DEVICE_USER },
+    user: { name, uid, gid },
     sshdConfig: '/etc/ssh/sshd_config',
     stopTimeoutMs: opts.stopTimeoutMs,
     restartDelayMs: opts.restartDelayMs,
     vpuMaxSessions: opts.vpuMaxSessions ?? 8,
     light: opts.light ?? false,
     machineId: (await fs.readFile(p('etc', 'machine-id'), 'utf8')).trim(),
-    ...cpuModel(),
+    ...(r58 ? cpuModel() : {}),
   };
   await fs.writeFile(p('run', 'device.json'), JSON.stringify(config, null, 2));
 
@@ -377,15 +401,23 @@ export async function makeRepoTemplate(cameras: number): Promise<{ dir: string; 
   return { dir, repo };
 }
 
-/** The device's /usr/local/bin: the daemon-backed commands, and the gst-launch-1.0 wrapper. */
-async function installCommands(bin: string, repoRoot: string): Promise<void> {
+/**
+ * The device's /usr/local/bin: the daemon-backed commands (plus `docker` or `nvidia-smi` on the kinds that have
+ * them), and on the R58 the gst-launch-1.0 wrapper.
+ */
+async function installCommands(
+  bin: string,
+  repoRoot: string,
+  extra: readonly string[] | undefined,
+): Promise<void> {
   const script = emulatorFile(repoRoot, 'device', 'commands', 'device-command.sh');
   await Promise.all(
-    ['systemctl', 'journalctl', 'dmesg', 'uname'].map(async (name) => {
+    ['systemctl', 'journalctl', 'dmesg', 'uname', ...(extra ?? [])].map(async (name) => {
       await fs.copyFile(script, path.join(bin, name));
       await fs.chmod(path.join(bin, name), 0o755);
     }),
   );
+  if (extra !== undefined) return;
   // A copy, not a symlink: the login user must be able to run it even when the checkout sits in a directory only
   // root can enter (a fresh clone in `mktemp -d`), or PATH would fall through to the real gst-launch-1.0.
   const wrapper = path.join(bin, 'gst-launch-1.0');

@@ -26,24 +26,43 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { DaemonEvent } from './device/daemon.js';
 import { nodeEntryArgs } from './files.js';
+import type { EmulatorKind } from './kinds/kinds.js';
 
 const MOUNT_SCRIPT = String.raw`set -eu
-state=$1 repo=$2 host=$3 private_tmp=$4 node=$5 tsx_cache=$6
-shift 6
+state=$1 repo=$2 host=$3 private_tmp=$4 node=$5 tsx_cache=$6 kind=$7
+shift 7
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mkdir -p /run/sshd /run/lock /run/tally-emu /run/systemd/system
 mount --bind "$state/run" /run/tally-emu
-# The board's /proc/stat: this machine's copy, whose cpu lines the daemon keeps counting as 8 cores (proc-stat.ts).
-cat /proc/stat > /run/tally-emu/proc-stat
-mount --bind /run/tally-emu/proc-stat /proc/stat || echo "cannot model /proc/stat: it stays this machine's" >&2
+if [ "$kind" = r58 ]; then
+  # The board's /proc/stat: this machine's copy, whose cpu lines the daemon keeps counting as 8 cores (proc-stat.ts).
+  cat /proc/stat > /run/tally-emu/proc-stat
+  mount --bind /run/tally-emu/proc-stat /proc/stat || echo "cannot model /proc/stat: it stays this machine's" >&2
+fi
 mount -t overlay overlay -o "lowerdir=$state/etc:/etc,upperdir=$state/etc-rw/upper,workdir=$state/etc-rw/work" /etc
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$state/var/upper,workdir=$state/var/work" /var
-mkdir -p /var/recordings
+[ "$kind" = r58 ] && mkdir -p /var/recordings
 mount --bind "$state/opt" /opt
 mount --bind "$state/home" /home
 mount --bind "$state/bin" /usr/local/bin
 mount -t tmpfs -o mode=0700 tmpfs /sys/kernel/debug
-mount -t tmpfs -o mode=0755 tmpfs /sys/class/thermal
+if [ "$kind" = r58 ]; then
+  mount -t tmpfs -o mode=0755 tmpfs /sys/class/thermal
+else
+  # /sys/class becomes a tmpfs with this machine's classes bound back, so the box can have its own drm (the GPU
+  # busy file), dmi (its product name) and thermal entries; sysfs itself cannot get new directories.
+  mkdir -p /run/.sysclass
+  mount --bind /sys/class /run/.sysclass
+  mount -t tmpfs -o mode=0755 tmpfs /sys/class
+  for d in /run/.sysclass/*; do
+    n=${'$'}{d##*/}
+    case "$n" in thermal | drm | dmi) continue ;; esac
+    mkdir "/sys/class/$n" && mount --bind "$d" "/sys/class/$n" || echo "cannot bind /sys/class/$n back" >&2
+  done
+  umount /run/.sysclass
+  rmdir /run/.sysclass
+  mkdir -p /sys/class/thermal /sys/class/dmi/id
+fi
 mount -t tmpfs -o mode=0755 tmpfs /sys/firmware
 hostname "$host"
 if [ "$private_tmp" = 1 ]; then
@@ -77,6 +96,8 @@ export interface DeviceSpawnOptions {
   readyTimeoutMs: number;
   /** Called with every line the device writes on stderr (for `--verbose`). */
   onLog?: (line: string) => void;
+  /** Which box (the R58 gets the modelled /proc/stat; the others their own /sys/class). */
+  kind: EmulatorKind;
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -93,7 +114,9 @@ export function daemonRequest(
   timeoutMs = 10_000,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: urlPath, timeout: timeoutMs }, (res) => {
+    // A body always goes with its length: Node would send a DELETE's body without any framing.
+    const headers = body === undefined ? {} : { 'content-length': Buffer.byteLength(body) };
+    const req = http.request({ socketPath, method, path: urlPath, timeout: timeoutMs, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -154,6 +177,7 @@ export async function spawnDevice(opts: DeviceSpawnOptions): Promise<DeviceProce
     process.execPath,
     // tsx keeps compiled files in <tmpdir>/tsx-<uid>; the device's Node processes run as root.
     path.join(os.tmpdir(), 'tsx-0'),
+    opts.kind,
     ...nodeEntryArgs(opts.repoRoot, 'emulator-device-daemon'),
   ];
   const child: ChildProcess = spawn('setpriv', argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

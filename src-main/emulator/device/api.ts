@@ -11,6 +11,7 @@ import type { Journal } from './journal.js';
 import { systemctl } from './systemctl.js';
 import { uname } from './uname.js';
 import { UnitError, type ServiceManager, type Unit } from './units.js';
+import type { EmulatorKind } from '../kinds/kinds.js';
 
 const MAX_BODY = 1024 * 1024;
 /** Unsent bytes a follow stream may hold before the daemon gives up on its reader. */
@@ -21,6 +22,15 @@ export interface ApiDeps {
   journal: Journal;
   kernel: KernelModel;
   hostname: string;
+  kind: EmulatorKind;
+  /** Commands only this kind of box has (`docker`, `nvidia-smi`). */
+  commands: Record<string, Command>;
+  /** Routes only this kind of box has (its faults); undefined: not one of them. */
+  routes(
+    method: string,
+    route: string,
+    body: Record<string, unknown>,
+  ): Promise<{ status: number; json: Record<string, unknown> } | undefined>;
   /** Extra fields for `GET /state`. */
   state(): Record<string, unknown>;
   /** Bring derived state up to date (VPU sessions of processes that just died, the debugfs file). */
@@ -30,7 +40,7 @@ export interface ApiDeps {
   shutdown(): void;
 }
 
-type Command = (ctx: CommandContext, argv: string[]) => CommandOutcome | Promise<CommandOutcome>;
+export type Command = (ctx: CommandContext, argv: string[]) => CommandOutcome | Promise<CommandOutcome>;
 const COMMANDS: Record<string, Command> = { systemctl, journalctl, dmesg, uname };
 
 class HttpError extends Error {
@@ -83,12 +93,15 @@ function stream(req: http.IncomingMessage, res: http.ServerResponse, outcome: Co
   }
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
   res.flushHeaders();
-  const stop = outcome.follow((text) => {
-    if (res.destroyed) return;
-    // A reader that stopped reading (a stalled SSH channel) must not make the daemon buffer without bound.
-    if (res.writableLength > MAX_BACKLOG) res.destroy();
-    else res.write(text);
-  });
+  const stop = outcome.follow(
+    (text) => {
+      if (res.destroyed) return;
+      // A reader that stopped reading (a stalled SSH channel) must not make the daemon buffer without bound.
+      if (res.writableLength > MAX_BACKLOG) res.destroy();
+      else res.write(text);
+    },
+    () => res.end(),
+  );
   const end = (): void => stop();
   req.on('close', end);
   res.on('close', end);
@@ -114,6 +127,7 @@ export function createApiServer(deps: ApiDeps): http.Server {
     journal: deps.journal,
     kernel: deps.kernel,
     hostname: deps.hostname,
+    kind: deps.kind,
     bootTimeMs: deps.kernel.bootTimeMs,
     reboot: deps.reboot,
   });
@@ -124,7 +138,7 @@ export function createApiServer(deps: ApiDeps): http.Server {
     const parts = url.pathname.split('/').filter(Boolean);
 
     if (method === 'GET' && parts[0] === 'cmd' && parts.length === 2) {
-      const command = COMMANDS[parts[1] ?? ''];
+      const command = COMMANDS[parts[1] ?? ''] ?? deps.commands[parts[1] ?? ''];
       if (!command) throw new HttpError(404, `no such device command: ${parts[1]}`);
       const uid = Number(url.searchParams.get('uid') ?? '0');
       const argv = url.searchParams.getAll('a');
@@ -204,7 +218,22 @@ export function createApiServer(deps: ApiDeps): http.Server {
       return;
     }
 
-    const body = method === 'POST' || method === 'PUT' ? await readBody(req) : '';
+    const body = method === 'POST' || method === 'PUT' || method === 'DELETE' ? await readBody(req) : '';
+    if (parts[0] === 'kind') {
+      let parsed: unknown = {};
+      try {
+        parsed = body === '' ? {} : JSON.parse(body);
+      } catch {
+        throw new HttpError(400, 'the body is not JSON');
+      }
+      const reply = await deps.routes(
+        method,
+        url.pathname.slice('/kind'.length),
+        (parsed ?? {}) as Record<string, unknown>,
+      );
+      if (!reply) throw new HttpError(404, `no such route on a ${deps.kind} box: ${method} ${url.pathname}`);
+      return sendJson(res, reply.status, reply.json);
+    }
     const kernel = await handleKernelApi(deps.kernel, method, req.url ?? '/', body);
     if (kernel) {
       res.writeHead(kernel.status, { 'content-type': kernel.contentType });

@@ -6,6 +6,7 @@
 import type { KernelModel } from './kernel/index.js';
 import type { Journal } from './journal.js';
 import type { ServiceManager } from './units.js';
+import type { EmulatorKind } from '../kinds/kinds.js';
 
 export interface CommandContext {
   uid: number;
@@ -13,6 +14,8 @@ export interface CommandContext {
   journal: Journal;
   kernel: KernelModel;
   hostname: string;
+  /** Which box this is (uname answers for it); default the R58. */
+  kind?: EmulatorKind;
   /** Wall-clock ms at the emulated boot. */
   bootTimeMs: number;
   /** `systemctl reboot`: starts the emulated reboot and returns at once (daemon.ts). */
@@ -28,8 +31,11 @@ export interface CommandDone {
 
 export interface CommandStream {
   kind: 'stream';
-  /** Write the backlog and then follow; returns a function that stops following. */
-  follow(write: (text: string) => void): () => void;
+  /**
+   * Write the backlog and then follow; returns a function that stops following. `end` (when the stream has an end
+   * of its own, as `docker logs -f` of a container that goes away) closes the reply.
+   */
+  follow(write: (text: string) => void, end?: () => void): () => void;
 }
 
 export type CommandOutcome = CommandDone | CommandStream;

@@ -4,11 +4,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { EMULATOR_KINDS } from '../kinds/kinds.js';
 
 export const DAEMON_SOCKET = '/run/tally-emu/daemon.sock';
 export const MPP_DEBUGFS_DIR = '/sys/kernel/debug/mpp_service';
 
 const deviceConfigSchema = z.object({
+  /** Which box this is (kinds/kinds.ts): the R58 (default), the GPU transcoder or the VMS recorder host. */
+  kind: z.enum(EMULATOR_KINDS).default('r58'),
+  /** VMS: seconds per recording segment (`-segment_time`), and whether an `nvidia-smi` stand-in is installed. */
+  segmentSeconds: z.number().int().min(1).max(3600).default(180),
+  nvidia: z.boolean().default(false),
   /** The Tally checkout, for the unit commands (recorder, media server) and tsx. */
   repoRoot: z.string().startsWith('/'),
   hostname: z.string().regex(/^[a-z0-9-]{1,63}$/),

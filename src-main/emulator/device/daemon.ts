@@ -23,6 +23,8 @@ import { modelledLoad } from './cpu-load.js';
 import { ProcStat } from './proc-stat.js';
 import { portOpen, RECORDER_API_PORT, unitSpecs } from './unit-specs.js';
 import { ServiceManager, type Unit } from './units.js';
+import { KindServices } from '../kinds/services.js';
+import { identityOf } from '../kinds/identity.js';
 
 /** Units an emulated reboot stops and starts again, in start order; ssh stays up (see `reboot()`). */
 const REBOOT_UNITS = ['mediamtx', 'preke-recorder'];
@@ -48,9 +50,12 @@ export class DeviceDaemon {
   readonly kernel: KernelModel;
   readonly journal: Journal;
   readonly units: ServiceManager;
-  private readonly debugfs: MppDebugfs;
+  /** The R58's VPU session file and modelled /proc/stat; other kinds show this machine's real CPU figures. */
+  private readonly debugfs: MppDebugfs | undefined;
   private readonly thermal: ThermalZones;
-  private readonly procStat: ProcStat;
+  private readonly procStat: ProcStat | undefined;
+  /** What the two x86 kinds add (Docker, the VMS faults, nvidia-smi); undefined on the R58. */
+  private readonly kindServices: KindServices | undefined;
   private server: http.Server | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
@@ -74,17 +79,26 @@ export class DeviceDaemon {
       onSessionsChanged: () => onSessions(),
       uptimeAtStartMs: uptimeMs(),
       maxSessions: config.vpuMaxSessions,
+      bootLines: identityOf(config.kind).bootLines,
     });
-    this.debugfs = new MppDebugfs(() => this.kernel.debugfsSessionText());
-    onSessions = () => this.debugfs.changed();
-    this.thermal = new ThermalZones({ sessions: () => this.kernel.sessions().length });
+    const r58 = config.kind === 'r58';
+    const debugfs = r58 ? new MppDebugfs(() => this.kernel.debugfsSessionText()) : undefined;
+    this.debugfs = debugfs;
+    onSessions = () => debugfs?.changed();
+    const zones = identityOf(config.kind).thermalZones;
+    this.thermal = new ThermalZones({
+      sessions: () => this.kernel.sessions().length,
+      ...(zones ? { zones } : {}),
+    });
     const uptime = uptimeMs();
-    this.procStat = new ProcStat({
-      load: () => this.cpuLoad(),
-      // A light box (fleet tests) rewrites it once a second, as often as the console's sampler reads it.
-      ...(config.light ? { intervalMs: 1000 } : {}),
-      ...(uptime !== undefined ? { uptimeS: uptime / 1000 } : {}),
-    });
+    this.procStat = r58
+      ? new ProcStat({
+          load: () => this.cpuLoad(),
+          // A light box (fleet tests) rewrites it once a second, as often as the console's sampler reads it.
+          ...(config.light ? { intervalMs: 1000 } : {}),
+          ...(uptime !== undefined ? { uptimeS: uptime / 1000 } : {}),
+        })
+      : undefined;
     this.journal = new Journal({
       hostname: config.hostname,
       bootTimeMs: this.kernel.bootTimeMs,
@@ -104,11 +118,20 @@ export class DeviceDaemon {
     this.kernel.subscribe(toJournal);
     this.units = new ServiceManager(this.journal);
     for (const spec of unitSpecs(config)) this.units.add(spec);
+    this.kindServices = r58 ? undefined : new KindServices(config);
   }
 
   async start(): Promise<void> {
-    this.procStat.init();
-    await Promise.all([this.debugfs.init(), this.thermal.init(), this.deviceTree(), this.listen()]);
+    if (this.kindServices) {
+      await Promise.all([this.kindServices.prepare(), this.thermal.init(), this.listen()]);
+      this.reaper = setInterval(() => this.kernel.reap(), 300);
+      await this.units.startAll();
+      await this.kindServices.start();
+      this.emit({ event: 'ready', bootMs: Date.now() - this.startedAt });
+      return;
+    }
+    this.procStat?.init();
+    await Promise.all([this.debugfs?.init(), this.thermal.init(), this.deviceTree(), this.listen()]);
     this.reaper = setInterval(() => this.kernel.reap(), 300);
     await this.units.startAll();
     await this.waitFor(
@@ -181,7 +204,13 @@ export class DeviceDaemon {
       journal: this.journal,
       kernel: this.kernel,
       hostname: this.config.hostname,
+      kind: this.config.kind,
+      commands: this.kindServices?.commands() ?? {},
+      routes: (method, route, body) =>
+        this.kindServices?.route(method, route, body) ?? Promise.resolve(undefined),
       state: () => ({
+        kind: this.config.kind,
+        ...(this.kindServices?.state() ?? {}),
         hostname: this.config.hostname,
         cameras: this.config.cameras,
         thermal: this.thermal.view(),
@@ -190,7 +219,7 @@ export class DeviceDaemon {
       }),
       sync: async () => {
         this.kernel.reap();
-        await this.debugfs.flushed();
+        await this.debugfs?.flushed();
       },
       reboot: () => this.reboot(),
       shutdown: () => void this.shutdown().then(() => process.exit(0)),
@@ -246,7 +275,7 @@ export class DeviceDaemon {
     await this.killPipelines();
     this.kernel.reboot();
     await fs.rm(RECORDER_RUN_DIR, { recursive: true, force: true }).catch(() => undefined);
-    await this.debugfs.flushed();
+    await this.debugfs?.flushed();
     await new Promise((r) => setTimeout(r, REBOOT_BOOT_DELAY_MS));
     if (this.stopping) return;
     for (const unit of units) {
@@ -274,8 +303,8 @@ export class DeviceDaemon {
     this.stopping ??= (async () => {
       if (this.reaper) clearInterval(this.reaper);
       this.thermal.stop();
-      this.procStat.stop();
-      await this.units.shutdown(2000);
+      this.procStat?.stop();
+      await Promise.all([this.units.shutdown(2000), this.kindServices?.shutdown(2000)]);
       this.server?.close();
     })();
     return this.stopping;

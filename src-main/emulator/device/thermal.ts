@@ -46,6 +46,8 @@ export interface ThermalOptions {
   overrideFile?: string;
   intervalMs?: number;
   random?: () => number;
+  /** Zone types and idle temperatures; default the RK3588's. */
+  zones?: readonly { type: string; idleC: number }[];
 }
 
 export class ThermalZones {
@@ -53,6 +55,7 @@ export class ThermalZones {
   private readonly overrideFile: string;
   private readonly random: () => number;
   private readonly current: number[];
+  private readonly zones: readonly { type: string; idleC: number }[];
   private override: number | null = null;
   /** The override as last written to the files (what `view()` reports). */
   private applied: number | null = null;
@@ -64,13 +67,14 @@ export class ThermalZones {
     this.dir = opts.dir ?? THERMAL_DIR;
     this.overrideFile = opts.overrideFile ?? THERMAL_OVERRIDE_FILE;
     this.random = opts.random ?? Math.random;
-    this.current = RK3588_ZONES.map((z) => z.idleC);
+    this.zones = opts.zones ?? RK3588_ZONES;
+    this.current = this.zones.map((z) => z.idleC);
   }
 
   async init(): Promise<void> {
     try {
       await Promise.all(
-        RK3588_ZONES.map(async (zone, i) => {
+        this.zones.map(async (zone, i) => {
           const dir = path.join(this.dir, `thermal_zone${i}`);
           await fs.mkdir(dir, { recursive: true, mode: 0o755 });
           await fs.writeFile(path.join(dir, 'type'), `${zone.type}\n`, { mode: 0o444 });
@@ -99,7 +103,7 @@ export class ThermalZones {
   view(): ThermalView {
     return {
       overrideC: this.applied,
-      zones: RK3588_ZONES.map((z, i) => ({ type: z.type, celsius: round1(this.current[i] ?? z.idleC) })),
+      zones: this.zones.map((z, i) => ({ type: z.type, celsius: round1(this.current[i] ?? z.idleC) })),
     };
   }
 
@@ -126,7 +130,7 @@ export class ThermalZones {
     this.writing = this.writing.then(async () => {
       const pinned = this.override;
       const rise = Math.min(MAX_VPU_RISE_C, this.opts.sessions() * PER_SESSION_C);
-      RK3588_ZONES.forEach((zone, i) => {
+      this.zones.forEach((zone, i) => {
         const now = this.current[i] ?? zone.idleC;
         const modelled = zone.idleC + rise;
         // Back from a pinned value, jump straight to the model, so a test's alarm clears at once.
@@ -136,7 +140,7 @@ export class ThermalZones {
             ? Math.max(0, pinned - (PINNED_SPREAD_C[i] ?? 0))
             : eased + (this.random() - 0.5) * 0.4;
       });
-      await Promise.all(RK3588_ZONES.map((_zone, i) => this.writeTemp(i)));
+      await Promise.all(this.zones.map((_zone, i) => this.writeTemp(i)));
       this.applied = pinned;
     });
     return this.writing;

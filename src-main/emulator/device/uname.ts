@@ -1,9 +1,7 @@
-/** `uname` on the emulated R58: the board's kernel and architecture, not this machine's. */
+/** `uname` on an emulated box: its kernel and architecture (kinds/identity.ts), not this machine's. */
 import { ArgError, has, scanArgs, type OptionSpec } from './argv.js';
 import { done, fail, type CommandContext, type CommandOutcome } from './command.js';
-import { KERNEL_RELEASE } from './kernel/index.js';
-
-const KERNEL_VERSION = '#1 SMP Tue Nov 18 10:12:44 CET 2025';
+import { identityOf } from '../kinds/identity.js';
 
 const OPTIONS: OptionSpec[] = [
   { long: 'all', short: 'a', arg: 'none' },
@@ -30,14 +28,15 @@ export function uname(ctx: CommandContext, argv: string[]): CommandOutcome {
       `uname: extra operand '${parsed.positionals[0]}'\nTry 'uname --help' for more information.`,
     );
   const all = has(parsed, 'all');
+  const id = identityOf(ctx.kind ?? 'r58');
   const fields: [string, string, boolean][] = [
     ['kernel-name', 'Linux', true],
     ['nodename', ctx.hostname, true],
-    ['kernel-release', KERNEL_RELEASE, true],
-    ['kernel-version', KERNEL_VERSION, true],
-    ['machine', 'aarch64', true],
-    ['processor', 'unknown', false],
-    ['hardware-platform', 'unknown', false],
+    ['kernel-release', id.kernelRelease, true],
+    ['kernel-version', id.kernelVersion, true],
+    ['machine', id.machine, true],
+    ['processor', id.processor, id.processor !== 'unknown'],
+    ['hardware-platform', id.processor, id.processor !== 'unknown'],
     ['operating-system', 'GNU/Linux', true],
   ];
   const picked = fields.filter(([name, , inAll]) => has(parsed, name) || (all && inAll));

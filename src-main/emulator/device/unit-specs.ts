@@ -6,6 +6,7 @@ import { emulatorFile, nodeEntryArgs } from '../files.js';
 import { canConnect } from '../tcp-probe.js';
 import { DAEMON_SOCKET, type DeviceConfig } from './config.js';
 import type { UnitSpec } from './units.js';
+import { kindUnitSpecs } from '../kinds/unit-specs.js';
 
 export const MEDIA_PORTS = { rtsp: 8554, whep: 8889, api: 9997, iceTcp: 8189 } as const;
 export const RECORDER_API_PORT = 8000;
@@ -59,19 +60,21 @@ export function unitSpecs(config: DeviceConfig): UnitSpec[] {
     restartDelayMs: config.restartDelayMs,
     stopTimeoutMs: config.stopTimeoutMs,
   };
+  const ssh: UnitSpec = {
+    ...common,
+    name: 'ssh',
+    description: 'OpenBSD Secure Shell server',
+    exec: ['/usr/sbin/sshd', '-D', '-e', '-f', config.sshdConfig],
+    cwd: '/',
+    identifier: 'sshd',
+    // Debian's ssh.service: stopping the server leaves open sessions alone.
+    killMode: 'process',
+    ready: () => portOpen(22),
+    fragmentPath: '/lib/systemd/system/ssh.service',
+  };
+  if (config.kind !== 'r58') return kindUnitSpecs(config, common, ssh);
   return [
-    {
-      ...common,
-      name: 'ssh',
-      description: 'OpenBSD Secure Shell server',
-      exec: ['/usr/sbin/sshd', '-D', '-e', '-f', config.sshdConfig],
-      cwd: '/',
-      identifier: 'sshd',
-      // Debian's ssh.service: stopping the server leaves open sessions alone.
-      killMode: 'process',
-      ready: () => portOpen(22),
-      fragmentPath: '/lib/systemd/system/ssh.service',
-    },
+    ssh,
     {
       ...common,
       name: 'mediamtx',

@@ -30,7 +30,8 @@ export interface UnitSpec {
   identifier: string;
   /** `control-group` signals every process of the unit; `process` only the main one (Debian's ssh.service). */
   killMode: 'control-group' | 'process';
-  restart: 'no' | 'on-failure';
+  /** `always` restarts after any exit it did not ask for (Docker's `unless-stopped` uses it). */
+  restart: 'no' | 'on-failure' | 'always';
   restartDelayMs: number;
   stopTimeoutMs: number;
   /** A Type=notify stand-in: the unit stays `activating` until this says the service is ready. */
@@ -418,7 +419,7 @@ export class Unit {
       run.stopping = false;
     }
     await this.settle(run, exit);
-    if (failed && this.spec.restart === 'on-failure') {
+    if ((failed && this.spec.restart === 'on-failure') || this.spec.restart === 'always') {
       this.set('activating', 'auto-restart');
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;

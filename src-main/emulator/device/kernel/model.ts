@@ -54,6 +54,8 @@ export interface KernelModelOptions {
   /** Delay between the panic-config open and its Oops; default 800 ms. */
   oopsDelayMs?: number;
   logCapacity?: number;
+  /** The kernel's boot lines; default the RK3588's (text.ts). Other kinds of box boot other kernels. */
+  bootLines?: () => KernelText[];
 }
 
 export interface VpuOpenRequest {
@@ -128,7 +130,7 @@ export class KernelModel {
       clockUsec: () => Math.max(0, (this.opts.now() - this.bootTimeMs) * 1000),
     });
     this.log.subscribe((line) => this.opts.onLine?.(line.formatted, line));
-    this.emit(bootLines());
+    this.emit((this.opts.bootLines ?? bootLines)());
   }
 
   // ---- kernel log -------------------------------------------------------------------------------------------
@@ -323,7 +325,7 @@ export class KernelModel {
     this.keep = false;
     this.oopsCount = 0;
     this.log.clear();
-    this.emit(bootLines().map(({ text, level }) => ({ text, level })));
+    this.emit((this.opts.bootLines ?? bootLines)().map(({ text, level }) => ({ text, level })));
     if (had) this.changed();
   }
 
