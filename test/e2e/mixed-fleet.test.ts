@@ -136,6 +136,8 @@ describe.skipIf(!ok)('a mixed fleet', () => {
       expect(await page.getByRole('button', { name: /^Emergency VPU reset/ }).count()).toBe(0);
     }
     await panel('Overview').getByRole('heading', { name: 'VMS recorder host', exact: true }).waitFor(LIVE);
+    await open('xg2g-1');
+    await panel('Overview').getByRole('heading', { name: 'GPU transcoder', exact: true }).waitFor(LIVE);
     await screenshot(page, 'mixed-vms-overview');
   }, 300_000);
 
