@@ -48,8 +48,8 @@ export interface RowDevice {
 
 export interface FleetRowInput {
   device: RowDevice;
-  /** What kind of box it is (its badge, and which load figure it has); r58 when not said. */
-  kind?: DeviceKind;
+  /** What kind of box it is (its badge, and which load figure it has); r58 when not said, null: not found yet. */
+  kind?: DeviceKind | null;
   glance: Glance;
   /** The kind's own load reading (GPU %, cameras recording); the R58's is its VPU sessions. */
   load?: LoadReading | null;
@@ -89,14 +89,16 @@ export interface LoadCell extends Cell {
 
 /** The kind badge: "R58", "Transcoder", "VMS", with the whole name for a tooltip. */
 export interface KindBadge {
-  kind: DeviceKind;
+  /** Null: a box set to `auto` not found to be anything yet. */
+  kind: DeviceKind | null;
   text: string;
   label: string;
 }
 
 const KIND_SHORT: Record<DeviceKind, string> = { r58: 'R58', transcoder: 'Transcoder', vms: 'VMS' };
 
-export function kindBadge(kind: DeviceKind): KindBadge {
+export function kindBadge(kind: DeviceKind | null): KindBadge {
+  if (kind === null) return { kind, text: 'Auto', label: 'Kind: found at connect, not known yet' };
   return { kind, text: KIND_SHORT[kind], label: `Kind: ${KIND_LABELS[kind]}` };
 }
 
@@ -239,7 +241,7 @@ export function fleetRow(input: FleetRowInput): FleetRow {
     healthTone: HEALTH_TONE[glance.health],
     linkKind: glance.link.kind,
     link: linkCell(device.status, glance),
-    kind: kindBadge(input.kind ?? 'r58'),
+    kind: kindBadge(input.kind === undefined ? 'r58' : input.kind),
     vpu: vpuCell(glance, samples, limits),
     load:
       glance.load && input.load

@@ -57,7 +57,8 @@ export class KindStore {
     return this.findings.get(deviceId) ?? null;
   }
 
-  kindOf(device: KindedDevice): DeviceKind {
+  /** Null while a device set to `auto` has not been found to be anything. */
+  kindOf(device: KindedDevice): DeviceKind | null {
     return kindOf(device, this.profiles, this.finding(device.id));
   }
 

@@ -3,6 +3,7 @@
  * connect (`device.kind`) when there is one, else the kind of the profile the device is set to. Pure.
  */
 import {
+  AUTO_PROFILE,
   KIND_LABELS,
   tabsOf,
   type DeviceKind,
@@ -16,13 +17,17 @@ export interface KindedDevice {
   profile: string;
 }
 
-/** The device's kind: the finding's (it names the profile's kind), else its profile's, else r58 (the default). */
+/**
+ * The device's kind: the finding's (it names the profile's kind), else its profile's, else r58 (the default); null
+ * while a device set to `auto` has not been found to be anything.
+ */
 export function kindOf(
   device: KindedDevice,
   profiles: readonly ProfileChoice[],
   finding: KindFinding | null | undefined,
-): DeviceKind {
+): DeviceKind | null {
   if (finding && finding.profile === device.profile && finding.kind) return finding.kind;
+  if (device.profile === AUTO_PROFILE) return null;
   return profiles.find((p) => p.id === device.profile)?.kind ?? 'r58';
 }
 
@@ -34,7 +39,9 @@ export function tabsOfDevice(
 ): DeviceTab[] {
   // The finding knows more (a profile without a mixer has no Mixer tab).
   if (finding && finding.profile === device.profile && finding.tabs.length > 0) return finding.tabs;
-  return tabsOf(kindOf(device, profiles, finding));
+  const kind = kindOf(device, profiles, finding);
+  // A box whose kind is found at connect has only the screens every kind has until then.
+  return kind ? tabsOf(kind) : ['overview', 'monitor', 'terminal'];
 }
 
 /** The tab to show: the one asked for when the device has it, else its Overview. */
@@ -104,7 +111,8 @@ export function profileOptions(
   current: string,
 ): { id: string; text: string }[] {
   const out = profiles.map((p) => ({ id: p.id, text: profileOptionText(p) }));
-  if (current !== '' && !profiles.some((p) => p.id === current))
+  out.push({ id: AUTO_PROFILE, text: 'Find out at connect (auto)' });
+  if (current !== '' && current !== AUTO_PROFILE && !profiles.some((p) => p.id === current))
     out.push({ id: current, text: `${current} (not found)` });
   return out;
 }

@@ -56,6 +56,8 @@ export interface FollowedJobsOptions<R extends JobReport, M extends JobMeta> {
   saveWhileRunning?(before: R, now: R): boolean;
   /** The report of a job whose files the device no longer has; by default the last one, failed. */
   gone?(report: R): R;
+  /** Whether a device can have jobs of this kind at all; others are not asked at connect (default: all can). */
+  applies?(deviceId: string): boolean;
 }
 
 interface Followed<R, M> {
@@ -191,7 +193,8 @@ export class FollowedJobs<R extends JobReport, M extends JobMeta> {
       f.report = { ...f.report, following: live };
       this.opts.onChange(f.report);
     }
-    if (live) void this.checkDevice(deviceId).catch(() => undefined);
+    if (live && (this.opts.applies?.(deviceId) ?? true))
+      void this.checkDevice(deviceId).catch(() => undefined);
   }
 
   private async findOnDevice(deviceId: string): Promise<void> {

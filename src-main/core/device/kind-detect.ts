@@ -30,7 +30,8 @@ export function signatureOf(profile: DeviceProfile): KindSignature {
 
 function signatureCommand(sig: KindSignature): ShellCommand {
   if (sig.what === 'unit') return sh`systemctl show -p LoadState,ActiveState ${unitName(sig.name)}`;
-  return sudo(argv('docker', 'inspect', '--format', '{{.State.Status}}', sig.name));
+  // `{{json .}}` is the one format every docker (and the emulated one) answers; the state is read from it.
+  return sudo(argv('docker', 'inspect', '--format', '{{json .}}', sig.name));
 }
 
 export function detectCommand(signatures: KindSignature[]): ShellCommand {
@@ -61,7 +62,7 @@ function readSignature(sig: KindSignature, text: string, code: number | null): S
       line: present ? `${label}: ${fields.get('ActiveState') ?? 'loaded'}` : `${label}: not found`,
     };
   }
-  const state = text.trim().split('\n').at(-1) ?? '';
+  const state = containerStatus(text);
   const present = code === 0 && /^[a-z]+$/.test(state);
   if (present) return { sig, present, line: `${label}: ${state}` };
   const why = /permission denied|password is required|a terminal is required/i.test(text)
@@ -70,6 +71,18 @@ function readSignature(sig: KindSignature, text: string, code: number | null): S
       ? 'not found'
       : 'docker did not answer';
   return { sig, present, line: `${label}: ${why}` };
+}
+
+/** The container's state from `docker inspect --format '{{json .}}'` (a bare state word is taken as it is). */
+function containerStatus(text: string): string {
+  const last = text.trim().split('\n').at(-1)?.trim() ?? '';
+  if (!last.startsWith('{')) return last;
+  try {
+    const status = (JSON.parse(last) as { State?: { Status?: unknown } }).State?.Status;
+    return typeof status === 'string' ? status : '';
+  } catch {
+    return '';
+  }
 }
 
 /** The finding from the detect command's output, for a device set to `chosen`. */

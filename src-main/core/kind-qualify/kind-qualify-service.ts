@@ -96,6 +96,14 @@ export class KindQualifyService {
           },
           stored?.transcode?.sourceUrl ?? null,
         ),
+      // An R58's known-good and qualification are its own; it is not asked for these jobs at every connect.
+      applies: (deviceId) => {
+        try {
+          return opts.profileOf(deviceId).kind !== 'r58';
+        } catch {
+          return false;
+        }
+      },
       onChange: opts.onChange,
       onEnd: (r) =>
         opts.audit({

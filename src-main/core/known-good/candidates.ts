@@ -4,6 +4,7 @@
  */
 import type { KnownGoodCandidate, KnownGoodCandidates } from '../../contract/index.js';
 import { parseSections, section } from '../device/batch.js';
+import { dockerProblem, inspectCommand, parseInspect } from '../device/docker.js';
 import type { TranscoderProfile, VmsProfile } from '../device/profile.js';
 import { argv, remotePath, sh, sudo, type ShellCommand } from '../device/quote.js';
 
@@ -13,7 +14,7 @@ const KEEP_FILE = /\.tally-(knowngood-[a-z0-9-]+)$/;
 export function transcoderCandidatesCommand(profile: TranscoderProfile): ShellCommand {
   return sh`${section('images', sudo(argv('docker', 'images', '--format', '{{json .}}')))}; ${section(
     'inspect',
-    sudo(argv('docker', 'inspect', profile.service.container)),
+    inspectCommand(profile.service.container),
   )}`;
 }
 
@@ -39,18 +40,12 @@ function str(v: unknown): string | null {
   return typeof v === 'string' && v.length > 0 ? v : null;
 }
 
-/** The image the container runs (id and the reference it was created from), from `docker inspect`'s array. */
-export function runningImage(text: string): { ref: string | null; id: string | null } {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const first = Array.isArray(parsed) ? (parsed[0] as Record<string, unknown> | undefined) : undefined;
-    if (!first) return { ref: null, id: null };
-    const config = first['Config'] as Record<string, unknown> | undefined;
-    const id = str(first['Image']);
-    return { ref: str(config?.['Image']), id: id ? shortId(id) : null };
-  } catch {
-    return { ref: null, id: null };
-  }
+/** The image the container runs (id and the reference it was created from), from `docker inspect`. */
+export function runningImage(text: string, code: number | null): { ref: string | null; id: string | null } {
+  const read = parseInspect(text, code);
+  return read.ok
+    ? { ref: read.container.Config.Image, id: shortId(read.container.Image) }
+    : { ref: null, id: null };
 }
 
 export function parseTranscoderCandidates(
@@ -63,11 +58,12 @@ export function parseTranscoderCandidates(
   const images = sections.get('images');
   if (!images || images.code !== 0)
     throw new Error(
-      `docker images did not answer on ${device}: ${images?.text.trim().split('\n')[0] || 'no output'}. ` +
+      `docker images did not answer on ${device}: ${dockerProblem(images?.text.trim().split('\n')[0] ?? '', images?.code ?? null)}. ` +
         `Check that ${profile.login.user} may run "sudo -n docker".`,
     );
   const { repository, tag } = profile.image;
-  const running = runningImage(sections.get('inspect')?.text ?? '');
+  const inspected = sections.get('inspect');
+  const running = runningImage(inspected?.text ?? '', inspected?.code ?? null);
   const candidates: KnownGoodCandidate[] = [];
   for (const line of images.text.split('\n')) {
     if (!line.trim().startsWith('{')) continue;

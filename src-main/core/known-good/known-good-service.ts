@@ -102,6 +102,14 @@ export class KnownGoodService {
         target: stored?.target ?? '',
         probationMs: stored?.probationMs ?? 0,
       }),
+      // An R58's known-good and qualification are its own; it is not asked for these jobs at every connect.
+      applies: (deviceId) => {
+        try {
+          return opts.profileOf(deviceId).kind !== 'r58';
+        } catch {
+          return false;
+        }
+      },
       onChange: opts.onChange,
       saveWhileRunning: (before, now) =>
         before.steps.map((s) => s.state).join() !== now.steps.map((s) => s.state).join(),
@@ -161,11 +169,11 @@ export class KnownGoodService {
     if (running)
       blocked.push(`A switch is already running on ${found.device} (${running.id}); wait for its report.`);
     else if (lease) blocked.push(`${found.device} is busy: ${leaseSentence(lease)}`);
-    if (!target)
-      blocked.push(
-        `${found.device} has no ${found.unit === 'image' ? `image ${profile.kind === 'transcoder' ? profile.image.repository : ''}:${to}` : `backup ${to} beside ${found.slot}`}. ` +
-          `The ones it has: ${names}.`,
-      );
+    const missing =
+      profile.kind === 'transcoder'
+        ? `image ${profile.image.repository}:${to}`
+        : `backup ${to} beside ${found.slot}`;
+    if (!target) blocked.push(`${found.device} has no ${missing}. The ones it has: ${names}.`);
     else if (target.current)
       blocked.push(`${found.device} runs ${target.ref} already (${target.id ?? 'same'}); nothing to switch.`);
     const placeholder = 'knowngood-<this switch>';

@@ -54,7 +54,7 @@ say_lines() { while IFS= read -r l; do [ -n "$l" ] && say "$l"; done; }
 begin_step() { STEP=$1; emit step "$1" begin "$(now)"; }
 end_step() { emit step "$STEP" end "$1" "$(now)"; }
 finish() {
-  emit ended "$(running_id)"
+  emit ended "$(ended_id)"
   emit outcome "$1" "$(now)" "$2"
   case $1 in healthy) exit 0;; refused) exit 2;; reverted) exit 5;; *) exit 1;; esac
 }
@@ -137,6 +137,7 @@ D() { asroot docker "$@"; }
 inspect() { D inspect "$CONTAINER" 2>/dev/null | tr -d ' \\n\\r\\t'; }
 running_id() { inspect | grep -o '"Image":"sha256:[0-9a-f]*"' | head -n 1 | sed 's/^"Image":"//; s/"$//'; }
 short() { echo "$1" | sed 's/^sha256://' | cut -c1-12; }
+ended_id() { short "$(running_id)"; }
 keep() {
   RUN=$(running_id)
   if [ -z "$RUN" ]; then WHY="Could not read which image $CONTAINER runs (docker inspect)."; return 1; fi
@@ -184,14 +185,15 @@ look() {
 
 const VMS = sh`
 running_id() { asroot sha256sum "$BIN" 2>/dev/null | cut -c1-12; }
+ended_id() { running_id; }
 cam_pids() { for p in $(pgrep -x "$PROC"); do tr '\\0' '\\n' < "/proc/$p/cmdline" 2>/dev/null | grep -q "^$DIR/$1_%Y" && echo "$p"; done; }
 found_cams() {
   for p in $(pgrep -x "$PROC"); do tr '\\0' '\\n' < "/proc/$p/cmdline" 2>/dev/null | sed -n "s#^$DIR/\\(.*\\)_%Y.*#\\1#p"; done | sort -u
 }
 filed_cams() { ls -1 "$DIR" 2>/dev/null | sed -n 's/^\\(.*\\)_[0-9]\\{8\\}_[0-9]\\{6\\}\\.mp4$/\\1/p' | sort -u; }
 keep() {
-  CAMS=$(found_cams | tr '\\n' ' ')
-  [ -z "$CAMS" ] && CAMS=$(filed_cams | tr '\\n' ' ')
+  CAMS=$(echo $(found_cams))
+  [ -z "$CAMS" ] && CAMS=$(echo $(filed_cams))
   if [ -z "$CAMS" ]; then WHY="No camera was found on the box (no $PROC recording into $DIR, no segments there) to judge the switch by."; return 1; fi
   say "Cameras to watch: $CAMS"
   if ! asroot test -f "$TARGET_REF"; then WHY="There is no $TARGET_REF on the box."; return 1; fi

@@ -7,8 +7,8 @@ import { computeGlance, type Glance } from './glance.js';
 import { transcoderLoad, vmsLoad, type LoadReading } from './load.js';
 
 /** The kind's own load figure, read untracked like the samples (the clock's tick brings it). */
-export function loadOf(deviceId: string, kind: 'r58' | 'transcoder' | 'vms'): LoadReading | null {
-  if (kind === 'r58') return null;
+export function loadOf(deviceId: string, kind: 'r58' | 'transcoder' | 'vms' | null): LoadReading | null {
+  if (kind === 'r58' || kind === null) return null;
   const service = untrack(() => app.service.peek(deviceId));
   if (!service) return null;
   return untrack(() =>

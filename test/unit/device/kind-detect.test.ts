@@ -20,7 +20,7 @@ function out(parts: [string, number][]): string {
 describe('what kind of box it is', () => {
   it('asks docker through sudo for the container and systemd for the units, quoting every name', () => {
     const cmd = detectCommand(sigs(transcoder)).toString();
-    expect(cmd).toContain("sudo -n docker inspect --format '{{.State.Status}}' xg2g-transcoder");
+    expect(cmd).toContain("sudo -n docker inspect --format '{{json .}}' xg2g-transcoder");
     expect(cmd).toContain('systemctl show -p LoadState,ActiveState preke-recorder');
     expect(cmd).toContain('systemctl show -p LoadState,ActiveState vms-recorder');
   });
@@ -31,7 +31,7 @@ describe('what kind of box it is', () => {
       transcoder,
       sigs(transcoder),
       out([
-        ['running', 0],
+        ['{"Name":"/xg2g-transcoder","State":{"Status":"running","Running":true}}', 0],
         ['LoadState=not-found\nActiveState=inactive', 0],
         ['LoadState=not-found\nActiveState=inactive', 0],
       ]),

@@ -53,7 +53,15 @@ const inspect = JSON.stringify(
       Name: '/xg2g-transcoder',
       RestartCount: 0,
       Image: `sha256:aaaaaaaaaaaa${'0'.repeat(52)}`,
-      State: { Status: 'running', Running: true, Restarting: false },
+      State: {
+        Status: 'running',
+        Running: true,
+        Restarting: false,
+        Pid: 4242,
+        ExitCode: 0,
+        StartedAt: '2026-12-06T14:00:00.000000000Z',
+        FinishedAt: '0001-01-01T00:00:00Z',
+      },
       Config: { ExposedPorts: { '8081/tcp': {} }, Image: 'xg2g-gpu-transcoder:production' },
     },
   ],
@@ -97,15 +105,15 @@ describe('known-good candidates', () => {
   it('says what to check when docker cannot be asked', () => {
     const out = sections({ images: ['sudo: a password is required', 1], inspect: ['', 1] });
     expect(() => parseTranscoderCandidates('d1', 'xg2g', transcoder, out)).toThrow(
-      /docker images did not answer on xg2g: sudo: a password is required\. Check that ops may run "sudo -n docker"/,
+      /docker images did not answer on xg2g: sudo asks for a password; allow the login user passwordless sudo for docker\. Check that ops may run "sudo -n docker"/,
     );
   });
 
   it('reads docker’s times and a missing or odd inspect without throwing', () => {
     expect(dockerTime('2026-12-05 10:00:00 +0100 CET')).toBe('2026-12-05T09:00:00.000Z');
     expect(dockerTime('yesterday')).toBeNull();
-    expect(runningImage('[]')).toEqual({ ref: null, id: null });
-    expect(runningImage('Error: No such object')).toEqual({ ref: null, id: null });
+    expect(runningImage('[]', 0)).toEqual({ ref: null, id: null });
+    expect(runningImage('Error: No such object: xg2g-transcoder', 1)).toEqual({ ref: null, id: null });
   });
 
   it('lists the VMS binary’s backups with checksums; the deployed one is marked where a backup is the same file', () => {

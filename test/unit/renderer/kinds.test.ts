@@ -78,6 +78,18 @@ describe('which tabs a box has', () => {
     expect(tabsOfDevice(device('vms'), PROFILES, old)).toContain('service');
   });
 
+  it('has only the common screens while a box set to auto has not been looked at', () => {
+    expect(tabsOfDevice(device('auto'), PROFILES, null)).toEqual(['overview', 'monitor', 'terminal']);
+    const found = finding({
+      profile: 'auto',
+      kind: 'vms',
+      detected: 'vms',
+      match: 'confirmed',
+      tabs: ['overview', 'monitor', 'service', 'terminal'],
+    });
+    expect(tabsOfDevice(device('auto'), PROFILES, found)).toContain('service');
+  });
+
   it('is an R58 when the profile list has not arrived (the default profile)', () => {
     expect(kindOf(device('r58'), [], null)).toBe('r58');
   });
@@ -110,7 +122,7 @@ describe('a box that is not what its profile says', () => {
 
 describe("the device form's profile choice", () => {
   it('lists every profile by name, and keeps a profile the core no longer lists', () => {
-    expect(profileOptions(PROFILES, 'r58').map((o) => o.id)).toEqual(['r58', 'transcoder', 'vms']);
+    expect(profileOptions(PROFILES, 'r58').map((o) => o.id)).toEqual(['r58', 'transcoder', 'vms', 'auto']);
     expect(profileOptions(PROFILES, 'r58')[1]?.text).toBe('GPU transcoder (xg2g, seed 003)');
     expect(profileOptions(PROFILES, 'studio-x').at(-1)).toEqual({
       id: 'studio-x',

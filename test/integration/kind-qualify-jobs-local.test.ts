@@ -14,10 +14,10 @@ import {
   loadAnyProfile,
   type TranscoderProfile,
   type VmsProfile,
-} from '../../../src-main/core/device/profile.js';
-import { qualifyMeta } from '../../../src-main/core/kind-qualify/kind-qualify-service.js';
-import { cpuJobScript, transcodeJobScript } from '../../../src-main/core/kind-qualify/qualify-job.js';
-import { parseKindQualifyOutput } from '../../../src-main/core/kind-qualify/qualify-report.js';
+} from '../../src-main/core/device/profile.js';
+import { qualifyMeta } from '../../src-main/core/kind-qualify/kind-qualify-service.js';
+import { cpuJobScript, transcodeJobScript } from '../../src-main/core/kind-qualify/qualify-job.js';
+import { parseKindQualifyOutput } from '../../src-main/core/kind-qualify/qualify-report.js';
 
 const tools = ['dash', 'flock', 'pgrep', 'ffmpeg', 'ffprobe', 'curl'].every(
   (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0,
