@@ -40,9 +40,8 @@ export interface ReadyInfo {
   whep: string;
   /** Fault control base URL (README "Fault control"). */
   control: string;
-  /** The product profile for this box: its kind (`r58`, `transcoder`, `vms`). */
+  /** The product profile for this box, which is its kind: `r58`, `transcoder` or `vms`. */
   profile: EmulatorKind;
-  kind: EmulatorKind;
 }
 
 export interface EmulatorOptions {
@@ -298,7 +297,6 @@ async function startBox(
       whep: `http://${host.nsAddress}:${MEDIA_PORTS.whep}`,
       control: server.url,
       profile: kind,
-      kind,
     };
     let stopping: Promise<void> | undefined;
     return {

@@ -68,7 +68,7 @@ describe.skipIf(!ok)(`emulated GPU transcoder over SSH${why}`, () => {
   }, 60_000);
 
   it('is an x86 box with user ops, and docker answers only root, in JSON', async () => {
-    expect(emu.ready).toMatchObject({ profile: 'transcoder', kind: 'transcoder', ssh: { user: 'ops' } });
+    expect(emu.ready).toMatchObject({ profile: 'transcoder', ssh: { user: 'ops' } });
     expect((await run('uname -m')).stdout).toBe('x86_64\n');
     const denied = await run('docker ps -a');
     expect(denied.code).not.toBe(0);

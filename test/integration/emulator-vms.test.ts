@@ -84,7 +84,7 @@ describe.skipIf(!ok)(`emulated VMS recorder host over SSH${why}`, () => {
   }, 60_000);
 
   it('runs the vms-recorder unit with one ffmpeg per camera: H.265 segments and an H.264 RTSP output', async () => {
-    expect(emu.ready).toMatchObject({ profile: 'vms', kind: 'vms', ssh: { user: 'ops' } });
+    expect(emu.ready).toMatchObject({ profile: 'vms', ssh: { user: 'ops' } });
     expect((await run('uname -m')).stdout).toBe('x86_64\n');
     expect((await run('systemctl is-active vms-recorder mediamtx')).stdout).toBe('active\nactive\n');
     const procs = await ffmpegs();
