@@ -125,6 +125,7 @@ describe.skipIf(!ok)(`the emulated GPU transcoder as a kind of box${why}`, () =>
     await fault('POST', 'health-fail');
     const alarm = await openAlarm('health_failing');
     expect(alarm).toMatchObject({ severity: 'critical', device: NAME });
+    expect(alarm.detail).toContain(NAME);
     expect(alarm.title).toBe('Health failing');
     await fault('DELETE', 'health-fail');
     await resolved(alarm);
@@ -134,6 +135,7 @@ describe.skipIf(!ok)(`the emulated GPU transcoder as a kind of box${why}`, () =>
     await fault('POST', 'vaapi-off');
     const alarm = await openAlarm('vaapi_unavailable');
     expect(alarm).toMatchObject({ severity: 'critical', device: NAME });
+    expect(alarm.detail).toContain(NAME);
     expect(alarm.title).toMatch(/vaapi_available/);
     await fault('DELETE', 'vaapi-off');
     await resolved(alarm);
@@ -147,6 +149,7 @@ describe.skipIf(!ok)(`the emulated GPU transcoder as a kind of box${why}`, () =>
     await fault('POST', 'crash');
     const alarm = await openAlarm('service_restarts');
     expect(alarm).toMatchObject({ severity: 'warning', device: NAME });
+    expect(alarm.detail).toContain(NAME);
     const after = await t.until('the container running again', async () => {
       const s = await t.call<ServiceState>('service.state', { deviceId: t.deviceId });
       return s.state === 'running' ? s : undefined;

@@ -142,6 +142,7 @@ describe.skipIf(!ok)(`the emulated VMS recorder host as a kind of box${why}`, ()
     await fault('POST', `camera-kill?camera=${CAM2}&stay=1`);
     const alarm = await openAlarm('camera_down');
     expect(alarm).toMatchObject({ severity: 'critical', device: NAME });
+    expect(alarm.detail).toContain(NAME);
     expect(alarm.title).toContain(CAM2);
     await fault('DELETE', `camera-kill?camera=${CAM2}`);
     await resolved(alarm);
@@ -154,6 +155,7 @@ describe.skipIf(!ok)(`the emulated VMS recorder host as a kind of box${why}`, ()
     await fault('POST', `camera-stall?camera=${CAM1}`);
     const alarm = await openAlarm('segment_late');
     expect(alarm).toMatchObject({ severity: 'critical', device: NAME });
+    expect(alarm.detail).toContain(NAME);
     expect(alarm.detail).toContain(CAM1);
     const stalled = latest()?.cameras.find((c) => c.camera === CAM1);
     expect(stalled?.state).toBe('stalled');
@@ -167,6 +169,7 @@ describe.skipIf(!ok)(`the emulated VMS recorder host as a kind of box${why}`, ()
     await fault('POST', `output-down?camera=${CAM2}`);
     const alarm = await openAlarm('output_down');
     expect(alarm).toMatchObject({ severity: 'warning', device: NAME });
+    expect(alarm.detail).toContain(NAME);
     expect(alarm.title).toContain(CAM2);
     expect(latest()?.cameras.find((c) => c.camera === CAM2)?.late).toBe(false);
     await fault('DELETE', `output-down?camera=${CAM2}`);
