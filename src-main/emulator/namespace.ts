@@ -34,11 +34,10 @@ shift 7
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mkdir -p /run/sshd /run/lock /run/tally-emu /run/systemd/system
 mount --bind "$state/run" /run/tally-emu
-if [ "$kind" = r58 ]; then
-  # The board's /proc/stat: this machine's copy, whose cpu lines the daemon keeps counting as 8 cores (proc-stat.ts).
-  cat /proc/stat > /run/tally-emu/proc-stat
-  mount --bind /run/tally-emu/proc-stat /proc/stat || echo "cannot model /proc/stat: it stays this machine's" >&2
-fi
+# The box's /proc/stat: this machine's copy, whose cpu lines the daemon keeps counting (proc-stat.ts): as the R58's
+# 8 cores at the modelled load, or for the other kinds as this machine's cores loaded by the box's own processes.
+cat /proc/stat > /run/tally-emu/proc-stat
+mount --bind /run/tally-emu/proc-stat /proc/stat || echo "cannot model /proc/stat: it stays this machine's" >&2
 mount -t overlay overlay -o "lowerdir=$state/etc:/etc,upperdir=$state/etc-rw/upper,workdir=$state/etc-rw/work" /etc
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$state/var/upper,workdir=$state/var/work" /var
 [ "$kind" = r58 ] && mkdir -p /var/recordings
@@ -96,7 +95,7 @@ export interface DeviceSpawnOptions {
   readyTimeoutMs: number;
   /** Called with every line the device writes on stderr (for `--verbose`). */
   onLog?: (line: string) => void;
-  /** Which box (the R58 gets the modelled /proc/stat; the others their own /sys/class). */
+  /** Which box (the others than the R58 get their own /sys/class). */
   kind: EmulatorKind;
 }
 

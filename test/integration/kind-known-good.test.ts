@@ -38,7 +38,7 @@ describe.skipIf(!ok)(`known-good and qualification on the emulated transcoder${w
   let stopEmu: () => Promise<void>;
 
   beforeAll(async () => {
-    const emu = await startEmulator({ kind: 'transcoder' } as never);
+    const emu = await startEmulator({ kind: 'transcoder' });
     stopEmu = () => emu.stop();
     t = await openEmulatedConsole(emu, { console: consoleOptions });
   });
@@ -83,6 +83,17 @@ describe.skipIf(!ok)(`known-good and qualification on the emulated transcoder${w
     // The job holds the device's lease while it works.
     const lease = await t.core.leases.read(t.deviceId);
     expect(lease?.kind).toBe('knownGood');
+    // Nothing else may change the box meanwhile: a restart from this (or any) console is refused, naming the switch.
+    const restart = await t.core.invoke(
+      'service.control',
+      { deviceId: t.deviceId, action: 'restart', confirmed: true },
+      { owner: 'test' },
+    );
+    expect(restart.ok).toBe(false);
+    if (!restart.ok) {
+      expect(restart.error.code).toBe('busy');
+      expect(restart.error.message).toMatch(/Switch .* to xg2g-gpu-transcoder:broken/);
+    }
     const report = await t.core.kindOps.knownGood.waitForEnd(started.id);
     expect(report.outcome, report.summary).toBe('reverted');
     expect(report.summary).toMatch(/reverted by itself/);
@@ -141,7 +152,7 @@ describe.skipIf(!ok)(`known-good and qualification on the emulated VMS host${why
   const sha = (file: string): Promise<string> => onBox(t, sh`sudo -n sha256sum ${file} | cut -c1-12`);
 
   beforeAll(async () => {
-    const emu = await startEmulator({ kind: 'vms', segmentSeconds: 4 } as never);
+    const emu = await startEmulator({ kind: 'vms', segmentSeconds: 4 });
     stopEmu = () => emu.stop();
     t = await openEmulatedConsole(emu, { console: consoleOptions });
   });

@@ -23,6 +23,8 @@ import { modelledLoad } from './cpu-load.js';
 import { ProcStat } from './proc-stat.js';
 import { portOpen, RECORDER_API_PORT, unitSpecs } from './unit-specs.js';
 import { ServiceManager, type Unit } from './units.js';
+import os from 'node:os';
+import { BoxLoad } from '../kinds/box-load.js';
 import { KindServices } from '../kinds/services.js';
 import { identityOf } from '../kinds/identity.js';
 
@@ -50,10 +52,11 @@ export class DeviceDaemon {
   readonly kernel: KernelModel;
   readonly journal: Journal;
   readonly units: ServiceManager;
-  /** The R58's VPU session file and modelled /proc/stat; other kinds show this machine's real CPU figures. */
+  /** The R58's VPU session file (none on the other kinds). */
   private readonly debugfs: MppDebugfs | undefined;
   private readonly thermal: ThermalZones;
-  private readonly procStat: ProcStat | undefined;
+  /** /proc/stat: the R58's modelled board, or an x86 box's own processes' real CPU (kinds/box-load.ts). */
+  private readonly procStat: ProcStat;
   /** What the two x86 kinds add (Docker, the VMS faults, nvidia-smi); undefined on the R58. */
   private readonly kindServices: KindServices | undefined;
   private server: http.Server | undefined;
@@ -91,14 +94,23 @@ export class DeviceDaemon {
       ...(zones ? { zones } : {}),
     });
     const uptime = uptimeMs();
-    this.procStat = r58
-      ? new ProcStat({
-          load: () => this.cpuLoad(),
-          // A light box (fleet tests) rewrites it once a second, as often as the console's sampler reads it.
-          ...(config.light ? { intervalMs: 1000 } : {}),
-          ...(uptime !== undefined ? { uptimeS: uptime / 1000 } : {}),
-        })
-      : undefined;
+    const boxLoad = new BoxLoad(os.cpus().length || 1);
+    this.procStat = new ProcStat(
+      r58
+        ? {
+            load: () => this.cpuLoad(),
+            // A light box (fleet tests) rewrites it once a second, as often as the console's sampler reads it.
+            ...(config.light ? { intervalMs: 1000 } : {}),
+            ...(uptime !== undefined ? { uptimeS: uptime / 1000 } : {}),
+          }
+        : {
+            // The x86 boxes: this machine's cores, loaded by what the box's own processes really use.
+            load: () => boxLoad.sample(),
+            cores: os.cpus().length || 1,
+            intervalMs: 1000,
+            ...(uptime !== undefined ? { uptimeS: uptime / 1000 } : {}),
+          },
+    );
     this.journal = new Journal({
       hostname: config.hostname,
       bootTimeMs: this.kernel.bootTimeMs,
@@ -123,6 +135,7 @@ export class DeviceDaemon {
 
   async start(): Promise<void> {
     if (this.kindServices) {
+      this.procStat.init();
       await Promise.all([this.kindServices.prepare(), this.thermal.init(), this.listen()]);
       this.reaper = setInterval(() => this.kernel.reap(), 300);
       await this.units.startAll();
@@ -130,7 +143,7 @@ export class DeviceDaemon {
       this.emit({ event: 'ready', bootMs: Date.now() - this.startedAt });
       return;
     }
-    this.procStat?.init();
+    this.procStat.init();
     await Promise.all([this.debugfs?.init(), this.thermal.init(), this.deviceTree(), this.listen()]);
     this.reaper = setInterval(() => this.kernel.reap(), 300);
     await this.units.startAll();
@@ -303,7 +316,7 @@ export class DeviceDaemon {
     this.stopping ??= (async () => {
       if (this.reaper) clearInterval(this.reaper);
       this.thermal.stop();
-      this.procStat?.stop();
+      this.procStat.stop();
       await Promise.all([this.units.shutdown(2000), this.kindServices?.shutdown(2000)]);
       this.server?.close();
     })();

@@ -3,6 +3,7 @@
  * thermal zones' names. The R58 keeps its Rockchip board (device/kernel/text.ts); the transcoder is seed 003's AMD
  * mini PC (Radeon 780M, gfx1103) and the VMS host an x86 server with an NVIDIA card (seed 004), both on Ubuntu.
  */
+import os from 'node:os';
 import type { KernelLevel } from '../device/kernel/log.js';
 import { bootLines as r58BootLines, KERNEL_RELEASE, type KernelText } from '../device/kernel/text.js';
 import type { EmulatorKind } from './kinds.js';
@@ -37,7 +38,8 @@ function x86BootLines(release: string, version: string, product: string, extra: 
     ),
     at(0, `DMI: ${product}, BIOS 1.07 03/12/2024`),
     at(0.000012, 'Memory: 31981244K/33424532K available (20480K kernel code, 4384K rwdata)'),
-    at(0.211402, 'smp: Brought up 1 node, 16 CPUs'),
+    // This machine's core count: /proc/cpuinfo, nproc and the box's /proc/stat are this machine's too.
+    at(0.211402, `smp: Brought up 1 node, ${os.cpus().length || 1} CPUs`),
     ...extra,
     at(3.402117, 'EXT4-fs (dm-0): mounted filesystem with ordered data mode. Quota mode: none.'),
     at(6.120044, 'igc 0000:02:00.0 enp2s0: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: RX/TX'),
