@@ -42,9 +42,9 @@ export class HealthAlarms {
           device,
           kind: 'health_failing',
           severity: 'critical',
-          title: s.reachable ? `Health failing on ${device}` : `Health endpoint silent on ${device}`,
+          title: s.reachable ? 'Health failing' : 'Health endpoint silent',
           detail:
-            `${s.problem ?? 'The health endpoint fails.'} It has since ${new Date(this.badSince).toTimeString().slice(0, 8)}. ` +
+            `${device}: ${s.problem ?? 'the health endpoint fails.'} Failing since ${new Date(this.badSince).toTimeString().slice(0, 8)}. ` +
             'Transcodes from this box may have stopped: check the container on the Service tab and its log.',
           evidence: [
             `${this.opts.healthUrl}: ${s.httpStatus === null ? 'no answer' : `HTTP ${s.httpStatus}`}`,
@@ -68,7 +68,7 @@ export class HealthAlarms {
         device,
         kind: 'vaapi_unavailable',
         severity: 'critical',
-        title: `${s.failing.join(', ')} false on ${device}`,
+        title: `${s.failing.join(', ')} false: no GPU encoding`,
         detail:
           `The health endpoint of ${device} says ${s.failing.map((f) => `${f} = ${String(s.fields[f])}`).join(', ')}: ` +
           'the GPU encoder cannot be used, so transcodes fail or fall back to the CPU. Check /dev/dri in the container and ' +
@@ -88,7 +88,7 @@ export class HealthAlarms {
           device,
           kind: 'service_restarts',
           severity: 'warning',
-          title: `FFmpeg restarted on ${device}`,
+          title: 'FFmpeg restarted',
           detail:
             `The transcoder on ${device} restarted FFmpeg ${s.ffmpegRestarts - this.restarts === 1 ? 'once' : `${s.ffmpegRestarts - this.restarts} times`} ` +
             `(${s.ffmpegRestarts} since the service started). A viewer sees a stall each time; the service log shows why.`,

@@ -52,10 +52,7 @@ export class SegmentsAlarms {
         device,
         kind: 'camera_down',
         severity: 'critical',
-        title:
-          down.length === 1
-            ? `Camera ${names[0]} down on ${device}`
-            : `${down.length} cameras down on ${device}`,
+        title: down.length === 1 ? `Camera ${names[0]} down` : `${down.length} cameras down`,
         detail:
           `${list(names)} ${down.length === 1 ? 'has' : 'have'} no recording process on ${device}: nothing of ` +
           `${down.length === 1 ? 'it' : 'them'} is recorded. The recorder restarts a crashed camera by itself; if it ` +
@@ -74,12 +71,9 @@ export class SegmentsAlarms {
         device,
         kind: 'segment_late',
         severity: 'critical',
-        title:
-          late.length === 1
-            ? `No new segment from ${names[0]} on ${device}`
-            : `${late.length} cameras late on ${device}`,
+        title: late.length === 1 ? `No new segment from ${names[0]}` : `${late.length} cameras late`,
         detail:
-          `${list(names)} made no new recording segment on schedule: ` +
+          `${list(names)} on ${device} made no new recording segment on schedule: ` +
           late
             .map(
               (c) =>
@@ -115,10 +109,10 @@ export class SegmentsAlarms {
         severity: 'warning',
         title:
           outputsDown.length === 1
-            ? `Live output of ${names[0]} down on ${device}`
-            : `${outputsDown.length} live outputs down on ${device}`,
+            ? `Live output of ${names[0]} down`
+            : `${outputsDown.length} live outputs down`,
         detail:
-          `The live RTSP output of ${list(names)} does not answer, while ${outputsDown.length === 1 ? 'its' : 'their'} ` +
+          `The live RTSP output of ${list(names)} on ${device} does not answer, while ${outputsDown.length === 1 ? 'its' : 'their'} ` +
           'recording goes on: viewers see nothing live. Restart the service to bring the outputs back.',
         evidence: outputsDown.map((c) => `${c.live.url}: ${c.live.detail}`),
         recovery: false,
@@ -143,9 +137,9 @@ export class SegmentsAlarms {
         device,
         kind: 'cpu_over_budget',
         severity: 'warning',
-        title: `CPU over budget on ${device}`,
+        title: 'CPU over budget',
         detail:
-          `${over.map((c) => `${c.camera} uses ${c.avg.toFixed(1)} %`).join(', ')} of one core on average over ` +
+          `On ${device}, ${over.map((c) => `${c.camera} uses ${c.avg.toFixed(1)} %`).join(', ')} of one core on average over ` +
           `${Math.round(windowMs / 1000)} s, above the budget of ${budget} % a camera (seed 004: 23.4 % in production). ` +
           'A camera that falls back to software decoding or encoding costs more; check the service log.',
         evidence: over.map((c) => `${c.camera}: ${c.avg.toFixed(1)} % (budget ${budget} %)`),

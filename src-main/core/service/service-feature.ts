@@ -146,7 +146,7 @@ export class ServiceFeature {
         device: name,
         kind: 'service_restarts',
         severity: 'warning',
-        title: `${svc} restarted by itself on ${name}`,
+        title: `${svc} restarted by itself`,
         detail:
           `${svc} on ${name} restarted ${n === 1 ? 'once' : `${n} times`} while Tally watched ` +
           `(${profile.kind === 'transcoder' ? 'RestartCount' : 'NRestarts'} ${state.restarts}` +

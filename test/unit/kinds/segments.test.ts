@@ -211,7 +211,7 @@ describe('VMS alarms', () => {
     rules.check(stateWith([{ state: 'down', pids: [] }], 5000), new Map());
     expect(alarms.open.get('camera_down')).toMatchObject({
       severity: 'critical',
-      title: 'Camera Cam_A down on VMS 1',
+      title: 'Camera Cam_A down',
     });
     rules.check(stateWith([{}], 7000), new Map());
     expect(alarms.resolved).toContain('camera_down');
