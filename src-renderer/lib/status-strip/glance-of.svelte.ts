@@ -4,7 +4,7 @@ import { ALARM_SHORT } from '../../alarms/alarm-order.js';
 import { app } from '../app-state.svelte.js';
 import { clock } from './clock.svelte.js';
 import { computeGlance, type Glance } from './glance.js';
-import { transcoderLoad, vmsLoad, type LoadReading } from './load.js';
+import { transcoderLoad, vmsLoad, vmsRecordings, type LoadReading } from './load.js';
 
 /** The kind's own load figure, read untracked like the samples (the clock's tick brings it). */
 export function loadOf(deviceId: string, kind: 'r58' | 'transcoder' | 'vms' | null): LoadReading | null {
@@ -23,7 +23,10 @@ export function loadOf(deviceId: string, kind: 'r58' | 'transcoder' | 'vms' | nu
 export function glanceOf(deviceId: string): Glance | undefined {
   const device = app.devices.find((d) => d.id === deviceId);
   if (!device) return undefined;
+  const kind = app.kinds.kindOf(device);
   const recorder = app.recorder.peek(deviceId)?.state;
+  // A VMS host records through its camera processes; its state arrives every few seconds (read at the clock's tick).
+  const vms = kind === 'vms' ? untrack(() => vmsRecordings(app.service.peek(deviceId)?.vms)) : undefined;
   const monitor = app.monitor.peek(deviceId);
   // The latest sample is taken at the clock's tick, not tracked: with many boxes sampling at 1 Hz each, tracking it
   // would redraw the strips once per box per second (32 frames a second for a fleet) instead of once.
@@ -31,7 +34,7 @@ export function glanceOf(deviceId: string): Glance | undefined {
   return computeGlance({
     name: device.name,
     status: device.status,
-    recorder: recorder?.value ? { state: recorder.value, at: recorder.at } : undefined,
+    recorder: recorder?.value ? { state: recorder.value, at: recorder.at } : vms,
     reading: sample
       ? {
           at: sample.at,
@@ -41,7 +44,7 @@ export function glanceOf(deviceId: string): Glance | undefined {
         }
       : undefined,
     limits: monitor?.limits,
-    load: loadOf(deviceId, app.kinds.kindOf(device)),
+    load: loadOf(deviceId, kind),
     alarms: app.alarms.open.filter((a) => a.deviceId === deviceId),
     alarmShort: ALARM_SHORT,
     now: clock.now,

@@ -3,7 +3,7 @@
  * is, and how many of a VMS host's cameras are recording on schedule (with its NVENC sessions when the card says).
  * Pure: the status strip, the fleet row and the Service tab read the same words.
  */
-import type { HealthSample, VmsState } from '../../../src-main/contract/index.js';
+import type { HealthSample, RecorderState, VmsState } from '../../../src-main/contract/index.js';
 
 /** Seed 003's target for the transcoder's GPU: under 80 % busy. */
 export const GPU_WARN_PERCENT = 80;
@@ -11,7 +11,7 @@ export const GPU_WARN_PERCENT = 80;
 export interface LoadReading {
   /** When it was read (console clock, ms). */
   at: number;
-  /** Short, for a strip: "GPU 45 %", "REC 2/2 cams". */
+  /** Short, for a strip: "GPU 45 %", "2/2 on schedule". */
   text: string;
   /** Shorter, for a fleet cell beside its bar: "45 %", "2/2". */
   short: string;
@@ -62,7 +62,7 @@ export function vmsLoad(state: VmsState | undefined): LoadReading | null {
   if (total === 0)
     return {
       at: state.at,
-      text: 'REC 0 cams',
+      text: 'No cameras',
       short: '0 cams',
       label: `No camera process found${nvenc}`,
       level: 'bad',
@@ -72,11 +72,34 @@ export function vmsLoad(state: VmsState | undefined): LoadReading | null {
   const missing = total - n;
   return {
     at: state.at,
-    text: `REC ${n}/${total} cams`,
+    text: `${n}/${total} on schedule`,
     short: `${n}/${total}`,
     label: `${n} of ${total} camera${total === 1 ? '' : 's'} recording on schedule${nvenc}`,
     level: missing === 0 ? 'ok' : n === 0 ? 'bad' : 'warn',
     fill: n / total,
     reason: missing === 0 ? null : `${missing} of ${total} cameras not recording`,
+  };
+}
+
+/**
+ * A VMS host's recordings in the recorder's terms, so its REC, "link lost while recording" and the fleet's Recording
+ * filter read the same as an R58's: every camera whose process runs is recording (a late one too: it is trying).
+ */
+export function vmsRecordings(state: VmsState | undefined): { state: RecorderState; at: number } | undefined {
+  if (!state) return undefined;
+  const recordings = state.cameras
+    .filter((c) => c.state !== 'down')
+    .map((c) => ({ camera: c.camera, file: c.newest?.name ?? '' }));
+  return {
+    at: state.at,
+    state: {
+      unit: 'vms-recorder',
+      activeState: recordings.length > 0 ? 'active' : 'inactive',
+      subState: recordings.length > 0 ? 'running' : 'dead',
+      since: null,
+      mainPid: null,
+      restarts: 0,
+      recordings,
+    },
   };
 }

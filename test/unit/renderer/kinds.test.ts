@@ -145,10 +145,10 @@ describe("a kind's own load figure", () => {
   });
 
   it("is how many of a VMS host's cameras record on schedule, with NVENC sessions when the card says", () => {
-    expect(vmsLoad(vmsState())).toMatchObject({ text: 'REC 2/2 cams', short: '2/2', level: 'ok', fill: 1 });
+    expect(vmsLoad(vmsState())).toMatchObject({ text: '2/2 on schedule', short: '2/2', level: 'ok', fill: 1 });
     const late = vmsState({ cameras: [camera('a'), camera('b', { late: true })] });
     expect(vmsLoad(late)).toMatchObject({
-      text: 'REC 1/2 cams',
+      text: '1/2 on schedule',
       level: 'warn',
       reason: '1 of 2 cameras not recording',
     });
