@@ -145,7 +145,12 @@ describe("a kind's own load figure", () => {
   });
 
   it("is how many of a VMS host's cameras record on schedule, with NVENC sessions when the card says", () => {
-    expect(vmsLoad(vmsState())).toMatchObject({ text: '2/2 on schedule', short: '2/2', level: 'ok', fill: 1 });
+    expect(vmsLoad(vmsState())).toMatchObject({
+      text: '2/2 on schedule',
+      short: '2/2',
+      level: 'ok',
+      fill: 1,
+    });
     const late = vmsState({ cameras: [camera('a'), camera('b', { late: true })] });
     expect(vmsLoad(late)).toMatchObject({
       text: '1/2 on schedule',
