@@ -22,7 +22,7 @@ import {
 import { HEALTH_TONE } from '../lib/status-strip/health.js';
 import type { LoadReading } from '../lib/status-strip/load.js';
 import { formatRtt } from '../lib/status.js';
-import { sparkPath, type SparkPoint } from './sparkline.js';
+import { sparkPath, type SparkPoint } from '../lib/charts/sparkline.js';
 
 /** How far back the sparklines reach. */
 export const SPARK_WINDOW_MS = 3 * 60_000;

@@ -1,6 +1,6 @@
 /** The visible kernel log as a text file: formatting is pure, the download is a Blob link (web and Electron alike). */
 import type { KernelLine } from '../../src-main/contract/index.js';
-import { CATEGORY_LABEL, bootTime } from './labels.js';
+import { CATEGORY_LABEL, bootTime } from '../lib/charts/labels.js';
 import { isFiltering, type LogFilter } from './log-filter.js';
 
 export interface ExportHeader {

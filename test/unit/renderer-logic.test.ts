@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeviceInput } from '../../src-main/contract/index.js';
-import { emptyForm, splitFieldErrors, toDeviceInput } from '../../src-renderer/fleet/device-form.js';
+import { emptyForm, splitFieldErrors, toDeviceInput } from '../../src-renderer/lib/device-form.js';
 import { AckBatcher } from '../../src-renderer/terminal/ack-batcher.js';
 
 describe('terminal acknowledgements (renderer side of flow control)', () => {

@@ -8,7 +8,7 @@ import {
   splitTags,
   tagsProblem,
   toDeviceInput,
-} from '../../../src-renderer/fleet/device-form.js';
+} from '../../../src-renderer/lib/device-form.js';
 
 const base = { ...emptyForm(), name: 'studio', host: 'r58.local' };
 

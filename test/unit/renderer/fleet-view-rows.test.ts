@@ -1,7 +1,7 @@
 /** The fleet overview's rows: what each cell says, built from the status strip's glance, and the sparklines. */
 import { describe, expect, it } from 'vitest';
 import { SPARK_HEIGHT, SPARK_WIDTH, SPARK_WINDOW_MS } from '../../../src-renderer/fleet-view/fleet-row.js';
-import { sparkPath, type SparkFrame } from '../../../src-renderer/fleet-view/sparkline.js';
+import { sparkPath, type SparkFrame } from '../../../src-renderer/lib/charts/sparkline.js';
 import { CONNECTED, NOW, alarm, box, history, mixer, sample } from './fleet-view-fixtures.js';
 
 const FRAME: SparkFrame = { from: 0, to: 100, width: 10, height: 10, min: 0, max: 100, gapMs: 15 };

@@ -5,7 +5,7 @@ import {
   recent,
   temperatureColumns,
   vpuColumns,
-} from '../../../src-renderer/monitor/chart-data.js';
+} from '../../../src-renderer/lib/charts/chart-data.js';
 import { sample } from './monitor-fixtures.js';
 
 describe('chart data shaping', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exportFileName, formatExport, formatLine } from '../../../src-renderer/monitor/export.js';
-import { bootTime } from '../../../src-renderer/monitor/labels.js';
+import { bootTime } from '../../../src-renderer/lib/charts/labels.js';
 import { line } from './monitor-fixtures.js';
 
 describe('kernel log export', () => {

@@ -1,6 +1,6 @@
 /** The Monitor's chart time labels: short enough for their spacing, seconds only when the ticks need them. */
 import { describe, expect, it } from 'vitest';
-import { TIME_TICK_SPACE, timeTickLabel } from '../../../src-renderer/monitor/labels.js';
+import { TIME_TICK_SPACE, timeTickLabel } from '../../../src-renderer/lib/charts/labels.js';
 
 const at = (h: number, m: number, s: number): number => new Date(2024, 0, 1, h, m, s).getTime() / 1000;
 

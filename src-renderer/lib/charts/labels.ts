@@ -1,5 +1,5 @@
 /** Words for kernel severities and categories, and the small formatting the monitor shares. */
-import type { KernelCategory, Severity } from '../../src-main/contract/index.js';
+import type { KernelCategory, Severity } from '../../../src-main/contract/index.js';
 
 export const CATEGORY_LABEL: Record<KernelCategory, string> = {
   oops: 'Oops',

@@ -2,7 +2,7 @@
  * Samples shaped for uPlot: column arrays, x in seconds. Missing readings stay null so the chart shows a gap,
  * not a drop to zero.
  */
-import type { MonitorSample } from '../../src-main/contract/index.js';
+import type { MonitorSample } from '../../../src-main/contract/index.js';
 
 export type Column = (number | null)[];
 /** uPlot's AlignedData: x first, then one column per series. */
