@@ -179,6 +179,8 @@ describe.skipIf(!ok)('a mixed fleet', () => {
       await row.getByText(/^Up · h264 \d+×\d+$/).waitFor(LIVE);
     }
     await panel('Service').getByRole('group', { name: 'Cameras recording' }).getByText('2/2').waitFor(LIVE);
+    // Its cameras are its recordings at a glance: the device's strip says REC, as an R58's does.
+    await page.getByText('REC · 2 cams', { exact: true }).first().waitFor(LIVE);
     await screenshot(page, 'mixed-vms-service');
   }, 300_000);
 
