@@ -7,7 +7,9 @@ import { DeviceJobStore } from '../lib/device-job-store.svelte.js';
 export function runProgress(q: KindQualification): number {
   const settled = q.checks.filter((c) => c.state !== 'pending').length;
   const samples = q.cpu?.samples.length ?? 0;
-  return (q.outcome === 'running' ? 0 : 1_000_000) + settled * 10_000 + samples * 100 + Math.round(q.elapsedS);
+  return (
+    (q.outcome === 'running' ? 0 : 1_000_000) + settled * 10_000 + samples * 100 + Math.round(q.elapsedS)
+  );
 }
 
 /** The dialog's target: whether this run records a new baseline (VMS host). */

@@ -41,7 +41,11 @@ export interface CheckBar {
  * words (a codec, a container). The scale leaves room past whichever is larger so both marks show.
  */
 export function checkBar(c: KindQualifyCheck): CheckBar | null {
-  const bound = c.limit.trimStart().startsWith('≤') ? 'max' : c.limit.trimStart().startsWith('≥') ? 'min' : null;
+  const bound = c.limit.trimStart().startsWith('≤')
+    ? 'max'
+    : c.limit.trimStart().startsWith('≥')
+      ? 'min'
+      : null;
   const v = firstNumber(c.value);
   const l = firstNumber(c.limit);
   if (!bound || v === null || l === null || l <= 0 || v < 0) return null;

@@ -57,7 +57,11 @@ export interface StripBar {
  * A probation window as bars along its length: one per reading, as wide as the time to the next one (the last one
  * to the window's end, or a minimum), green while healthy and red where not.
  */
-export function stripBars(readings: readonly KnownGoodReading[], windowMs: number, width: number): StripBar[] {
+export function stripBars(
+  readings: readonly KnownGoodReading[],
+  windowMs: number,
+  width: number,
+): StripBar[] {
   const span = Math.max(windowMs, readings.at(-1)?.atMs ?? 0, 1);
   const px = (ms: number): number => (Math.max(0, Math.min(ms, span)) / span) * width;
   return readings.map((r, i) => {
