@@ -40,6 +40,21 @@ export function orderCandidates(list: readonly KnownGoodCandidate[]): KnownGoodC
   });
 }
 
+/** A candidate's facts on one line: its id, when it was made, its size, and which switch kept it. */
+export function candidateFacts(c: KnownGoodCandidate, locale?: string): string {
+  const made = c.created ? new Date(c.created) : null;
+  return [
+    shortId(c.id),
+    made && Number.isFinite(made.getTime())
+      ? made.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' })
+      : null,
+    c.size,
+    c.keptBySwitch ? `kept by switch ${c.keptBySwitch}` : null,
+  ]
+    .filter((x): x is string => x !== null && x !== '')
+    .join(' · ');
+}
+
 /** The short id of an image or checksum, or a dash. */
 export function shortId(id: string | null): string {
   if (!id) return '—';

@@ -141,7 +141,7 @@ describe.skipIf(!ok)('known-good and qualification of a transcoder', () => {
     expect(runningBefore).not.toContain(previousId);
 
     await previousRow.getByRole('button', { name: 'Go back to previous', exact: true }).click();
-    const ask = page.getByRole('dialog', { name: `Go back to previous on ${BOX}` });
+    const ask = page.getByRole('dialog', { name: `Switch ${BOX} to previous` });
     const plan = ask.getByRole('region', { name: 'What the switch will do' });
     await plan.getByRole('heading', { name: 'What stops' }).waitFor(WAIT);
     await plan.getByText(/recreated from xg2g-gpu-transcoder:previous/).waitFor(WAIT);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KnownGoodCandidate, KnownGoodSwitch } from '../../../src-main/contract/index.js';
 import {
+  candidateFacts,
   historyLine,
   keptLine,
   orderCandidates,
@@ -74,6 +75,14 @@ describe('known-good candidates', () => {
       cand({ name: 'undated', ref: 'r:undated', created: null }),
     ];
     expect(orderCandidates(list).map((c) => c.name)).toEqual(['new', 'old', 'undated', 'tally-keep-x']);
+  });
+
+  it('puts a candidate’s facts on one line, leaving out what is unknown', () => {
+    expect(candidateFacts(cand({ created: null }))).toBe('abc123def456 · 1.2GB');
+    expect(candidateFacts(cand({ created: 'not a date', size: null, keptBySwitch: 'knowngood-x1' }))).toBe(
+      'abc123def456 · kept by switch knowngood-x1',
+    );
+    expect(candidateFacts(cand({}), 'en-GB').split(' · ')).toHaveLength(3);
   });
 
   it('shortens image ids and checksums, and says a dash for none', () => {
