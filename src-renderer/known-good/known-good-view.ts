@@ -70,7 +70,7 @@ export interface StripBar {
 
 /**
  * A probation window as bars along its length: one per reading, as wide as the time to the next one (the last one
- * to the window's end, or a minimum), green while healthy and red where not.
+ * as wide as the readings' usual spacing, so a running window fills as it goes), green while healthy, red where not.
  */
 export function stripBars(
   readings: readonly KnownGoodReading[],
@@ -79,8 +79,10 @@ export function stripBars(
 ): StripBar[] {
   const span = Math.max(windowMs, readings.at(-1)?.atMs ?? 0, 1);
   const px = (ms: number): number => (Math.max(0, Math.min(ms, span)) / span) * width;
+  const gaps = readings.slice(1).map((r, i) => r.atMs - (readings[i]?.atMs ?? 0));
+  const spacing = gaps.length > 0 ? Math.max(...gaps.filter((g) => g > 0), 1) : 1000;
   return readings.map((r, i) => {
-    const next = readings[i + 1]?.atMs ?? Math.max(span, r.atMs);
+    const next = readings[i + 1]?.atMs ?? r.atMs + spacing;
     const x = px(r.atMs);
     return { x, width: Math.max(3, px(next) - x - 1), healthy: r.healthy, text: r.text };
   });
@@ -109,6 +111,7 @@ export function historyLine(s: KnownGoodSwitch): string {
 export function keptLine(s: KnownGoodSwitch, unit: KnownGoodUnit): string | null {
   if (!s.kept) return null;
   const what = unit === 'image' ? 'image' : 'binary';
+  if (s.outcome === 'running') return `The ${what} that ran before is kept as ${s.kept}.`;
   return s.outcome === 'reverted'
     ? `Back on what ran before; the ${what} that ran is also kept as ${s.kept}.`
     : `The ${what} that ran before is kept as ${s.kept}: going forward again is one more switch.`;

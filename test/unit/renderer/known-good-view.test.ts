@@ -110,8 +110,13 @@ describe('the probation strip', () => {
       400,
     );
     expect(bars.map((b) => b.x)).toEqual([0, 100, 200]);
-    expect(bars.map((b) => b.width)).toEqual([99, 99, 199]);
+    expect(bars.map((b) => b.width)).toEqual([99, 99, 99]);
     expect(bars.map((b) => b.healthy)).toEqual([true, false, true]);
+  });
+
+  it('grows with a running window instead of filling it from the first reading', () => {
+    const bars = stripBars([{ atMs: 0, healthy: true, text: 'first' }], 5000, 500);
+    expect(bars[0]?.width).toBe(99);
   });
 
   it('never draws past its width when a reading comes after the planned window', () => {
@@ -147,5 +152,6 @@ describe('a switch in words', () => {
     );
     expect(keptLine(sw({ outcome: 'reverted' }), 'binary')).toMatch(/^Back on what ran before; the binary/);
     expect(keptLine(sw({ kept: null }), 'image')).toBeNull();
+    expect(keptLine(sw({ outcome: 'running' }), 'image')).not.toMatch(/going forward/);
   });
 });
