@@ -12,18 +12,22 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Console } from '../../src-main/core/console.js';
 import { MemorySecretStore } from '../../src-main/core/store/secrets.js';
+import { fingerprint } from '../../src-main/core/ssh/fingerprint.js';
 import { emulatorAvailable, startEmulator, type Emulator } from '../../src-main/emulator/index.js';
 import { openBrowser, screenshot, startWebConsole, type BrowserSession, type WebConsole } from './harness.js';
-import { WAIT, shootOnFailure } from './steps.js';
+import { WAIT, addDevice, shootOnFailure } from './steps.js';
 
 const ok = await emulatorAvailable();
 /** The box connects, the container comes up, a switch restarts it and watches it: generous, never asserted on. */
 const LIVE = { timeout: 180_000 };
 const BOX = 'xg2g-1';
+const VMS = 'vms-1';
 /** A short probation for a shared 2-core machine. */
 const PROBATION_S = '5';
 
 let emu: Emulator | undefined;
+/** Started after the transcoder's steps: its cameras' encoders would slow the transcode the qualification times. */
+let vmsEmu: Emulator | undefined;
 let web: WebConsole | undefined;
 let session: BrowserSession | undefined;
 let page: Page;
@@ -78,9 +82,11 @@ afterAll(async () => {
   await session?.close();
   await web?.stop();
   await emu?.stop();
+  await vmsEmu?.stop();
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 }, 180_000);
 
+const sidebar = (): Locator => page.getByRole('complementary', { name: 'Fleet' });
 const service = (): Locator => page.getByRole('tabpanel', { name: 'Service' });
 const knownGood = (): Locator => service().getByRole('region', { name: 'Known good' });
 const qualification = (): Locator => service().getByRole('region', { name: 'Qualification' });
@@ -88,13 +94,12 @@ const container = (): Locator => service().getByRole('region', { name: 'The cont
 
 describe.skipIf(!ok)('known-good and qualification of a transcoder', () => {
   it('opens the Service tab with what the box could go back to', async () => {
-    const sidebar = page.getByRole('complementary', { name: 'Fleet' });
-    await sidebar.getByRole('button', { name: BOX, exact: true }).click();
+    await sidebar().getByRole('button', { name: BOX, exact: true }).click();
     await page
       .getByRole('tabpanel', { name: 'Overview' })
       .getByRole('button', { name: 'Connect', exact: true })
       .click();
-    await sidebar
+    await sidebar()
       .getByRole('button', { name: BOX, exact: true })
       .getByText('Connected', { exact: true })
       .waitFor(LIVE);
@@ -182,5 +187,58 @@ describe.skipIf(!ok)('known-good and qualification of a transcoder', () => {
     await previousRow.getByText('runs now', { exact: true }).waitFor(WAIT);
     await knownGood().scrollIntoViewIfNeeded();
     await screenshot(page, 'kind-known-good-after');
+  }, 300_000);
+
+  it('goes back to vms-recorder.before-phase3 on a VMS host: asks, runs, passes with its cameras back', async () => {
+    await emu?.stop();
+    emu = undefined;
+    vmsEmu = await startEmulator({ kind: 'vms', segmentSeconds: 4 });
+    const { ssh } = vmsEmu.ready;
+    await addDevice(page, {
+      name: VMS,
+      host: ssh.host,
+      port: ssh.port,
+      user: ssh.user,
+      identityFile: path.resolve(ssh.identityFile),
+    });
+    await sidebar().getByRole('button', { name: VMS, exact: true }).click();
+    await page
+      .getByRole('tabpanel', { name: 'Overview' })
+      .getByRole('button', { name: 'Connect', exact: true })
+      .click();
+    const trust = page.getByRole('dialog', { name: `Trust the host key of ${VMS}?` });
+    const blob = Buffer.from(vmsEmu.hostKeyLine.trim().split(/\s+/)[2] ?? '', 'base64');
+    await trust.getByText(fingerprint(blob), { exact: true }).waitFor(LIVE);
+    await trust.getByRole('button', { name: 'Trust' }).click();
+    // The probe finds a VMS host, so it gets a Service tab.
+    await page.getByRole('tab', { name: 'Service', exact: true }).click(LIVE);
+
+    const backups = knownGood().getByRole('list', { name: 'Binary backups it could go back to' });
+    const go = backups.getByRole('button', { name: 'Go back to vms-recorder.before-phase3', exact: true });
+    await go.click(LIVE);
+    const ask = page.getByRole('dialog', { name: `Switch ${VMS} to vms-recorder.before-phase3` });
+    const plan = ask.getByRole('region', { name: 'What the switch will do' });
+    await plan
+      .getByText(/\/opt\/vms\/vms-recorder\.tally-knowngood-/)
+      .first()
+      .waitFor(LIVE);
+    await ask.getByRole('spinbutton', { name: 'Probation window (s)' }).fill(PROBATION_S);
+    await ask.getByRole('button', { name: 'Switch to vms-recorder.before-phase3', exact: true }).click();
+    await ask.getByRole('heading', { name: 'Passed: healthy through its probation' }).waitFor(LIVE);
+    await ask
+      .getByText(/Duc_Tai_Dendo_2: up, new segment/)
+      .first()
+      .waitFor(WAIT);
+    await ask
+      .getByText(/binary that ran before is kept as \/opt\/vms\/vms-recorder\.tally-knowngood-/)
+      .waitFor(WAIT);
+    await screenshot(page, 'kind-known-good-vms-passed');
+    await ask.getByRole('button', { name: 'Close', exact: true }).click();
+    await ask.waitFor({ state: 'hidden', ...WAIT });
+    await backups
+      .getByRole('listitem')
+      .filter({ has: page.getByText('vms-recorder.before-phase3', { exact: true }) })
+      .getByText('runs now', { exact: true })
+      .waitFor(LIVE);
   }, 300_000);
 });
