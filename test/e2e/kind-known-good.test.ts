@@ -210,7 +210,11 @@ describe.skipIf(!ok)('known-good and qualification of a transcoder', () => {
     const blob = Buffer.from(vmsEmu.hostKeyLine.trim().split(/\s+/)[2] ?? '', 'base64');
     await trust.getByText(fingerprint(blob), { exact: true }).waitFor(LIVE);
     await trust.getByRole('button', { name: 'Trust' }).click();
-    // The probe finds a VMS host, so it gets a Service tab.
+    // Added without a profile, it is taken for an R58; the probe says what it is, and one click makes it so.
+    await page
+      .getByRole('tabpanel', { name: 'Overview' })
+      .getByRole('button', { name: 'Use the VMS recorder host profile', exact: true })
+      .click(LIVE);
     await page.getByRole('tab', { name: 'Service', exact: true }).click(LIVE);
 
     const backups = knownGood().getByRole('list', { name: 'Binary backups it could go back to' });
