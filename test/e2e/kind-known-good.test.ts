@@ -215,6 +215,10 @@ describe.skipIf(!ok)('known-good and qualification of a transcoder', () => {
       .getByRole('tabpanel', { name: 'Overview' })
       .getByRole('button', { name: 'Use the VMS recorder host profile', exact: true })
       .click(LIVE);
+    await page
+      .getByRole('dialog', { name: `Use the VMS recorder host profile for ${VMS}?` })
+      .getByRole('button', { name: 'Use the VMS recorder host profile', exact: true })
+      .click();
     await page.getByRole('tab', { name: 'Service', exact: true }).click(LIVE);
 
     const backups = knownGood().getByRole('list', { name: 'Binary backups it could go back to' });
