@@ -79,8 +79,13 @@ export function stripBars(
 ): StripBar[] {
   const span = Math.max(windowMs, readings.at(-1)?.atMs ?? 0, 1);
   const px = (ms: number): number => (Math.max(0, Math.min(ms, span)) / span) * width;
-  const gaps = readings.slice(1).map((r, i) => r.atMs - (readings[i]?.atMs ?? 0));
-  const spacing = gaps.length > 0 ? Math.max(...gaps.filter((g) => g > 0), 1) : 1000;
+  // The usual spacing is the median gap: a long first wait (the service starting) does not widen the last bar.
+  const gaps = readings
+    .slice(1)
+    .map((r, i) => r.atMs - (readings[i]?.atMs ?? 0))
+    .filter((g) => g > 0)
+    .sort((a, b) => a - b);
+  const spacing = gaps[Math.floor(gaps.length / 2)] ?? 1000;
   return readings.map((r, i) => {
     const next = readings[i + 1]?.atMs ?? r.atMs + spacing;
     const x = px(r.atMs);

@@ -233,7 +233,7 @@ describe.skipIf(!ok)('known-good and qualification of a transcoder', () => {
     await ask.getByRole('spinbutton', { name: 'Probation window (s)' }).fill(PROBATION_S);
     await ask.getByRole('button', { name: 'Switch to vms-recorder.before-phase3', exact: true }).click();
     await ask.getByRole('heading', { name: 'Passed: healthy through its probation' }).waitFor(LIVE);
-    await ask.getByText(/at \d+ of \d+ s: .*Duc_Tai_Dendo_2: up, new segment/).waitFor(WAIT);
+    await ask.getByText(/last at \d+ s: .*Duc_Tai_Dendo_2: up, new segment/).waitFor(WAIT);
     await ask
       .getByText(/binary that ran before is kept as \/opt\/vms\/vms-recorder\.tally-knowngood-/)
       .waitFor(WAIT);

@@ -114,6 +114,20 @@ describe('the probation strip', () => {
     expect(bars.map((b) => b.healthy)).toEqual([true, false, true]);
   });
 
+  it('sizes the last bar by the median spacing, not by a long wait before the readings settled', () => {
+    const bars = stripBars(
+      [
+        { atMs: 0, healthy: true, text: '' },
+        { atMs: 3000, healthy: true, text: '' },
+        { atMs: 4000, healthy: true, text: '' },
+        { atMs: 5000, healthy: true, text: '' },
+      ],
+      10_000,
+      1000,
+    );
+    expect(bars.at(-1)?.width).toBe(99);
+  });
+
   it('grows with a running window instead of filling it from the first reading', () => {
     const bars = stripBars([{ atMs: 0, healthy: true, text: 'first' }], 5000, 500);
     expect(bars[0]?.width).toBe(99);
