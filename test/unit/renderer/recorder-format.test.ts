@@ -8,7 +8,7 @@ import {
   formatMs,
   shortSha,
   sinceText,
-} from '../../../src-renderer/recorder/format.js';
+} from '../../../src-renderer/lib/format.js';
 
 describe('recorder formatting', () => {
   it('writes sizes in decimal units with three significant digits', () => {
