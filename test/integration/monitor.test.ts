@@ -46,6 +46,7 @@ describe.skipIf(!ok)(`live monitor against the emulated R58${why}`, () => {
       vpuPractical: 8,
       temperatureWarnC: 85,
       temperatureCriticalC: 95,
+      cpuWarnPercent: 85,
     });
     expect(snap.lines[0]?.seq).toBe(1);
     const summary = await t.until('4 VPU sessions', async () => {
